@@ -1,0 +1,1 @@
+"""Sources of samples (hardware, the simulated patient, replay) and the thread that pumps them."""

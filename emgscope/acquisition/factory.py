@@ -1,0 +1,19 @@
+"""Turns source settings into a :class:`Source`: the one place that knows every kind of source."""
+
+from __future__ import annotations
+
+from emgscope.acquisition.source import Source
+from emgscope.core.settings import SourceSettings
+
+
+def make_source(settings: SourceSettings) -> Source:
+    """The source ``settings`` describe (not yet opened: the pump opens it on its own thread)."""
+    if settings.kind == "sim":
+        from emgscope.acquisition.simulator import SimulatedSource
+
+        return SimulatedSource(settings.simulator)
+    if settings.kind == "brainflow":
+        from emgscope.acquisition.brainflow_source import BrainFlowSource
+
+        return BrainFlowSource(settings.brainflow)
+    raise ValueError(f"unknown source kind {settings.kind!r}")

@@ -1,0 +1,65 @@
+"""The one interface every signal source implements: hardware, the simulated patient, and replay.
+
+Nothing downstream of a :class:`Source` knows which kind is running. The acquisition pump calls
+:meth:`Source.open` once (it may block: BrainFlow's ``prepare_session`` can take seconds, which is why the
+pump, never the GUI thread, calls it), then :meth:`Source.read` in a loop, then :meth:`Source.close`.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from dataclasses import dataclass, field
+
+import numpy as np
+
+
+class SourceError(Exception):
+    """A source failed in a way the user must be told about, in plain words (the message is shown as is)."""
+
+
+class SourceEnded(Exception):
+    """A finite source (a recording being replayed without looping) has delivered its last sample."""
+
+
+@dataclass(frozen=True)
+class StreamInfo:
+    """What a source delivers: known after :meth:`Source.open` succeeds."""
+
+    sample_rate: float
+    channel_labels: tuple[str, ...]
+    description: str
+    """One line for the status bar and the recording header, e.g. ``"Simulated patient (neurogenic)"``."""
+    device: str = ""
+    """The device as a recording header names it (board name and connection)."""
+    units: str = "uV"
+    details: dict[str, str] = field(default_factory=dict)
+    """Extra facts worth recording (firmware, board id, file name)."""
+
+    @property
+    def n_channels(self) -> int:
+        return len(self.channel_labels)
+
+
+class Source(ABC):
+    """A stream of samples in microvolts, channels in rows."""
+
+    #: Seconds without a sample after which the pump reports the connection as lost. Replay and the
+    #: simulated patient never go quiet; hardware may.
+    silence_timeout_s: float = 2.0
+
+    @abstractmethod
+    def open(self) -> StreamInfo:
+        """Connect and start streaming. May block; raises :class:`SourceError` with a readable message."""
+
+    @abstractmethod
+    def read(self) -> np.ndarray:
+        """Return the samples that arrived since the last call, ``(n_channels, n)`` float in µV.
+
+        Returns an empty ``(n_channels, 0)`` array when nothing is new; never waits for data for long
+        (the pump sleeps between calls). Raises :class:`SourceError` if the device failed and
+        :class:`SourceEnded` after the last sample of a finite source.
+        """
+
+    @abstractmethod
+    def close(self) -> None:
+        """Stop streaming and release the device. Safe to call twice and after a failed ``open``."""

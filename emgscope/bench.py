@@ -1,0 +1,78 @@
+"""``emgscope bench``: measure the real-time figures the issues set bars for, and print one JSON object.
+
+Each figure is measured in this run on this machine; nothing is cached or assumed. The measurements live
+beside the code they measure; this module only runs them and gathers the results.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+
+import numpy as np
+
+from emgscope.acquisition.pump import POLL_INTERVAL_S, AcquisitionPump, Pipeline
+from emgscope.acquisition.source import StreamInfo
+from emgscope.core.ring import SampleRing
+from emgscope.core.settings import FilterSettings, SimulatorSettings
+from emgscope.dsp.filters import FilterBank
+
+BENCH_CHANNELS = 16
+BENCH_RATE = 20_000.0
+
+
+def measure_pipeline(seconds: float = 10.0, chunk_ms: float = POLL_INTERVAL_S * 1000) -> dict[str, float]:
+    """Acquisition-thread work (scale + filters + writes to both rings) for 16 channels at 20 kHz.
+
+    Chunks are the size the pump's polling interval gives at that rate, with the needle filter preset.
+    """
+    info = StreamInfo(BENCH_RATE, tuple(f"Ch{i + 1}" for i in range(BENCH_CHANNELS)), "bench")
+    capacity = int(BENCH_RATE * 30)
+    pipeline = Pipeline(
+        info,
+        SampleRing(BENCH_CHANNELS, capacity),
+        SampleRing(BENCH_CHANNELS, capacity),
+        FilterBank(FilterSettings(), BENCH_RATE, BENCH_CHANNELS),
+    )
+    chunk_n = int(BENCH_RATE * chunk_ms / 1000)
+    rng = np.random.default_rng(0)
+    chunk = rng.normal(0, 50, (BENCH_CHANNELS, chunk_n))
+    n_chunks = int(seconds * 1000 / chunk_ms)
+    start = time.perf_counter()
+    for _ in range(n_chunks):
+        AcquisitionPump.push(pipeline, chunk)
+    elapsed = time.perf_counter() - start
+    return {"pipeline_x_realtime": round(seconds / elapsed, 1)}
+
+
+def measure_simulator(seconds: float = 5.0) -> dict[str, float]:
+    """The simulated patient generating 16 channels at 20 kHz at maximal effort (its most costly state)."""
+    from emgscope.acquisition.simulator import SimulatedPatient
+
+    settings = SimulatorSettings(channels=BENCH_CHANNELS, sample_rate=BENCH_RATE, effort_percent=100.0)
+    patient = SimulatedPatient(settings)
+    block = int(BENCH_RATE * 0.005)
+    start = time.perf_counter()
+    for _ in range(int(seconds * BENCH_RATE / block)):
+        patient.generate(block)
+    elapsed = time.perf_counter() - start
+    return {"sim_x_realtime": round(seconds / elapsed, 1)}
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--quick", action="store_true", help="shorter runs (for tests); figures are noisier")
+
+
+def run(args: argparse.Namespace) -> int:
+    from emgscope.gui.benchmarks import measure_gui
+
+    scale = 0.2 if args.quick else 1.0
+    results: dict[str, float] = {}
+    results.update(measure_pipeline(10.0 * scale))
+    results.update(measure_simulator(5.0 * scale))
+    results.update(measure_gui(max(5.0 * scale, 1.0)))
+    json.dump(results, sys.stdout)
+    sys.stdout.write("\n")
+    return 0

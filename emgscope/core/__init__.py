@@ -1,0 +1,1 @@
+"""The Qt-free core: the sample ring, events and settings."""

@@ -1,0 +1,148 @@
+"""One ring of samples, one writer, any number of named readers.
+
+The acquisition thread is the only writer. Consumers (display, audio, disk, detectors) each hold a
+:class:`RingReader` with its own position, so one slow consumer never holds back another and no sample is
+copied into a queue per consumer (the Intan RHX ``WaveformFifo`` pattern).
+
+The ring is lock-free under the GIL, in the style of a seqlock: the writer copies a chunk in and only then
+publishes the new write index; a reader copies out and then checks whether the writer lapped the range it
+copied while it was copying. A lapped reader skips ahead to the oldest sample still held and counts what it
+lost in ``overrun_samples``. Nothing here blocks, so the audio callback may read from the ring.
+
+Sample indices are absolute (samples since the stream started): they are the clock of the whole app.
+"""
+
+from __future__ import annotations
+
+import threading
+
+import numpy as np
+
+
+class SampleRing:
+    """A fixed-capacity circular buffer of ``(channels, samples)`` float32 data."""
+
+    def __init__(self, n_channels: int, capacity: int) -> None:
+        if n_channels < 1 or capacity < 1:
+            raise ValueError("a ring needs at least one channel and one sample of capacity")
+        self.n_channels = n_channels
+        self.capacity = capacity
+        self._data = np.zeros((n_channels, capacity), dtype=np.float32)
+        self._write_index = 0
+        self._claimed_index = 0
+        """Where the writer is writing up to: published before the copy, so a reader can tell a torn read."""
+        self._readers: dict[str, RingReader] = {}
+        self._readers_lock = threading.Lock()
+
+    @property
+    def write_index(self) -> int:
+        """Absolute index of the next sample to be written (= samples written so far)."""
+        return self._write_index
+
+    @property
+    def oldest_index(self) -> int:
+        """Absolute index of the oldest sample still held."""
+        return max(0, self._write_index - self.capacity)
+
+    def write(self, chunk: np.ndarray) -> None:
+        """Append ``chunk`` of shape ``(n_channels, n)``. Only the one writer thread may call this."""
+        if chunk.ndim != 2 or chunk.shape[0] != self.n_channels:
+            raise ValueError(f"expected ({self.n_channels}, n) samples, got {chunk.shape}")
+        n = chunk.shape[1]
+        if n == 0:
+            return
+        if n > self.capacity:
+            chunk = chunk[:, -self.capacity :]
+            self._write_index += n - self.capacity
+            n = self.capacity
+        self._claimed_index = self._write_index + n
+        start = self._write_index % self.capacity
+        first = min(n, self.capacity - start)
+        self._data[:, start : start + first] = chunk[:, :first]
+        if first < n:
+            self._data[:, : n - first] = chunk[:, first:]
+        self._write_index += n
+
+    def read_range(self, start: int, stop: int, out: np.ndarray | None = None) -> tuple[int, np.ndarray]:
+        """Copy absolute samples ``[start, stop)``; returns ``(first_index_returned, data)``.
+
+        Samples older than the ring holds are not returned: the first index returned is then later than
+        ``start``, and the caller can count the difference as lost. ``stop`` is clipped to the write index.
+        ``out``, when given, must be ``(n_channels, >= stop - start)`` float32 and is filled in place
+        (the audio callback uses this to avoid allocating).
+        """
+        write_index = self._write_index
+        stop = min(stop, write_index)
+        start = max(start, write_index - self.capacity, 0)
+        if stop <= start:
+            empty = out[:, :0] if out is not None else np.empty((self.n_channels, 0), np.float32)
+            return start, empty
+        n = stop - start
+        dest = out[:, :n] if out is not None else np.empty((self.n_channels, n), dtype=np.float32)
+        begin = start % self.capacity
+        first = min(n, self.capacity - begin)
+        dest[:, :first] = self._data[:, begin : begin + first]
+        if first < n:
+            dest[:, first:] = self._data[:, : n - first]
+        lapped = self._claimed_index - self.capacity - start
+        if lapped > 0:
+            # The writer overwrote (or is overwriting) the head of what we copied: drop that part.
+            lapped = min(lapped, n)
+            return start + lapped, dest[:, lapped:]
+        return start, dest
+
+    def latest(self, n: int) -> tuple[int, np.ndarray]:
+        """The newest ``n`` samples (fewer at the start of a stream) and the index of the first."""
+        stop = self._write_index
+        return self.read_range(stop - n, stop)
+
+    def reader(self, name: str, from_now: bool = True) -> RingReader:
+        """A new named reader; ``from_now`` starts it at the write index, otherwise at the oldest sample."""
+        with self._readers_lock:
+            if name in self._readers:
+                raise ValueError(f"a reader called {name!r} already exists")
+            start = self._write_index if from_now else self.oldest_index
+            reader = RingReader(self, name, start)
+            self._readers[name] = reader
+            return reader
+
+    def remove_reader(self, name: str) -> None:
+        """Forget a reader (a consumer that stopped)."""
+        with self._readers_lock:
+            self._readers.pop(name, None)
+
+    @property
+    def readers(self) -> dict[str, RingReader]:
+        """A snapshot of the named readers (for the status bar's dropped-sample counts)."""
+        with self._readers_lock:
+            return dict(self._readers)
+
+
+class RingReader:
+    """One consumer's position in a :class:`SampleRing`, with its count of samples lost to overruns."""
+
+    def __init__(self, ring: SampleRing, name: str, position: int) -> None:
+        self.ring = ring
+        self.name = name
+        self.position = position
+        self.overrun_samples = 0
+
+    @property
+    def available(self) -> int:
+        """Samples written but not yet read by this reader (may exceed capacity when lapped)."""
+        return self.ring.write_index - self.position
+
+    def read(self, max_samples: int | None = None, out: np.ndarray | None = None) -> np.ndarray:
+        """Return the samples not yet read (at most ``max_samples``), oldest first, and advance."""
+        stop = self.ring.write_index
+        if max_samples is not None:
+            stop = min(stop, self.position + max_samples)
+        first, data = self.ring.read_range(self.position, stop, out)
+        if first > self.position:
+            self.overrun_samples += first - self.position
+        self.position = first + data.shape[1]
+        return data
+
+    def skip_to(self, index: int) -> None:
+        """Jump to absolute ``index`` without counting the skipped samples as lost (e.g. after a seek)."""
+        self.position = index

@@ -1,0 +1,30 @@
+"""Test set-up shared by every test: Qt offscreen, a private config folder, the third-party data folder."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+# Without a display pytest-qt would abort the whole run; offscreen Qt renders real widgets without one.
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+SHARED_DATA = Path(os.environ.get("EMGSCOPE_SHARED_DATA", REPO_ROOT.parent / "shared" / "data"))
+
+
+@pytest.fixture(autouse=True)
+def private_config_dir(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Each test gets an empty config folder, so no test reads the developer's own settings."""
+    folder = tmp_path_factory.mktemp("config")
+    monkeypatch.setenv("EMGSCOPE_CONFIG_DIR", str(folder))
+    return folder
+
+
+@pytest.fixture
+def shared_data() -> Path:
+    """The third-party test data folder (../shared/data); tests that need it skip when it is absent."""
+    if not SHARED_DATA.is_dir():
+        pytest.skip(f"third-party test data not found at {SHARED_DATA} (see DESIGN §4)")
+    return SHARED_DATA
