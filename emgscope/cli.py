@@ -17,6 +17,10 @@ from emgscope.core.settings import PATHOLOGIES, Settings
 
 SUBCOMMANDS: dict[str, tuple[str, str]] = {
     "bench": ("emgscope.bench", "measure the real-time figures and print them as JSON"),
+    "info": ("emgscope.replay.info_command", "describe what a recording holds (EDF/BDF, WFDB, BrainFlow)"),
+    "record": ("emgscope.recording.cli_record", "record the raw signal to a BDF+/EDF+ file without the GUI"),
+    "export": ("emgscope.recording.cli_export", "copy a recording, optionally cut and de-identified"),
+    "repair": ("emgscope.recording.cli_repair", "repair recordings a crash left unfinished"),
 }
 
 
@@ -45,6 +49,12 @@ def apply_source_options(args: argparse.Namespace, settings: Settings) -> None:
     source = settings.source
     if args.source:
         source.kind = args.source
+    recording = getattr(args, "recording", None)
+    if recording:
+        source.kind = "replay"
+        source.replay.file = recording
+        source.replay.board = args.board or ""
+        return
     bf = source.brainflow
     for option, attribute in (
         ("board", "board"),
@@ -88,6 +98,12 @@ def gui_parser() -> argparse.ArgumentParser:
         epilog="Subcommands: " + ", ".join(f"'emgscope {name}' ({help_})" for name, (_, help_) in SUBCOMMANDS.items()),
     )
     parser.add_argument("--version", action="version", version=f"emgscope {__version__}")
+    parser.add_argument(
+        "recording",
+        nargs="?",
+        metavar="FILE",
+        help="a recording to replay: EDF/EDF+/BDF/BDF+, WFDB (.hea) or a BrainFlow file (--board names its board)",
+    )
     add_source_options(parser)
     parser.add_argument("--screenshot", metavar="PNG", help="run, save a picture of the main window, and exit")
     parser.add_argument("--seconds", type=float, default=3.0, help="with --screenshot: how long to run first")

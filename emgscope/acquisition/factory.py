@@ -16,4 +16,9 @@ def make_source(settings: SourceSettings) -> Source:
         from emgscope.acquisition.brainflow_source import BrainFlowSource
 
         return BrainFlowSource(settings.brainflow)
+    if settings.kind == "replay":
+        from emgscope.replay.source import ReplaySource
+
+        replay = settings.replay
+        return ReplaySource(replay.file, brainflow_board=replay.board or None, speed=replay.speed)
     raise ValueError(f"unknown source kind {settings.kind!r}")

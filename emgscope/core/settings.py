@@ -15,6 +15,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
 
+from emgscope.recording.settings import RecordingSettings
+
 SCHEMA_VERSION = 1
 
 SENSITIVITY_PRESETS_UV: tuple[float, ...] = (10, 20, 50, 100, 200, 500, 1000, 2000, 5000)
@@ -78,11 +80,22 @@ class BrainFlowSettings:
 
 
 @dataclass
+class ReplaySettings:
+    """A recording played back as a source."""
+
+    file: str = ""
+    board: str = ""
+    """For a BrainFlow data file: the board that wrote it."""
+    speed: float = 1.0
+
+
+@dataclass
 class SourceSettings:
     kind: str = "sim"
-    """``sim`` or ``brainflow``."""
+    """``sim``, ``brainflow`` or ``replay``."""
     simulator: SimulatorSettings = field(default_factory=SimulatorSettings)
     brainflow: BrainFlowSettings = field(default_factory=BrainFlowSettings)
+    replay: ReplaySettings = field(default_factory=ReplaySettings)
 
 
 @dataclass
@@ -100,6 +113,7 @@ class Settings:
     source: SourceSettings = field(default_factory=SourceSettings)
     filters: FilterSettings = field(default_factory=FilterSettings)
     display: DisplaySettings = field(default_factory=DisplaySettings)
+    recording: RecordingSettings = field(default_factory=RecordingSettings)
 
 
 T = TypeVar("T")

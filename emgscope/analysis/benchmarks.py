@@ -1,0 +1,185 @@
+"""Figures for ``emgscope bench``: how close and how fast the activity detector is on the simulated patient.
+
+:func:`run_simulated_exam` is the whole guided exam without a screen: the simulated patient (a real
+:class:`~emgscope.acquisition.simulator.SimulatedPatient`) follows the runner's prompts through
+:class:`~emgscope.protocol.sim_patient_driver.SimPatientDriver`, its samples go through the acquisition pump's
+own per-chunk path into the rings, and the monitor reads the filtered ring through a reader named ``detect``.
+The patient renders in fixed blocks and reads its effort once per block, so the loop generates whole blocks and
+lets the driver change effort only on block boundaries: the recorded change is then exactly when it took effect.
+
+The true onset of a contraction is the first departure from baseline of the first voluntary motor-unit
+potential the patient fires after the effort rises from rest (the firing log is the ground truth).
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+
+import numpy as np
+
+from emgscope.acquisition.pump import AcquisitionPump, Pipeline
+from emgscope.acquisition.sim_shapes import DURATION_LEVEL
+from emgscope.acquisition.simulator import BLOCK_S, SimulatedPatient
+from emgscope.acquisition.source import StreamInfo
+from emgscope.analysis.detector import ActivityDetector
+from emgscope.analysis.monitor import ExamMonitor
+from emgscope.core.events import Event
+from emgscope.core.ring import SampleRing
+from emgscope.core.settings import FILTER_PRESETS, SimulatorSettings
+from emgscope.dsp.filters import FilterBank
+from emgscope.protocol.model import PlannedStep, Step
+from emgscope.protocol.runner import ExamRunner
+from emgscope.protocol.sim_patient_driver import Compliance, SimPatientDriver
+
+RATE = 20_000.0
+CONTRACTION_EFFORTS = (5.0, 10.0, 20.0, 40.0, 70.0, 100.0)
+"""Mixed strengths, from a barely recruited first unit to maximal."""
+VOLUNTARY_KINDS = ("muap", "far")
+
+
+@dataclass
+class ExamRun:
+    """What a headless simulated exam produced."""
+
+    runner: ExamRunner
+    monitor: ExamMonitor
+    driver: SimPatientDriver
+    true_onsets: list[int]
+    """Per contraction from rest: the first sample of its first voluntary potential (-1 if none fired)."""
+    seconds: float
+    """Time the monitor (detector, checks, summary) took."""
+    events: list[Event]
+    """Everything posted on the exam's bus, in order."""
+
+
+def contraction_plan(contractions: int, seed: int = 0, rest_s: float = 2.5, hold_s: float = 2.0) -> list[PlannedStep]:
+    """A first rest, then ``contractions`` × [contraction of a random strength, rest]."""
+    rng = np.random.default_rng(seed)
+    rest = Step("REST", "Relax completely.", "", rest_s, 0.0)
+    plan = [PlannedStep(Step("REST", "Relax completely.", "", 4.0, 0.0), "Bench", "L", 1, 1, 0)]
+    for k in range(contractions):
+        effort = float(rng.choice(CONTRACTION_EFFORTS))
+        label = "MIN" if effort <= 10 else "MOD" if effort < 70 else "MAX"
+        plan.append(PlannedStep(Step(label, "Tighten.", "", hold_s, effort), "Bench", "L", k + 1, contractions, 0))
+        plan.append(PlannedStep(rest, "Bench", "L", k + 1, contractions, 0))
+    return plan
+
+
+def run_simulated_exam(
+    plan: list[PlannedStep],
+    compliance: Compliance | None = None,
+    seed: int = 1,
+    pathology: str = "normal",
+    read_ms: float = 20.0,
+    operator_s: float = 6.0,
+) -> ExamRun:
+    """Run ``plan`` to its end on the simulated patient; the detect reader is read every ``read_ms``.
+
+    A step that waits for the operator is advanced after ``operator_s``, as an operator would once satisfied.
+    """
+    patient = SimulatedPatient(SimulatorSettings(pathology, 0.0, RATE, 1, seed), log_firings=True)
+    info = StreamInfo(RATE, ("Needle 1",), "bench")
+    capacity = int(RATE * 30)
+    pipeline = Pipeline(
+        info, SampleRing(1, capacity), SampleRing(1, capacity), FilterBank(FILTER_PRESETS["needle"], RATE, 1)
+    )
+    reader = pipeline.filtered.reader("detect")
+    runner = ExamRunner(plan, RATE)
+    monitor = ExamMonitor(runner)
+    driver = SimPatientDriver(RATE, lambda effort: setattr(patient, "effort_percent", effort), compliance, seed)
+    runner.bus.subscribe(driver.on_event)
+    events: list[Event] = []
+    runner.bus.subscribe(events.append)
+    block = round(BLOCK_S * RATE)
+    per_read = max(1, round(read_ms / 1000 / BLOCK_S))
+    detect_seconds = 0.0
+    runner.start(0)
+    while not runner.status.finished:
+        for _ in range(per_read):
+            driver.apply_due(patient.position)
+            AcquisitionPump.push(pipeline, patient.generate(block))
+        runner.advance_to(pipeline.filtered.write_index)
+        status = runner.status
+        if status.running and status.end is None and status.sample_index - status.onset >= operator_s * RATE:
+            runner.next()
+        start = reader.position
+        data = reader.read()
+        began = time.perf_counter()
+        monitor.feed(start, data[0])
+        detect_seconds += time.perf_counter() - began
+    monitor.flush()
+    return ExamRun(runner, monitor, driver, _true_onsets(patient, driver), detect_seconds, events)
+
+
+def _true_onsets(patient: SimulatedPatient, driver: SimPatientDriver) -> list[int]:
+    firings = patient.firing_log()
+    kinds = np.array([unit.kind for unit in patient.units])
+    voluntary = np.isin(kinds[firings.units], VOLUNTARY_KINDS)
+    starts = firings.samples[voluntary] - np.array([u.peak_offset for u in patient.units])[firings.units[voluntary]]
+    departure = np.array([_departure(u.template) for u in patient.units])[firings.units[voluntary]]
+    starts = np.sort(starts + departure)
+    onsets = []
+    for change in driver.truth:
+        if change.previous_percent == 0 and change.effort_percent > 0:
+            following = starts[starts >= change.sample]
+            onsets.append(int(following[0]) if following.size else -1)
+    return onsets
+
+
+def _departure(template: np.ndarray) -> int:
+    """Where a potential first leaves the baseline (the simulator's duration criterion: 2.5 % of peak to peak)."""
+    level = DURATION_LEVEL * float(np.ptp(template))
+    return int(np.flatnonzero(np.abs(template) > level)[0]) if template.size else 0
+
+
+def onset_errors_ms(run: ExamRun) -> np.ndarray:
+    """Detected minus true onset (ms) for each contraction from rest; NaN where none was detected within 0.5 s."""
+    detected = np.array([onset for onset, _ in run.monitor.activity])
+    errors = []
+    for truth in run.true_onsets:
+        if truth < 0:
+            continue
+        near = detected[np.abs(detected - truth) <= 0.5 * RATE] if detected.size else detected
+        errors.append((near[np.argmin(np.abs(near - truth))] - truth) * 1000 / RATE if near.size else np.nan)
+    return np.array(errors)
+
+
+def measure_detector(contractions: int = 60, seconds: float = 20.0) -> dict[str, float]:
+    """Onset error over ``contractions`` of mixed strength, and the detector's speed on ``seconds`` of signal."""
+    run = run_simulated_exam(contraction_plan(contractions), seed=7)
+    errors = np.abs(onset_errors_ms(run))
+    found = errors[np.isfinite(errors)]
+    return {
+        "onset_error_ms_median": round(float(np.median(found)), 1),
+        "onset_error_ms_p90": round(float(np.percentile(found, 90)), 1),
+        "onsets_detected": int(found.size),
+        "onsets_true": len(errors),
+        "detector_x_realtime": round(detector_speed(seconds), 1),
+    }
+
+
+def detector_speed(seconds: float, chunk_ms: float = 4.0, repeats: int = 3) -> float:
+    """Real time over processing time for the detector alone, on the simulated patient at mixed effort.
+
+    Chunks are the acquisition pump's (4 ms at 20 kHz), the smallest a reader can see, so per-chunk overhead
+    is counted at its worst. The fastest of ``repeats`` passes is kept (as ``timeit`` does): the others measure
+    the other processes sharing the machine.
+    """
+    patient = SimulatedPatient(SimulatorSettings("normal", 0.0, RATE, 1, 3))
+    pieces = []
+    for k in range(int(seconds)):
+        patient.effort_percent = (0.0, 20.0, 0.0, 60.0, 0.0, 100.0)[k % 6]
+        pieces.append(patient.generate(int(RATE))[0])
+    signal = FilterBank(FILTER_PRESETS["needle"], RATE, 1).process(np.concatenate(pieces)[np.newaxis])[0]
+    chunk = round(chunk_ms * RATE / 1000)
+    best = np.inf
+    for _ in range(repeats):
+        detector = ActivityDetector(RATE)
+        detector.process(0, signal[: int(RATE)])
+        detector.set_baseline(0, int(RATE))
+        began = time.perf_counter()
+        for start in range(int(RATE), signal.size, chunk):
+            detector.process(start, signal[start : start + chunk])
+        best = min(best, time.perf_counter() - began)
+    return (signal.size - RATE) / RATE / best

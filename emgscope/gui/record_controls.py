@@ -1,0 +1,194 @@
+"""The recording section of the toolbar: Record/Stop (key R), elapsed time, file name, markers and notes.
+
+Everything slow happens elsewhere: Record opens the session form without blocking (``QDialog.open``), the file
+is named and created on the recorder's thread, and the elapsed time is read from the ring's write index on a
+timer. Number keys 1–9 drop numbered markers and the note field adds typed text, stamped with the sample being
+acquired at that moment. What the recorder reports (started, failed because the disk is full, stopped) comes
+back through the event bridge; failures are re-emitted as :attr:`RecordControls.message` for the banner.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+from pathlib import Path
+
+from PyQt6.QtCore import Qt, QTimer, pyqtSignal
+from PyQt6.QtGui import QKeySequence, QShortcut
+from PyQt6.QtWidgets import QHBoxLayout, QLabel, QLineEdit, QPushButton, QWidget
+
+from emgscope.acquisition.pump import Pipeline
+from emgscope.core import events
+from emgscope.core.events import Event, EventBus
+from emgscope.core.settings import FilterSettings
+from emgscope.gui.bridge import EventBridge
+from emgscope.gui.session_dialog import SessionDialog
+from emgscope.recording import recorder as rec
+from emgscope.recording.naming import session_file
+from emgscope.recording.session import SessionInfo, applied_filters
+from emgscope.recording.settings import RecordingSettings
+
+REFRESH_MS = 200
+SOURCE_GONE = (events.STOPPED, events.SOURCE_ENDED, events.SOURCE_ERROR)
+
+
+class RecordControls(QWidget):
+    """Starts and stops :class:`~emgscope.recording.recorder.Recorder` runs on the current pipeline."""
+
+    recording_changed = pyqtSignal(bool)
+    message = pyqtSignal(str)
+    """Something the user must read (a recording that failed, or where a recording was saved)."""
+
+    def __init__(
+        self,
+        bus: EventBus,
+        pipeline: Callable[[], Pipeline | None],
+        filters: Callable[[], FilterSettings],
+        settings: RecordingSettings,
+        parent: QWidget | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self.bus = bus
+        self.settings = settings
+        self.session = SessionInfo()
+        self.recorder: rec.Recorder | None = None
+        self._pipeline = pipeline
+        self._filters = filters
+        self._dialog: SessionDialog | None = None
+        self.recordButton = QPushButton("● Record")
+        self.recordButton.setToolTip("Start or stop recording the raw signal (R)")
+        self.elapsedLabel = QLabel("--:--.-")
+        self.fileLabel = QLabel("not recording")
+        self.noteEdit = QLineEdit()
+        self.noteEdit.setPlaceholderText("Note, then Enter")
+        self.noteEdit.setToolTip("Typed notes become annotations; keys 1–9 drop numbered markers")
+        self.noteEdit.setEnabled(False)
+        self.noteEdit.setMinimumWidth(self.fontMetrics().horizontalAdvance("M") * 16)
+        self.noteEdit.setMaximumWidth(self.fontMetrics().horizontalAdvance("M") * 24)
+        self.elapsedLabel.setMinimumWidth(self.fontMetrics().horizontalAdvance("000:00.0 "))
+        self.fileLabel.setMinimumWidth(self.fontMetrics().horizontalAdvance("2026-01-01_000000_") * 2)
+        layout = QHBoxLayout(self)
+        layout.setContentsMargins(4, 0, 4, 0)
+        for widget in (self.recordButton, self.elapsedLabel, self.fileLabel, self.noteEdit):
+            layout.addWidget(widget)
+        layout.setStretchFactor(self.fileLabel, 1)
+        self.recordButton.clicked.connect(self.toggle)
+        self.noteEdit.returnPressed.connect(self._add_note)
+        self._shortcuts = [self._shortcut("R", self.toggle)]
+        for n in range(1, 10):
+            self._shortcuts.append(self._shortcut(str(n), lambda n=n: self.add_marker(f"Marker {n}")))
+        self._bridge = EventBridge(bus, self)
+        self._bridge.event.connect(self._on_event)
+        self._timer = QTimer(self)
+        self._timer.setInterval(REFRESH_MS)
+        self._timer.timeout.connect(self._refresh)
+
+    @property
+    def recording(self) -> bool:
+        return self.recorder is not None
+
+    def toggle(self) -> None:
+        """Key R and the button: stop a running recording, or ask for the session and start one."""
+        if self.recorder is not None:
+            self.stop()
+        elif self._dialog is None:
+            self.ask()
+
+    def ask(self) -> None:
+        """Open the session form (non-blocking); OK starts the recording."""
+        if self._pipeline() is None:
+            self.message.emit("Connect a source before recording.")
+            return
+        self._dialog = SessionDialog(self.session, self.settings, self.window())
+        self._dialog.accepted.connect(self._dialog_accepted)
+        self._dialog.finished.connect(self._dialog_closed)
+        self._dialog.open()
+
+    def start_recording(self, session: SessionInfo, settings: RecordingSettings) -> None:
+        """Record the current pipeline's raw ring to a new file named from ``session`` in the sessions folder."""
+        pipeline = self._pipeline()
+        if pipeline is None or self.recorder is not None:
+            return
+        self.session = session
+        self.settings.sessions_folder, self.settings.format = settings.sessions_folder, settings.format
+        folder, file_format = settings.folder(), settings.format
+
+        def name() -> Path:
+            return session_file(folder, session, datetime.now(), file_format)
+
+        filters = applied_filters(self._filters(), pipeline.filters.design)
+        recorder = rec.Recorder(pipeline.raw, pipeline.info, name, session, file_format, filters, self.bus)
+        self.recorder = recorder
+        recorder.start()
+        self.recordButton.setText("■ Stop")
+        self.recordButton.setStyleSheet("color: #b00020; font-weight: bold;")
+        self.fileLabel.setText("starting…")
+        self.noteEdit.setEnabled(True)
+        self._timer.start()
+        self.recording_changed.emit(True)
+
+    def stop(self) -> None:
+        """Ask the recorder to finish (it closes the file on its own thread and reports back)."""
+        if self.recorder is not None:
+            self.recorder.stop()
+
+    def add_marker(self, text: str) -> None:
+        if self.recorder is not None and text:
+            self.recorder.add_marker(text)
+
+    def _add_note(self) -> None:
+        self.add_marker(self.noteEdit.text().strip())
+        self.noteEdit.clear()
+
+    def _shortcut(self, key: str, slot: Callable[[], None]) -> QShortcut:
+        shortcut = QShortcut(QKeySequence(key), self)
+        shortcut.setContext(Qt.ShortcutContext.WindowShortcut)
+        shortcut.activated.connect(slot)
+        return shortcut
+
+    def _dialog_accepted(self) -> None:
+        if self._dialog is not None:
+            self.start_recording(self._dialog.session(), self._dialog.recording_settings())
+
+    def _dialog_closed(self) -> None:
+        if self._dialog is not None:
+            self._dialog.deleteLater()
+        self._dialog = None
+
+    def _refresh(self) -> None:
+        if self.recorder is not None:
+            minutes, seconds = divmod(self.recorder.elapsed_s, 60)
+            self.elapsedLabel.setText(f"{int(minutes):02d}:{seconds:04.1f}")
+
+    def _on_event(self, event: Event) -> None:
+        recorder = self.recorder
+        if recorder is None:
+            return
+        if event.kind in SOURCE_GONE:
+            recorder.stop()
+        ours = event.data.get("path") == str(recorder.path or "")
+        if event.kind == rec.RECORDING_STARTED and ours:
+            self.fileLabel.setText(Path(event.message).name)
+            self.fileLabel.setToolTip(event.message)
+        elif event.kind == rec.MARKER_ADDED and ours:
+            self.fileLabel.setToolTip(f"{recorder.path}\nlast marker: {event.message}")
+        elif event.kind in (rec.RECORDING_STOPPED, rec.RECORDING_FAILED) and ours:
+            self._finished(event)
+
+    def _finished(self, event: Event) -> None:
+        recorder = self.recorder
+        self.recorder = None
+        self._timer.stop()
+        self._refresh_idle()
+        if event.kind == rec.RECORDING_FAILED:
+            self.message.emit(event.message)
+        elif recorder is not None:
+            seconds = recorder.samples_written / recorder.info.sample_rate
+            self.message.emit(f"Saved {seconds:.1f} s to {recorder.path}")
+        self.recording_changed.emit(False)
+
+    def _refresh_idle(self) -> None:
+        self.recordButton.setText("● Record")
+        self.recordButton.setStyleSheet("")
+        self.noteEdit.setEnabled(False)
+        self.noteEdit.clear()

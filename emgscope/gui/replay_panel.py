@@ -1,0 +1,330 @@
+"""The replay panel: play/pause, position slider and time field, speed, loop range, annotation list.
+
+A plain widget, so the window docks it like any other part (``MainWindow.add_dock("Replay", panel)``).
+
+It drives a :class:`~emgscope.replay.source.ReplaySource` the pump is running; every control call on the source
+holds its lock only for a few attribute writes, so nothing here waits on the file or the pump. The position is
+pulled on a timer (10 Hz), never pushed per chunk.
+
+A replay that reached the end has stopped its pump (the source raised ``SourceEnded``); pressing play or
+seeking then emits :attr:`ReplayPanel.restart_requested` with the position wanted, for the window to start a new
+pump on a new source.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from pathlib import Path
+
+from PyQt6.QtCore import Qt, QTimer, pyqtSignal
+from PyQt6.QtWidgets import (
+    QComboBox,
+    QDoubleSpinBox,
+    QGridLayout,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QListWidget,
+    QListWidgetItem,
+    QMenu,
+    QPushButton,
+    QSlider,
+    QVBoxLayout,
+    QWidget,
+)
+
+from emgscope.replay.reader import Annotation
+from emgscope.replay.recent import load_recent
+from emgscope.replay.source import ReplaySource
+
+SPEEDS = (0.25, 0.5, 1.0, 2.0, 4.0)
+SLIDER_STEPS_PER_S = 100
+REFRESH_MS = 100
+NEXT_EPSILON_S = 0.05
+"""'Next segment' skips annotations this close after the play head, so pressing it twice moves on."""
+FILE_FILTER = (
+    "Recordings (*.edf *.EDF *.bdf *.BDF *.rec *.hea *.dat *.csv *.txt);;EDF/BDF (*.edf *.bdf *.rec);;"
+    "PhysioNet WFDB (*.hea);;BrainFlow data file (*.csv *.txt);;All files (*)"
+)
+"""For the window's "Open recording…" file dialog: every format :func:`~emgscope.replay.reader.open_recording` reads."""
+_TIME = re.compile(r"\s*(?:(\d+):)?(?:(\d+):)?(\d+(?:\.\d*)?)\s*s?\s*")
+
+
+def format_time(seconds: float) -> str:
+    """``m:ss.s`` (or ``h:mm:ss.s``): the way a reader of a recording counts time."""
+    seconds = max(seconds, 0.0)
+    hours, rest = divmod(seconds, 3600)
+    minutes, secs = divmod(rest, 60)
+    if hours >= 1:
+        return f"{int(hours)}:{int(minutes):02d}:{secs:04.1f}"
+    return f"{int(minutes)}:{secs:04.1f}"
+
+
+def parse_time(text: str) -> float | None:
+    """Seconds from ``"83.5"``, ``"1:23.5"`` or ``"0:01:23.5"``; ``None`` when the text is not a time."""
+    match = _TIME.fullmatch(text)
+    if not match:
+        return None
+    first, second, secs = match.groups()
+    if second is not None:
+        return int(first) * 3600 + int(second) * 60 + float(secs)
+    return (int(first) * 60 if first else 0) + float(secs)
+
+
+def fill_recent_menu(menu: QMenu, open_file: Callable[[Path], None]) -> None:
+    """Rebuild ``menu`` with the recent recordings (call it from ``menu.aboutToShow``): one click reopens one."""
+    menu.clear()
+    recent = load_recent()
+    if not recent:
+        menu.addAction("(no recent recordings)").setEnabled(False)
+    for path in recent:
+        action = menu.addAction(path.name)
+        action.setToolTip(str(path))
+        action.triggered.connect(lambda _checked=False, p=path: open_file(p))
+
+
+class ReplayPanel(QWidget):
+    """Controls one replay; disabled while nothing is replayed."""
+
+    restart_requested = pyqtSignal(float)
+    """The replay ended and the user asked to play from this position (seconds): start a new pump."""
+    seeked = pyqtSignal(float)
+    """The user moved the play head to this file time (the display may clear its sweep)."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("replayPanel")
+        self.source: ReplaySource | None = None
+        self._annotations: list[Annotation] = []
+        self._dragging = False
+
+        self.body = QWidget()
+        outer = QVBoxLayout(self)
+        outer.setContentsMargins(0, 0, 0, 0)
+        outer.addWidget(self.body)
+        layout = QVBoxLayout(self.body)
+        transport = QHBoxLayout()
+        self.play_button = QPushButton("Pause")
+        self.play_button.setCheckable(True)
+        self.play_button.setChecked(True)
+        self.play_button.setToolTip("Play / pause the replay")
+        self.play_button.toggled.connect(self._play_toggled)
+        self.previous_button = QPushButton("◀ Segment")
+        self.previous_button.setToolTip("Jump to the previous labelled segment")
+        self.previous_button.clicked.connect(lambda: self.jump_segment(-1))
+        self.next_button = QPushButton("Segment ▶")
+        self.next_button.setToolTip("Jump to the next labelled segment")
+        self.next_button.clicked.connect(lambda: self.jump_segment(1))
+        self.speed_combo = QComboBox()
+        for speed in SPEEDS:
+            self.speed_combo.addItem(f"{speed:g}×", speed)
+        self.speed_combo.setCurrentIndex(SPEEDS.index(1.0))
+        self.speed_combo.setToolTip("Replay speed")
+        self.speed_combo.currentIndexChanged.connect(self._speed_changed)
+        for widget in (self.play_button, self.previous_button, self.next_button, QLabel("Speed"), self.speed_combo):
+            transport.addWidget(widget)
+        transport.addStretch(1)
+        layout.addLayout(transport)
+
+        position = QHBoxLayout()
+        self.slider = QSlider(Qt.Orientation.Horizontal)
+        self.slider.setToolTip("Position in the recording")
+        self.slider.sliderPressed.connect(self._slider_pressed)
+        self.slider.sliderReleased.connect(self._slider_released)
+        self.time_edit = QLineEdit("0:00.0")
+        self.time_edit.setToolTip("Position: seconds, m:ss or h:mm:ss; Enter jumps there")
+        self.time_edit.setMaximumWidth(100)
+        self.time_edit.returnPressed.connect(self._time_entered)
+        self.duration_label = QLabel("/ 0:00.0")
+        position.addWidget(self.slider, 1)
+        position.addWidget(self.time_edit)
+        position.addWidget(self.duration_label)
+        layout.addLayout(position)
+
+        loop = QGridLayout()
+        self.loop_start = QDoubleSpinBox()
+        self.loop_end = QDoubleSpinBox()
+        for box in (self.loop_start, self.loop_end):
+            box.setDecimals(2)
+            box.setSuffix(" s")
+            box.valueChanged.connect(self._loop_range_changed)
+        self.loop_button = QPushButton("Loop")
+        self.loop_button.setCheckable(True)
+        self.loop_button.setToolTip("Repeat the range; selecting an annotation with a duration fills it in")
+        self.loop_button.toggled.connect(self._loop_toggled)
+        loop.addWidget(QLabel("Loop from"), 0, 0)
+        loop.addWidget(self.loop_start, 0, 1)
+        loop.addWidget(QLabel("to"), 0, 2)
+        loop.addWidget(self.loop_end, 0, 3)
+        loop.addWidget(self.loop_button, 0, 4)
+        layout.addLayout(loop)
+
+        self.annotation_list = QListWidget()
+        self.annotation_list.setToolTip("Click an annotation to jump to it")
+        self.annotation_list.itemClicked.connect(self._annotation_clicked)
+        layout.addWidget(self.annotation_list, 1)
+        self.message = QLabel("")
+        self.message.setWordWrap(True)
+        layout.addWidget(self.message)
+
+        self._timer = QTimer(self)
+        self._timer.setInterval(REFRESH_MS)
+        self._timer.timeout.connect(self.refresh)
+        self.set_source(None)
+
+    # --- wiring -----------------------------------------------------------------------------------------
+
+    def set_source(self, source: ReplaySource | None) -> None:
+        """Control ``source`` (already opened by the pump: its recording is known) or nothing."""
+        self.source = source
+        enabled = source is not None and source.recording is not None
+        self.body.setEnabled(enabled)
+        self.annotation_list.clear()
+        self._annotations = []
+        if not enabled or source is None or source.recording is None:
+            self._timer.stop()
+            self.message.setText("No recording is being replayed.")
+            return
+        duration = source.duration_s
+        self.slider.setRange(0, max(1, round(duration * SLIDER_STEPS_PER_S)))
+        self.duration_label.setText(f"/ {format_time(duration)}")
+        for box in (self.loop_start, self.loop_end):
+            box.setRange(0.0, duration)
+        self.loop_start.setValue(0.0)
+        self.loop_end.setValue(duration)
+        self.loop_button.setChecked(False)
+        self.speed_combo.setCurrentIndex(min(range(len(SPEEDS)), key=lambda i: abs(SPEEDS[i] - source.speed)))
+        self.play_button.setChecked(not source.paused)
+        self._annotations = list(source.recording.annotations)
+        for a in self._annotations:
+            span = f" ({a.duration_s:g} s)" if a.duration_s > 0 else ""
+            item = QListWidgetItem(f"{format_time(a.onset_s)}  {a.text}{span}")
+            item.setData(Qt.ItemDataRole.UserRole, a)
+            self.annotation_list.addItem(item)
+        self.message.setText(source.recording.path.name)
+        self._timer.start()
+        self.refresh()
+
+    def refresh(self) -> None:
+        """Pull the play head from the source (the timer calls this; tests may too)."""
+        source = self.source
+        if source is None:
+            return
+        position = source.position_s
+        if not self._dragging:
+            self.slider.blockSignals(True)
+            self.slider.setValue(round(position * SLIDER_STEPS_PER_S))
+            self.slider.blockSignals(False)
+        if not self.time_edit.hasFocus():
+            self.time_edit.setText(format_time(position))
+        if source.ended and self.play_button.isChecked():
+            self.play_button.blockSignals(True)
+            self.play_button.setChecked(False)
+            self.play_button.setText("Play")
+            self.play_button.blockSignals(False)
+            self.message.setText("End of the recording: press Play to start again.")
+
+    # --- actions ----------------------------------------------------------------------------------------
+
+    def seek(self, seconds: float) -> None:
+        """Move the play head (restarting the replay if it had ended)."""
+        source = self.source
+        if source is None:
+            return
+        seconds = min(max(seconds, 0.0), source.duration_s)
+        loop = source.loop
+        if loop is not None and not loop[0] <= seconds < loop[1]:
+            self.loop_button.setChecked(False)  # a jump out of the loop means the user is done with it
+        if source.ended:
+            self.restart_requested.emit(seconds)
+            return
+        source.seek(seconds)
+        self.seeked.emit(seconds)
+        self.refresh()
+
+    def jump_segment(self, direction: int) -> None:
+        """Jump to the next (``+1``) or previous (``-1``) annotation, labelled segments (with a duration) first."""
+        if self.source is None:
+            return
+        segments = [a for a in self._annotations if a.duration_s > 0] or self._annotations
+        here = self.source.position_s
+        if direction > 0:
+            later = [a for a in segments if a.onset_s > here + NEXT_EPSILON_S]
+            target = min(later, key=lambda a: a.onset_s) if later else None
+        else:
+            earlier = [a for a in segments if a.onset_s < here - NEXT_EPSILON_S - 0.5]
+            target = max(earlier, key=lambda a: a.onset_s) if earlier else None
+        if target is not None:
+            self._select(target)
+            self._go_to(target)
+
+    def _select(self, annotation: Annotation) -> None:
+        for row in range(self.annotation_list.count()):
+            if self.annotation_list.item(row).data(Qt.ItemDataRole.UserRole) is annotation:
+                self.annotation_list.setCurrentRow(row)
+                return
+
+    def _annotation_clicked(self, item: QListWidgetItem) -> None:
+        self._go_to(item.data(Qt.ItemDataRole.UserRole))
+
+    def _go_to(self, annotation: Annotation) -> None:
+        """Jump to an annotation; one with a duration is a segment and becomes the loop range too."""
+        if annotation.duration_s > 0 and self.source is not None:
+            for box, value in (
+                (self.loop_start, annotation.onset_s),
+                (self.loop_end, min(annotation.onset_s + annotation.duration_s, self.source.duration_s)),
+            ):
+                box.blockSignals(True)
+                box.setValue(value)
+                box.blockSignals(False)
+            self._loop_range_changed()
+        self.seek(annotation.onset_s)
+
+    def _play_toggled(self, playing: bool) -> None:
+        self.play_button.setText("Pause" if playing else "Play")
+        source = self.source
+        if source is None:
+            return
+        if playing and source.ended:
+            self.restart_requested.emit(0.0 if source.position_s >= source.duration_s - 0.01 else source.position_s)
+        elif playing:
+            source.resume()
+        else:
+            source.pause()
+
+    def _speed_changed(self, index: int) -> None:
+        if self.source is not None:
+            self.source.set_speed(SPEEDS[index])
+
+    def _slider_pressed(self) -> None:
+        self._dragging = True
+
+    def _slider_released(self) -> None:
+        self._dragging = False
+        self.seek(self.slider.value() / SLIDER_STEPS_PER_S)
+
+    def _time_entered(self) -> None:
+        seconds = parse_time(self.time_edit.text())
+        if seconds is None:
+            self.message.setText(f"'{self.time_edit.text()}' is not a time: type seconds, m:ss or h:mm:ss.")
+            return
+        self.time_edit.clearFocus()
+        self.seek(seconds)
+
+    def _loop_range_changed(self) -> None:
+        if self.loop_button.isChecked():
+            self._loop_toggled(True)
+
+    def _loop_toggled(self, on: bool) -> None:
+        source = self.source
+        if source is None:
+            return
+        if not on:
+            source.clear_loop()
+            return
+        try:
+            source.set_loop(self.loop_start.value(), self.loop_end.value())
+        except ValueError as exc:
+            self.message.setText(f"Cannot loop: {exc}.")
+            self.loop_button.setChecked(False)

@@ -1,0 +1,83 @@
+"""The sidecar journal: every fact a crashed recording needs to be rebuilt, on disk the moment it is known.
+
+EDF+ keeps annotations inside data records, and a record is only written once its samples are in; a marker
+dropped a moment before a crash would be lost with them. So each annotation, and first the header facts, is
+appended to ``<file>.journal`` as one JSON line and fsync'd before anything else happens. A journal that still
+exists when the app starts means the recording did not finish: :mod:`emgscope.recording.repair` uses it.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+SUFFIX = ".journal"
+
+
+def journal_path(recording: Path) -> Path:
+    return recording.with_name(recording.name + SUFFIX)
+
+
+def recording_path(journal: Path) -> Path:
+    return journal.with_name(journal.name[: -len(SUFFIX)])
+
+
+def sync_folder(folder: Path) -> None:
+    """Make new or renamed names in ``folder`` durable (a power cut must not lose a file that was created)."""
+    fd = os.open(folder, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+class Journal:
+    """Append-only, fsync'd JSON lines; created exclusively so a journal is never overwritten either."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_APPEND, 0o644)
+
+    def append(self, entry: dict) -> None:
+        """Write one entry and wait until it is on the disk (raises ``OSError`` when the disk is full)."""
+        os.write(self._fd, (json.dumps(entry, ensure_ascii=False) + "\n").encode("utf-8"))
+        os.fsync(self._fd)
+
+    def close(self) -> None:
+        with contextlib.suppress(OSError):
+            os.close(self._fd)
+
+    def remove(self) -> None:
+        """The recording is complete and valid: the journal has nothing left to say."""
+        self.close()
+        with contextlib.suppress(FileNotFoundError):
+            self.path.unlink()
+
+
+@dataclass
+class JournalContents:
+    """What a journal holds: the ``start`` entry and the annotations, in the order they were made."""
+
+    start: dict
+    annotations: list[dict] = field(default_factory=list)
+
+
+def read_journal(path: Path) -> JournalContents:
+    """Parse a journal; a torn last line (the crash came mid-write) is ignored, nothing else is."""
+    lines = path.read_bytes().split(b"\n")
+    entries = []
+    for number, line in enumerate(lines, 1):
+        if not line.strip():
+            continue
+        try:
+            entries.append(json.loads(line.decode("utf-8")))
+        except (UnicodeDecodeError, json.JSONDecodeError):
+            if number == len(lines):
+                break
+            raise ValueError(f"{path.name}: line {number} is damaged") from None
+    if not entries or entries[0].get("kind") != "start":
+        raise ValueError(f"{path.name}: the journal does not begin with the recording's header facts")
+    return JournalContents(entries[0], [e for e in entries[1:] if e.get("kind") == "annotation"])

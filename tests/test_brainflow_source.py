@@ -1,0 +1,328 @@
+"""BrainFlow boards through our source and the real acquisition pump: BrainFlow's synthetic and playback boards,
+a serial port that does not exist, a pseudo-terminal that never answers, and a board that stops sending.
+
+No mocks: every board here is BrainFlow's own, and the silent device is a real pty that a serial board's driver
+opens and waits on.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+from brainflow.board_shim import BoardIds
+from brainflow.data_filter import DataFilter
+from brainflow.exit_codes import BrainFlowExitCodes
+
+from emgscope.acquisition import brainflow_boards as boards
+from emgscope.acquisition.brainflow_errors import explain
+from emgscope.acquisition.brainflow_source import BrainFlowSource
+from emgscope.acquisition.factory import make_source
+from emgscope.acquisition.pump import AcquisitionPump
+from emgscope.acquisition.source import SourceError
+from emgscope.core import events
+from emgscope.core.events import Event, EventBus
+from emgscope.core.settings import BrainFlowSettings, FilterSettings, SourceSettings
+
+SYNTHETIC_RATE = 250.0
+EMG_ROWS = slice(1, 17)
+"""Rows 1-16 of a synthetic-board recording are its 16 EXG channels (see PROVENANCE.md)."""
+
+
+class Recorder:
+    """Collects the pump's events with the time each arrived, and lets a test wait for one kind."""
+
+    def __init__(self, bus: EventBus) -> None:
+        self.events: list[tuple[float, Event]] = []
+        self._arrived = threading.Condition()
+        bus.subscribe(self._on_event)
+
+    def _on_event(self, event: Event) -> None:
+        with self._arrived:
+            self.events.append((time.monotonic(), event))
+            self._arrived.notify_all()
+
+    def wait_for(self, kind: str, timeout: float) -> tuple[float, Event]:
+        deadline = time.monotonic() + timeout
+        with self._arrived:
+            while True:
+                for stamp, event in self.events:
+                    if event.kind == kind:
+                        return stamp, event
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    kinds = [event.kind for _, event in self.events]
+                    raise AssertionError(f"no {kind!r} event within {timeout} s (got {kinds})")
+                self._arrived.wait(remaining)
+
+    def kinds(self) -> list[str]:
+        with self._arrived:
+            return [event.kind for _, event in self.events]
+
+
+def start_pump(settings: BrainFlowSettings, **source_options: bool) -> tuple[AcquisitionPump, Recorder]:
+    bus = EventBus()
+    recorder = Recorder(bus)
+    pump = AcquisitionPump(BrainFlowSource(settings, **source_options), FilterSettings(), bus)
+    pump.start()
+    return pump, recorder
+
+
+@pytest.fixture
+def short_recording(tmp_path: Path, shared_data: Path) -> tuple[Path, np.ndarray]:
+    """The first 100 samples (0.4 s) of BrainFlow's test recording, written back by BrainFlow's own writer."""
+    full = DataFilter.read_file(str(shared_data / "brainflow" / "test_data.csv"))
+    part = np.ascontiguousarray(full[:, :100])
+    path = tmp_path / "short.csv"
+    DataFilter.write_file(part, str(path), "w")
+    return path, part
+
+
+def test_synthetic_board_through_the_pump_delivers_microvolts_at_250_hz() -> None:
+    pump, recorder = start_pump(BrainFlowSettings(board="SYNTHETIC_BOARD"))
+    try:
+        _, connected = recorder.wait_for(events.CONNECTED, 5.0)
+        info = connected.data["info"]
+        assert info.sample_rate == SYNTHETIC_RATE
+        assert info.n_channels == 16
+        assert info.channel_labels[:3] == ("Fz", "C3", "Cz")
+        assert info.units == "uV"
+        assert info.details["board"] == "SYNTHETIC_BOARD"
+        assert "Synthetic" in info.device
+        # A 250 Hz board cannot carry the needle band: the pump passes on the filter bank's clamping warning.
+        _, warning = recorder.wait_for(events.WARNING, 1.0)
+        assert "250 Hz" in warning.message
+
+        ring = pump.pipeline.raw
+        time.sleep(0.5)
+        start_index, start_time = ring.write_index, time.monotonic()
+        time.sleep(2.0)
+        stop_index, stop_time = ring.write_index, time.monotonic()
+        rate = (stop_index - start_index) / (stop_time - start_time)
+        assert rate == pytest.approx(SYNTHETIC_RATE, rel=0.03)
+
+        _, data = ring.latest(500)
+        sd = data.std(axis=1)
+        # BrainFlow's synthetic EXG channel k is a sine of about 10·k µV r.m.s. plus noise: tens of µV, not volts.
+        assert sd[0] == pytest.approx(10.0, rel=0.25)
+        assert sd[1] == pytest.approx(20.0, rel=0.25)
+        assert np.all((sd > 5.0) & (sd < 500.0))
+        assert pump.connection_lost is False
+    finally:
+        pump.stop()
+    assert not pump.running
+
+
+def test_factory_builds_a_brainflow_source() -> None:
+    source = make_source(SourceSettings(kind="brainflow", brainflow=BrainFlowSettings(board="-1")))
+    assert isinstance(source, BrainFlowSource)
+
+
+def test_playback_replays_the_file_sample_for_sample_and_loops(short_recording: tuple[Path, np.ndarray]) -> None:
+    path, recorded = short_recording
+    settings = BrainFlowSettings(board="PLAYBACK_FILE_BOARD", file=str(path), master_board="SYNTHETIC_BOARD")
+    pump, recorder = start_pump(settings)
+    try:
+        _, connected = recorder.wait_for(events.CONNECTED, 5.0)
+        info = connected.data["info"]
+        assert info.sample_rate == SYNTHETIC_RATE
+        assert info.details["file"] == str(path)
+        assert info.details["master_board"] == "SYNTHETIC_BOARD"
+        deadline = time.monotonic() + 5.0
+        while pump.pipeline.raw.write_index < 250 and time.monotonic() < deadline:
+            time.sleep(0.02)
+        first, data = pump.pipeline.raw.read_range(0, 250)
+        assert first == 0 and data.shape == (16, 250)
+    finally:
+        pump.stop()
+    expected = recorded[EMG_ROWS].astype(np.float32)
+    np.testing.assert_allclose(data[:, :100], expected, rtol=1e-6, atol=1e-4)
+    # The playback loops: the second pass is the file again.
+    np.testing.assert_allclose(data[:, 100:200], expected, rtol=1e-6, atol=1e-4)
+    assert events.CONNECTION_LOST not in recorder.kinds()
+
+
+def test_playback_of_the_shared_brainflow_recording(shared_data: Path) -> None:
+    path = shared_data / "brainflow" / "test_data.csv"
+    source = BrainFlowSource(
+        BrainFlowSettings(board="PLAYBACK_FILE_BOARD", file=str(path), master_board=str(BoardIds.SYNTHETIC_BOARD.value))
+    )
+    try:
+        info = source.open()
+        time.sleep(0.6)
+        chunk = source.read()
+    finally:
+        source.close()
+    assert info.n_channels == 16 and info.sample_rate == SYNTHETIC_RATE
+    assert chunk.shape[0] == 16 and 50 < chunk.shape[1] < 400
+    recorded = DataFilter.read_file(str(path))[EMG_ROWS]
+    np.testing.assert_allclose(chunk, recorded[:, : chunk.shape[1]], rtol=1e-9)
+
+
+def test_a_missing_serial_port_fails_at_once_in_plain_words() -> None:
+    started = time.monotonic()
+    pump, recorder = start_pump(BrainFlowSettings(board="cyton_board", serial_port="/dev/ttyNOPE"))
+    stamp, failed = recorder.wait_for(events.CONNECT_FAILED, 1.0)
+    assert stamp - started < 1.0
+    assert failed.message.startswith("No device at /dev/ttyNOPE: the serial port does not exist")
+    pump.stop()
+    assert not pump.running
+
+
+@pytest.mark.parametrize(
+    ("settings", "expected"),
+    [
+        (BrainFlowSettings(board="CYTON_BOARD"), "This board needs a serial port"),
+        (BrainFlowSettings(board="PLAYBACK_FILE_BOARD", master_board="-1"), "Playback needs a file"),
+        (BrainFlowSettings(board="PLAYBACK_FILE_BOARD", file="/x.csv"), "Playback needs the board that recorded"),
+        (BrainFlowSettings(board="NO_SUCH_BOARD"), "BrainFlow has no board called 'NO_SUCH_BOARD'"),
+        (BrainFlowSettings(board="EMOTIBIT_BOARD"), "has no EMG or EEG channels"),
+        (BrainFlowSettings(board="CYTON_BOARD", serial_port="/dev/null"), "cannot be set up as a serial port"),
+        (
+            BrainFlowSettings(board="PLAYBACK_FILE_BOARD", file="/nonexistent.csv", master_board="SYNTHETIC_BOARD"),
+            "Cannot read the playback file '/nonexistent.csv'",
+        ),
+    ],
+)
+def test_bad_settings_are_refused_with_a_clear_message(settings: BrainFlowSettings, expected: str) -> None:
+    source = BrainFlowSource(settings)
+    with pytest.raises(SourceError, match=expected.replace("(", r"\(")):
+        source.open()
+    source.close()
+    source.close()
+
+
+def test_no_bluetooth_adapter_is_named(tmp_path: Path) -> None:
+    if any(Path("/sys/class/bluetooth").glob("hci*")):
+        pytest.skip("this machine has a Bluetooth adapter")
+    with pytest.raises(SourceError, match="No Bluetooth adapter"):
+        BrainFlowSource(BrainFlowSettings(board="GANGLION_NATIVE_BOARD")).open()
+
+
+def test_exit_codes_read_in_plain_words() -> None:
+    codes = BrainFlowExitCodes
+    empty = BrainFlowSettings()
+    assert "did not answer" in explain(codes.BOARD_NOT_READY_ERROR.value, "CYTON_BOARD", empty, [])
+    assert "already in use" in explain(codes.ANOTHER_BOARD_IS_CREATED_ERROR.value, "CYTON_BOARD", empty, [])
+    assert "does not support" in explain(codes.UNSUPPORTED_BOARD_ERROR.value, "BRAINBIT_BOARD", empty, [])
+    assert "needs a serial port" in explain(codes.INVALID_ARGUMENTS_ERROR.value, "CYTON_BOARD", empty, [])
+    unknown = explain(999, "CYTON_BOARD", empty, ["something odd"])
+    assert unknown == "BrainFlow could not start the board (something odd)."
+
+
+def test_a_silent_serial_device_can_be_cancelled_without_the_gui_thread_waiting(qtbot) -> None:
+    from PyQt6.QtCore import QTimer
+
+    master, slave = os.openpty()
+    ticks: list[float] = []
+    timer = QTimer()
+    timer.setInterval(10)
+    timer.timeout.connect(lambda: ticks.append(time.monotonic()))
+    timer.start()
+    try:
+        pump, recorder = start_pump(BrainFlowSettings(board="CYTON_BOARD", serial_port=os.ttyname(slave)))
+        qtbot.wait(800)  # the driver is now inside prepare_session, waiting for the board's greeting
+        assert pump.running and pump.pipeline is None
+        begun = time.monotonic()
+        pump.stop(timeout=0.05)
+        stop_seconds = time.monotonic() - begun
+        qtbot.wait(200)
+    finally:
+        timer.stop()
+        os.close(master)  # the pty's far end goes away: the driver gives up at once instead of after ~6 s
+        os.close(slave)
+    assert stop_seconds < 0.2
+    gaps = np.diff(ticks)
+    assert len(ticks) > 50
+    assert gaps.max() < 0.25, f"the GUI thread stalled for {gaps.max() * 1000:.0f} ms"
+    _, failed = recorder.wait_for(events.CONNECT_FAILED, 3.0)
+    assert "did not answer" in failed.message
+    pump.stop(timeout=2.0)
+    assert not pump.running
+    assert events.CONNECTED not in recorder.kinds()
+
+
+def test_closing_while_connecting_releases_the_board() -> None:
+    """``close`` from another thread during ``prepare_session`` makes ``open`` give the board back."""
+    source = BrainFlowSource(BrainFlowSettings(board="SYNTHETIC_BOARD"))
+    source.close()
+    with pytest.raises(SourceError, match="cancelled"):
+        source.open()
+    assert source.board is None
+    # The same board can be opened again at once: the cancelled session was released.
+    again = BrainFlowSource(BrainFlowSettings(board="SYNTHETIC_BOARD"))
+    again.open()
+    again.close()
+
+
+def test_a_stopped_board_reads_empty_without_blocking() -> None:
+    source = BrainFlowSource(BrainFlowSettings(board="SYNTHETIC_BOARD"))
+    source.open()
+    try:
+        time.sleep(0.1)
+        source.board.stop_stream()  # the board stops sending, as an unplugged amplifier would
+        source.read()
+        begun = time.monotonic()
+        chunks = [source.read() for _ in range(100)]
+        elapsed = time.monotonic() - begun
+    finally:
+        source.close()
+    assert all(chunk.shape == (16, 0) for chunk in chunks)
+    assert elapsed < 0.1
+    assert source.read().shape == (16, 0)
+
+
+def test_a_recording_that_ends_is_reported_as_lost_within_2_5_s(short_recording: tuple[Path, np.ndarray]) -> None:
+    path, _ = short_recording
+    settings = BrainFlowSettings(board="PLAYBACK_FILE_BOARD", file=str(path), master_board="SYNTHETIC_BOARD")
+    pump, recorder = start_pump(settings, loop_playback=False)
+    try:
+        recorder.wait_for(events.CONNECTED, 5.0)
+        last_index, last_change = 0, time.monotonic()
+        deadline = time.monotonic() + 5.0
+        while events.CONNECTION_LOST not in recorder.kinds() and time.monotonic() < deadline:
+            index = pump.pipeline.raw.write_index
+            if index != last_index:
+                last_index, last_change = index, time.monotonic()
+            time.sleep(0.005)
+        lost_at, lost = recorder.wait_for(events.CONNECTION_LOST, 0.1)
+        assert pump.running, "the pump keeps going after the loss, waiting for data to come back"
+    finally:
+        pump.stop()
+    assert last_index == 100
+    assert 1.9 < lost_at - last_change < 2.5
+    assert "Connection lost" in lost.message
+
+
+def test_the_catalogue_lists_every_board_with_its_connection_fields() -> None:
+    catalogue = {board.name: board for board in boards.board_catalogue()}
+    assert set(catalogue) == {member.name for member in BoardIds} - {"NO_BOARD"}
+    assert catalogue["SYNTHETIC_BOARD"].family.fields == ()
+    assert catalogue["SYNTHETIC_BOARD"].sample_rate == SYNTHETIC_RATE
+    assert catalogue["CYTON_BOARD"].family.required == (boards.SERIAL_PORT,)
+    assert catalogue["CYTON_BOARD"].n_channels == 8
+    assert catalogue["PLAYBACK_FILE_BOARD"].family.required == (boards.FILE, boards.MASTER_BOARD)
+    assert catalogue["CYTON_WIFI_BOARD"].needs(boards.IP_ADDRESS)
+    assert catalogue["EXPLORE_8_CHAN_BOARD"].family.required == (boards.MAC_ADDRESS,)
+    assert catalogue["ENOPHONE_BOARD"].family.required == (boards.MAC_ADDRESS,)
+    assert catalogue["ANT_NEURO_EE_410_BOARD"].family.fields == ()
+    assert catalogue["SHIMMER3_BOARD"].family.fields == boards.ALL_FIELDS  # not in the table: every field
+    assert catalogue["CYTON_DAISY_BOARD"].title == "Cyton daisy (CYTON_DAISY_BOARD, 2)"
+
+
+@pytest.mark.parametrize(
+    ("text", "board_id"),
+    [("0", 0), ("-1", -1), ("SYNTHETIC_BOARD", -1), ("cyton_board", 0), ("cyton", 0), ("Ganglion native", 46)],
+)
+def test_boards_are_named_by_id_or_name(text: str, board_id: int) -> None:
+    assert boards.resolve_board(text) == board_id
+
+
+@pytest.mark.parametrize("text", ["", "-100", "NO_BOARD", "12345", "toaster"])
+def test_unknown_boards_are_refused(text: str) -> None:
+    with pytest.raises(ValueError, match="BrainFlow has no board"):
+        boards.resolve_board(text)
