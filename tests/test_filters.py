@@ -189,3 +189,13 @@ def test_filters_off_pass_the_signal_unchanged() -> None:
     bank = FilterBank(FilterSettings("off", 0.0, 0.0, 0.0), 1_000.0, 2)
     x = np.random.default_rng(2).normal(size=(2, 300)).astype(np.float32)
     np.testing.assert_array_equal(bank.process(x), x)
+
+
+def test_a_20_khz_amplifier_clamps_the_needle_hff_to_9_khz_without_a_warning() -> None:
+    """9 kHz instead of 10 kHz removes nothing a clinician sees or hears; only a clamp into the band warns."""
+    clamped = design(FILTER_PRESETS["needle"], 20_000.0)
+    assert clamped.high_cut_hz == pytest.approx(9_000.0)
+    assert clamped.warnings == ()
+    assert half_power_point(clamped.sos, 20_000.0, 3_000.0, 9_999.0) == pytest.approx(9_000.0, rel=0.02)
+    slow = design(FILTER_PRESETS["needle"], 8_000.0)
+    assert slow.high_cut_hz == pytest.approx(3_600.0) and len(slow.warnings) == 1

@@ -20,5 +20,7 @@ def make_source(settings: SourceSettings) -> Source:
         from emgscope.replay.source import ReplaySource
 
         replay = settings.replay
-        return ReplaySource(replay.file, brainflow_board=replay.board or None, speed=replay.speed)
+        return ReplaySource(
+            replay.file, brainflow_board=replay.board or None, speed=replay.speed, start_s=replay.start_s
+        )
     raise ValueError(f"unknown source kind {settings.kind!r}")

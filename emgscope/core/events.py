@@ -32,6 +32,7 @@ SOURCE_ERROR = "source_error"
 SOURCE_ENDED = "source_ended"
 STOPPED = "stopped"
 WARNING = "warning"
+INFO = "info"
 
 
 class EventBus:

@@ -87,6 +87,8 @@ class ReplaySettings:
     board: str = ""
     """For a BrainFlow data file: the board that wrote it."""
     speed: float = 1.0
+    start_s: float = 0.0
+    """Where replay begins (a replay restarted after its end starts where the user asked)."""
 
 
 @dataclass

@@ -23,6 +23,10 @@ FILTER_ORDER = 2
 NYQUIST_FRACTION = 0.45
 """The highest cut-off allowed, as a fraction of the sample rate."""
 NOTCH_Q = 30.0
+CLINICAL_CONTENT_HZ = 5_000.0
+"""Needle potentials carry little energy above this. Clamping a 10 kHz filter to 9 kHz on a 20 kHz amplifier
+changes nothing a clinician sees or hears, so only a clamp below this (or below the requested cut-off, if
+lower) earns a warning; the band shown on screen always says what is actually applied."""
 
 
 @dataclass(frozen=True)
@@ -53,10 +57,11 @@ def design(settings: FilterSettings, sample_rate: float) -> FilterDesign:
 
     high = settings.high_cut_hz if settings.high_cut_hz > 0 else 0.0
     if high > limit:
-        warnings.append(
-            f"This device samples at {sample_rate:g} Hz, too slow for a {high:g} Hz high-frequency filter: "
-            f"it is clamped to {limit:g} Hz. Needle EMG needs about 20 kHz sampling."
-        )
+        if limit < min(high, CLINICAL_CONTENT_HZ):
+            warnings.append(
+                f"This device samples at {sample_rate:g} Hz, too slow for a {high:g} Hz high-frequency filter: "
+                f"it is clamped to {limit:g} Hz. Needle EMG needs about 20 kHz sampling."
+            )
         high = limit
     if high > 0 and high <= low:
         warnings.append(f"The high-frequency filter ({high:g} Hz) is below the low-frequency filter; it is off.")

@@ -1,0 +1,78 @@
+"""The composition root of the GUI: settings, the Qt application, the main window, the source.
+
+``emgscope`` (no subcommand) lands here through :func:`emgscope.cli.main`. Without a display the app can still
+run for ``--screenshot`` (Qt's offscreen platform renders real widgets); asked to show a window with no display
+it says so in one line rather than letting Qt abort.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+
+from emgscope.cli import apply_source_options
+from emgscope.core.settings import Settings, load_settings, save_settings
+from emgscope.paths import resource, ui_file
+
+NO_DISPLAY_MESSAGE = (
+    "emgscope: no display found (DISPLAY/WAYLAND_DISPLAY unset); use --screenshot PNG to run without one"
+)
+
+
+def has_display() -> bool:
+    return bool(os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"))
+
+
+def run_gui(args: argparse.Namespace) -> int:
+    """Run the app; with ``--screenshot`` run ``--seconds``, save a PNG of the main window and exit."""
+    if args.screenshot and args.seconds < 0:
+        print("emgscope: --seconds must not be negative", file=sys.stderr)
+        return 2
+    if not has_display() and os.environ.get("QT_QPA_PLATFORM") != "offscreen":
+        if not args.screenshot:
+            print(NO_DISPLAY_MESSAGE, file=sys.stderr)
+            return 2
+        os.environ["QT_QPA_PLATFORM"] = "offscreen"
+    settings = Settings() if args.no_settings else load_settings()
+    live_kind = settings.source.kind if settings.source.kind != "replay" else "sim"
+    apply_source_options(args, settings)
+
+    from PyQt6.QtCore import QTimer
+    from PyQt6.QtGui import QIcon
+    from PyQt6.QtWidgets import QApplication
+
+    from emgscope.gui.main_window import MainWindow
+
+    app = QApplication.instance() or QApplication(sys.argv[:1])
+    app.setApplicationName("emgscope")
+    app.setDesktopFileName("emgscope")
+    app.setWindowIcon(QIcon(str(resource("icons", "emgscope.svg"))))
+    app.setStyleSheet(ui_file("style.qss").read_text(encoding="utf-8"))
+    window = MainWindow(settings)
+    window.resize(1400, 900)
+    window.show()
+    window.start()
+    status = 0
+    if args.screenshot:
+
+        def shoot() -> None:
+            nonlocal status
+            if not window.grab().save(args.screenshot):
+                print(f"emgscope: could not write the screenshot to {args.screenshot}", file=sys.stderr)
+                status = 1
+            window.close()
+
+        QTimer.singleShot(round(args.seconds * 1000), shoot)
+    app.exec()
+    if not window.isHidden():
+        window.close()
+    if not args.no_settings:
+        if settings.source.kind == "replay":
+            # A replay is one visit to a file, not the source to start with next time.
+            settings.source.kind = live_kind
+        try:
+            save_settings(settings)
+        except OSError as exc:
+            print(f"emgscope: the settings could not be saved: {exc}", file=sys.stderr)
+    return status

@@ -1,0 +1,69 @@
+"""Connecting to a source without ever blocking the GUI thread, and letting the user cancel.
+
+Each connection gets its own :class:`~emgscope.acquisition.pump.AcquisitionPump` and its own private event bus.
+The controller forwards that bus to the application's bus only while the pump is the current one, so a
+connection the user cancelled (whose thread may still sit in a blocking ``open()`` for seconds) can never
+announce itself later. Stopping a pump never waits for its thread here: the thread closes its source itself.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from emgscope.acquisition.pump import AcquisitionPump, Pipeline
+from emgscope.acquisition.source import Source, SourceError
+from emgscope.core import events
+from emgscope.core.events import Event, EventBus
+from emgscope.core.settings import FilterSettings, SourceSettings
+
+SourceFactory = Callable[[SourceSettings], Source]
+
+SHUTDOWN_WAIT_S = 2.0
+"""How long closing the app waits for the acquisition thread to release the device."""
+
+
+class ConnectionController:
+    """Owns the current pump; posts CONNECT_FAILED on the app bus when a source cannot even be built."""
+
+    def __init__(self, bus: EventBus, source_factory: SourceFactory) -> None:
+        self.bus = bus
+        self.source_factory = source_factory
+        self.pump: AcquisitionPump | None = None
+        self.settings: SourceSettings | None = None
+
+    @property
+    def pipeline(self) -> Pipeline | None:
+        return self.pump.pipeline if self.pump is not None else None
+
+    @property
+    def source(self) -> Source | None:
+        return self.pump.source if self.pump is not None else None
+
+    def connect(self, settings: SourceSettings, filters: FilterSettings) -> None:
+        """Start connecting to ``settings`` (replacing any current source); returns at once."""
+        self.disconnect()
+        self.settings = settings
+        try:
+            source = self.source_factory(settings)
+        except (SourceError, ValueError, ImportError) as exc:
+            self.bus.post(Event(events.CONNECT_FAILED, f"Could not create the source: {exc}"))
+            return
+        pump_bus = EventBus()
+        pump = AcquisitionPump(source, filters, pump_bus)
+        pump_bus.subscribe(lambda event: self._forward(pump, event))
+        self.pump = pump
+        pump.start()
+
+    def reconnect(self, filters: FilterSettings) -> None:
+        if self.settings is not None:
+            self.connect(self.settings, filters)
+
+    def disconnect(self, wait_s: float = 0.0) -> None:
+        """Let go of the current pump; ``wait_s`` > 0 only when the app is closing."""
+        pump, self.pump = self.pump, None
+        if pump is not None:
+            pump.stop(wait_s)
+
+    def _forward(self, pump: AcquisitionPump, event: Event) -> None:
+        if pump is self.pump:
+            self.bus.post(event)

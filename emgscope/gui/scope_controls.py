@@ -1,0 +1,158 @@
+"""The scope's controls: toolbar, menus and keys for sensitivity, sweep, mode, freeze, filters and channels.
+
+Keys follow EMG machines: Up/Down step the gain (Up = bigger trace = fewer µV per division), Left/Right step
+the sweep speed, Space freezes, I marks an insertion on the simulated patient. Toolbar combo boxes and the
+slider take no keyboard focus, so those keys always reach the window's shortcuts.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+
+from PyQt6.QtCore import Qt
+from PyQt6.QtGui import QAction, QActionGroup, QKeySequence
+from PyQt6.QtWidgets import QComboBox, QLabel, QMenu, QSlider, QToolBar, QToolButton
+
+from emgscope.core.settings import FILTER_PRESETS, SENSITIVITY_PRESETS_UV, SWEEP_PRESETS_MS
+from emgscope.gui.units import format_sensitivity, format_sweep
+
+if TYPE_CHECKING:
+    from emgscope.gui.main_window import MainWindow
+
+
+def _combo(values: tuple[float, ...], fmt: str, label: Callable[[float], str]) -> QComboBox:
+    combo = QComboBox()
+    combo.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+    for value in values:
+        combo.addItem(fmt.format(label(value)), value)
+    return combo
+
+
+class ScopeControls:
+    """Builds the controls into the window's toolbar and menus, and keeps them in step with the settings."""
+
+    def __init__(self, window: MainWindow) -> None:
+        self.window = window
+        bar: QToolBar = window.scopeToolBar
+        self.connect_action = self._action("&Connect…", "Ctrl+K", window.open_connection_dialog, window.menuFile)
+        window.menuFile.addSeparator()
+        self._action("&Quit", "Ctrl+Q", window.close, window.menuFile)
+        bar.addAction(self.connect_action)
+        bar.addSeparator()
+
+        self.sensitivity = _combo(SENSITIVITY_PRESETS_UV, "{}/div", format_sensitivity)
+        self.sensitivity.setToolTip("Sensitivity (Up: more gain, Down: less)")
+        self.sensitivity.activated.connect(lambda i: window.set_sensitivity(self.sensitivity.itemData(i)))
+        self.sweep = _combo(SWEEP_PRESETS_MS, "{}/div", format_sweep)
+        self.sweep.setToolTip("Sweep speed (Left: faster, Right: slower)")
+        self.sweep.activated.connect(lambda i: window.set_sweep(self.sweep.itemData(i)))
+        bar.addWidget(self.sensitivity)
+        bar.addWidget(self.sweep)
+        menu = window.menuDisplay
+        self._action("More gain", "Up", lambda: window.step_sensitivity(-1), menu)
+        self._action("Less gain", "Down", lambda: window.step_sensitivity(+1), menu)
+        self._action("Faster sweep", "Left", lambda: window.step_sweep(-1), menu)
+        self._action("Slower sweep", "Right", lambda: window.step_sweep(+1), menu)
+        menu.addSeparator()
+        self.scroll_action = self._action("&Scroll mode", "M", window.set_scrolling, menu, checkable=True)
+        self.freeze_action = self._action("&Freeze", "Space", window.set_frozen, menu, checkable=True)
+        bar.addAction(self.scroll_action)
+        bar.addAction(self.freeze_action)
+        bar.addSeparator()
+
+        self.filter_preset = QComboBox()
+        self.filter_preset.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+        self.filter_preset.setToolTip("Filter preset")
+        for name in FILTER_PRESETS:
+            self.filter_preset.addItem(name.capitalize(), name)
+        self.filter_preset.addItem("Custom", "custom")
+        self.filter_preset.activated.connect(lambda i: window.choose_filter_preset(self.filter_preset.itemData(i)))
+        group = QActionGroup(window)
+        self.preset_actions: dict[str, QAction] = {}
+        for name in FILTER_PRESETS:
+            action = self._action(f"{name.capitalize()} EMG preset", "", _chooser(window, name), window.menuFilters)
+            action.setCheckable(True)
+            group.addAction(action)
+            self.preset_actions[name] = action
+        self.edit_filters_action = self._action("&Edit filters…", "Ctrl+F", window.edit_filters, window.menuFilters)
+        bar.addWidget(self.filter_preset)
+        bar.addAction(self.edit_filters_action)
+
+        self.channels_button = QToolButton()
+        self.channels_button.setText("Channels")
+        self.channels_button.setMenu(window.menuChannels)
+        self.channels_button.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
+        bar.addWidget(self.channels_button)
+
+        self.sim_section = window.add_toolbar_section("Simulated patient")
+        self.effort = QSlider(Qt.Orientation.Horizontal)
+        self.effort.setRange(0, 100)
+        self.effort.setFixedWidth(140)
+        self.effort.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+        self.effort.setToolTip("Simulated patient's effort, 0–100 % of maximal contraction")
+        self.effort_label = QLabel()
+        self.effort.valueChanged.connect(self._effort_changed)
+        self.sim_section.addWidget(QLabel("Effort"))
+        self.sim_section.addWidget(self.effort)
+        self.sim_section.addWidget(self.effort_label)
+        self.insertion_action = self._action("&Insertion", "I", window.insertion, window.menuDisplay)
+        self.insertion_action.setToolTip("Move the needle: an insertional burst (key I)")
+        self.sim_section.addAction(self.insertion_action)
+
+    def _action(
+        self, text: str, key: str, slot: Callable[..., object], menu: QMenu, checkable: bool = False
+    ) -> QAction:
+        action = QAction(text, self.window)
+        if key:
+            action.setShortcut(QKeySequence(key))
+            action.setShortcutContext(Qt.ShortcutContext.WindowShortcut)
+        action.setCheckable(checkable)
+        (action.toggled if checkable else action.triggered).connect(slot)
+        menu.addAction(action)
+        self.window.addAction(action)
+        return action
+
+    def _effort_changed(self, value: int) -> None:
+        self.effort_label.setText(f"{value:3d} %")
+        self.window.set_effort(float(value))
+
+    def sync(self) -> None:
+        """Show the window's settings in the controls (after loading settings or a key press)."""
+        settings = self.window.settings
+        display = settings.display
+        _select(self.sensitivity, display.sensitivity_uv)
+        _select(self.sweep, display.sweep_ms)
+        self.scroll_action.setChecked(display.mode == "scroll")
+        preset = settings.filters.preset if settings.filters.preset in FILTER_PRESETS else "custom"
+        _select(self.filter_preset, preset)
+        for name, action in self.preset_actions.items():
+            action.setChecked(name == preset)
+        self.effort.blockSignals(True)
+        self.effort.setValue(round(settings.source.simulator.effort_percent))
+        self.effort.blockSignals(False)
+        self.effort_label.setText(f"{self.effort.value():3d} %")
+
+    def set_channels(self, labels: tuple[str, ...], hidden: set[str]) -> None:
+        """One checkable entry per channel of the connected stream."""
+        menu: QMenu = self.window.menuChannels
+        menu.clear()
+        for label in labels:
+            action = menu.addAction(label)
+            action.setCheckable(True)
+            action.setChecked(label not in hidden)
+            action.toggled.connect(lambda on, name=label: self.window.set_channel_visible(name, on))
+
+    def show_simulator(self, visible: bool) -> None:
+        self.sim_section.setVisible(visible)
+        self.insertion_action.setEnabled(visible)
+
+
+def _select(combo: QComboBox, value: object) -> None:
+    index = combo.findData(value)
+    if index >= 0:
+        combo.setCurrentIndex(index)
+
+
+def _chooser(window: MainWindow, preset: str) -> Callable[[], None]:
+    return lambda: window.choose_filter_preset(preset)

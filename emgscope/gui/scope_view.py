@@ -1,0 +1,218 @@
+"""The live scope: stacked needle-EMG traces in clinical units, redrawn from the filtered ring at a fixed rate.
+
+A QTimer pulls whatever the acquisition thread wrote since the last frame through the ring's ``display``
+reader; no signal is emitted per chunk and nothing here ever waits. The pixels come from
+:class:`~emgscope.gui.raster.TraceRaster`, which only recomputes the columns new samples fall into. A change
+of size, sweep speed or channel set rebuilds the raster from the ring by absolute sample index; a change of
+sensitivity only redraws the stored min/max. Freeze stops pulling: acquisition and the ring carry on.
+"""
+
+from __future__ import annotations
+
+import time
+from collections import deque
+from collections.abc import Iterable
+
+import numpy as np
+import pyqtgraph as pg
+from PyQt6.QtCore import Qt, QTimer
+from PyQt6.QtGui import QColor
+from PyQt6.QtWidgets import QGraphicsItem, QHBoxLayout, QLabel, QVBoxLayout, QWidget
+
+from emgscope.acquisition.pump import Pipeline
+from emgscope.core.ring import RingReader
+from emgscope.core.settings import DIVISIONS
+from emgscope.gui.raster import TraceRaster
+from emgscope.gui.scope_items import LABEL_COLOUR, ChannelLabelsItem, GridItem, RasterItem
+from emgscope.gui.units import format_sensitivity, format_sweep
+
+FRAME_RATE_HZ = 60
+FRAME_INTERVAL_MS = 16
+"""16 ms rather than round(1000/60) = 17, so a precise timer really gives at least 60 frames a second."""
+READER_NAME = "display"
+BACKGROUND = QColor(8, 12, 16)
+
+
+class ScopeView(QWidget):
+    """Header readouts (scale, band, FROZEN) above a pyqtgraph plot holding the grid and the trace raster."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("scopeView")
+        self.sensitivity_uv = 100.0
+        self.sweep_ms = 100.0
+        self.mode = "sweep"
+        self.frozen = False
+        self.hidden: set[str] = set()
+        self.pipeline: Pipeline | None = None
+        self.reader: RingReader | None = None
+        self.raster: TraceRaster | None = None
+        self._frame_times: deque[float] = deque(maxlen=256)
+
+        self.scale_label = QLabel(objectName="scaleLabel")
+        self.band_label = QLabel(objectName="bandLabel")
+        self.frozen_label = QLabel("FROZEN", objectName="frozenLabel")
+        self.frozen_label.setVisible(False)
+        header = QHBoxLayout()
+        header.setContentsMargins(8, 2, 8, 2)
+        header.addWidget(self.scale_label)
+        header.addStretch(1)
+        header.addWidget(self.frozen_label)
+        header.addStretch(1)
+        header.addWidget(self.band_label)
+
+        self.plot = pg.PlotWidget(background=BACKGROUND)
+        self.plot.setObjectName("scopePlot")
+        self.view_box: pg.ViewBox = self.plot.getPlotItem().getViewBox()
+        self.view_box.setMouseEnabled(False, False)
+        self.view_box.setMenuEnabled(False)
+        self.view_box.setDefaultPadding(0)
+        plot_item = self.plot.getPlotItem()
+        plot_item.hideButtons()
+        plot_item.hideAxis("left")
+        axis = plot_item.getAxis("bottom")
+        axis.setLabel("time", units="ms")
+        axis.enableAutoSIPrefix(False)
+        axis.setPen(pg.mkPen(LABEL_COLOUR))
+        axis.setTextPen(pg.mkPen(LABEL_COLOUR))
+        axis.setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)  # its text changes only with the sweep
+        self.grid = GridItem()
+        self.raster_item = RasterItem()
+        self.labels = ChannelLabelsItem()
+        self.view_box.addItem(self.grid)
+        self.view_box.addItem(self.raster_item)
+        self.view_box.addItem(self.labels)
+        self.view_box.sigResized.connect(self.rebuild)
+
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.setSpacing(0)
+        layout.addLayout(header)
+        layout.addWidget(self.plot, 1)
+
+        self.timer = QTimer(self)
+        self.timer.setTimerType(Qt.TimerType.PreciseTimer)
+        self.timer.setInterval(FRAME_INTERVAL_MS)
+        self.timer.timeout.connect(self.tick)
+        self._apply_span()
+        self._update_scale_label()
+
+    # --- what is shown -------------------------------------------------------------------------------
+
+    def set_pipeline(self, pipeline: Pipeline | None) -> None:
+        """Show a newly connected stream (or nothing); the display reader starts at the newest sample."""
+        if self.pipeline is not None:
+            self.pipeline.filtered.remove_reader(READER_NAME)
+        self.pipeline = pipeline
+        self.reader = pipeline.filtered.reader(READER_NAME) if pipeline is not None else None
+        self.rebuild()
+        if pipeline is None:
+            self.timer.stop()
+        elif not self.frozen:
+            self.timer.start()
+
+    def set_sensitivity(self, uv_per_division: float) -> None:
+        self.sensitivity_uv = uv_per_division
+        self._update_scale_label()
+        if self.raster is not None:
+            self.raster.set_layout(uv_per_division, self.raster.visible)
+            self.raster.redraw()
+            self.raster_item.update()
+
+    def set_sweep(self, ms_per_division: float) -> None:
+        self.sweep_ms = ms_per_division
+        self._update_scale_label()
+        self._apply_span()
+        self.rebuild()
+
+    def set_mode(self, mode: str) -> None:
+        """``sweep`` (write position runs left to right behind an erase bar) or ``scroll``."""
+        self.mode = mode
+        self.raster_item.scrolling = mode == "scroll"
+        self.rebuild()
+
+    def set_hidden(self, labels: Iterable[str]) -> None:
+        self.hidden = set(labels)
+        self.rebuild()
+
+    def set_band_text(self, text: str) -> None:
+        self.band_label.setText(text)
+
+    def set_frozen(self, frozen: bool) -> None:
+        """Freeze stops pulling from the ring; unfreezing jumps to the newest samples (nothing is lost)."""
+        self.frozen = frozen
+        self.frozen_label.setVisible(frozen)
+        if frozen:
+            self.timer.stop()
+        elif self.pipeline is not None:
+            if self.reader is not None:
+                self.reader.skip_to(self.pipeline.filtered.write_index)
+            self.rebuild()
+            self.timer.start()
+
+    # --- frames ---------------------------------------------------------------------------------------
+
+    def tick(self) -> None:
+        """One frame: fold the new samples into their columns and invalidate only those columns."""
+        if self.frozen or self.reader is None or self.raster is None or self.pipeline is None:
+            return
+        reader, ring = self.reader, self.pipeline.filtered
+        lost = ring.oldest_index - reader.position
+        if lost > 0:
+            reader.overrun_samples += lost  # fell behind by more than the ring holds: those samples are gone
+        newest_sweep = ring.write_index - int(np.ceil(self.raster.sweep_samples))
+        if reader.position < newest_sweep:
+            reader.skip_to(newest_sweep)  # older samples would be drawn over within this very frame
+        data = reader.read()
+        parts = self.raster.ingest(reader.position - data.shape[1], data)
+        self.raster_item.update_columns(parts)
+        self._frame_times.append(time.perf_counter())
+
+    @property
+    def fps(self) -> float:
+        """Frames drawn during the last second."""
+        now = time.perf_counter()
+        return float(sum(1 for t in self._frame_times if now - t <= 1.0))
+
+    def rebuild(self) -> None:
+        """New raster for the current size, sweep, mode and channels, filled from the ring up to the reader."""
+        pipeline, reader = self.pipeline, self.reader
+        if pipeline is None or reader is None:
+            self.raster = None
+            self.raster_item.set_raster(None, self._span_ms)
+            self._place_labels([])
+            return
+        width, height = round(self.view_box.width()), round(self.view_box.height())
+        labels = pipeline.info.channel_labels
+        visible = [i for i, label in enumerate(labels) if label not in self.hidden]
+        sweep_samples = self.sweep_ms * DIVISIONS / 1000 * pipeline.info.sample_rate
+        self.raster = TraceRaster(
+            len(labels), width, height, sweep_samples, self.sensitivity_uv, visible, self.mode == "sweep"
+        )
+        position = reader.position
+        first, data = pipeline.filtered.read_range(position - int(np.ceil(sweep_samples)), position)
+        self.raster.ingest(first, data)
+        self.raster_item.set_raster(self.raster, self._span_ms)
+        self._place_labels([labels[i] for i in visible])
+
+    # --- decorations ----------------------------------------------------------------------------------
+
+    @property
+    def _span_ms(self) -> float:
+        return self.sweep_ms * DIVISIONS
+
+    def _apply_span(self) -> None:
+        span = self._span_ms
+        self.view_box.setRange(xRange=(0, span), yRange=(0, DIVISIONS), padding=0)
+        self.grid.set_span(span)
+        self.plot.getPlotItem().getAxis("bottom").setTickSpacing(span / 2, span / DIVISIONS)
+
+    def _update_scale_label(self) -> None:
+        self.scale_label.setText(f"{format_sensitivity(self.sensitivity_uv)}/div    {format_sweep(self.sweep_ms)}/div")
+
+    def _place_labels(self, names: list[str]) -> None:
+        raster = self.raster
+        if raster is None:
+            self.labels.set_labels([], [], 1, 1.0)
+            return
+        self.labels.set_labels(names, raster.baseline_rows(), raster.height, self._span_ms / raster.width)

@@ -1,0 +1,138 @@
+"""Sessions in the main window: recording controls, the replay dock, and the File menu's recording actions.
+
+The pieces themselves live in :mod:`emgscope.gui.record_controls`, :mod:`emgscope.gui.replay_panel` and
+:mod:`emgscope.recording`; this module only connects them to the window: which source is running decides whether
+the replay dock shows, a recording in progress locks the source, and files are opened, exported and repaired
+without the GUI thread ever waiting on the disk.
+"""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from PyQt6.QtGui import QAction, QKeySequence
+from PyQt6.QtWidgets import QFileDialog, QMenu
+
+from emgscope.core import events
+from emgscope.core.events import Event
+from emgscope.gui.record_controls import RecordControls
+from emgscope.gui.replay_panel import FILE_FILTER, ReplayPanel, fill_recent_menu
+from emgscope.recording.export import ExportError, export_copy
+from emgscope.recording.repair import repair_in_background
+from emgscope.replay.recent import add_recent
+from emgscope.replay.source import ReplaySource
+
+if TYPE_CHECKING:
+    from emgscope.gui.main_window import MainWindow
+
+
+class SessionFeature:
+    """Owns the recording toolbar section and the replay dock of one main window."""
+
+    def __init__(self, window: MainWindow) -> None:
+        self.window = window
+        settings = window.settings
+        self.record_controls = RecordControls(
+            window.bus, lambda: window.pipeline, lambda: settings.filters, settings.recording, window
+        )
+        window.add_toolbar_section("Recording").addWidget(self.record_controls)
+        self.record_controls.message.connect(lambda text: window.banner.show(text, "info"))
+        self.record_controls.recording_changed.connect(self._recording_changed)
+
+        self.replay_panel = ReplayPanel()
+        self.replay_dock = window.add_dock("Replay", self.replay_panel)
+        self.replay_dock.hide()
+        self.replay_panel.restart_requested.connect(self.replay_from)
+
+        menu = window.menuFile
+        first = menu.actions()[1] if len(menu.actions()) > 1 else None
+        self.open_action = QAction("&Open recording…", window)
+        self.open_action.setShortcut(QKeySequence("Ctrl+O"))
+        self.open_action.triggered.connect(self.choose_recording)
+        self.recent_menu = QMenu("Recent recordings", menu)
+        self.recent_menu.aboutToShow.connect(lambda: fill_recent_menu(self.recent_menu, self.open_recording))
+        self.export_action = QAction("&Export teaching copy…", window)
+        self.export_action.setToolTip("Copy a recording with the patient fields blanked")
+        self.export_action.triggered.connect(self.choose_export)
+        menu.insertAction(first, self.open_action)
+        menu.insertMenu(first, self.recent_menu)
+        menu.insertAction(first, self.export_action)
+        menu.insertSeparator(first)
+        window.addAction(self.open_action)
+
+        window.bridge.event.connect(self._on_event)
+        repair_in_background(settings.recording.folder(), window.bus)
+
+    @property
+    def replay_source(self) -> ReplaySource | None:
+        source = self.window.connection.source
+        return source if isinstance(source, ReplaySource) else None
+
+    def choose_recording(self) -> None:
+        path, _ = QFileDialog.getOpenFileName(self.window, "Open recording", "", FILE_FILTER)
+        if path:
+            self.open_recording(Path(path))
+
+    def open_recording(self, path: Path, start_s: float = 0.0) -> None:
+        """Replay ``path`` in place of the current source (refused while recording: the file would mix sources)."""
+        if self.record_controls.recording:
+            self.window.banner.show("Stop the recording before opening another source.", "warning")
+            return
+        replay = self.window.settings.source.replay
+        replay.file, replay.start_s = str(path), start_s
+        self.window.settings.source.kind = "replay"
+        self.window.start()
+
+    def replay_from(self, seconds: float) -> None:
+        """The replay ended and the user pressed Play: start it again from ``seconds``."""
+        self.open_recording(Path(self.window.settings.source.replay.file), seconds)
+
+    def choose_export(self) -> None:
+        replay = self.replay_source
+        start_dir = str(replay.recording.path) if replay is not None and replay.recording is not None else ""
+        source, _ = QFileDialog.getOpenFileName(self.window, "Recording to copy", start_dir, FILE_FILTER)
+        if not source:
+            return
+        suggestion = str(Path(source).with_name(Path(source).stem + "_teaching.bdf"))
+        target, _ = QFileDialog.getSaveFileName(self.window, "Teaching copy", suggestion, "BDF+ (*.bdf);;EDF+ (*.edf)")
+        if target:
+            self.export(Path(source), Path(target))
+
+    def export(self, source: Path, target: Path) -> threading.Thread:
+        """De-identify ``source`` into ``target`` on a worker thread; the outcome arrives as a banner message."""
+        bus = self.window.bus
+
+        def work() -> None:
+            try:
+                report = export_copy(source, target, deidentify=True)
+            except ExportError as exc:
+                bus.post(Event(events.WARNING, f"Export failed: {exc}"))
+                return
+            bus.post(
+                Event(
+                    events.INFO,
+                    f"Teaching copy saved: {report.path} ({report.seconds:.1f} s, {report.n_channels} channels, "
+                    f"{report.annotations} annotations, patient fields blanked).",
+                )
+            )
+
+        thread = threading.Thread(target=work, name="export", daemon=True)
+        thread.start()
+        return thread
+
+    def _recording_changed(self, recording: bool) -> None:
+        """While recording, the source cannot change: the file holds one stream."""
+        controls = self.window.controls
+        for action in (controls.connect_action, self.open_action):
+            action.setEnabled(not recording)
+
+    def _on_event(self, event: Event) -> None:
+        if event.kind != events.CONNECTED:
+            return
+        replay = self.replay_source
+        self.replay_panel.set_source(replay)
+        self.replay_dock.setVisible(replay is not None)
+        if replay is not None and replay.recording is not None:
+            add_recent(replay.recording.path)

@@ -1,0 +1,305 @@
+"""The main window as a user drives it: real widgets offscreen, real pump, real simulated patient or BrainFlow.
+
+``SineSource`` is a real :class:`Source` (a known signal paced by the clock) so amplitudes can be checked in
+pixels. ``BlockingSource`` stands in for a device whose connect hangs for seconds (a silent serial port), a fault
+that cannot be produced here without hardware: it is the one fake, and only its ``open()`` is fake.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PyQt6.QtCore import Qt
+
+from emgscope.acquisition.factory import make_source
+from emgscope.acquisition.source import Source, StreamInfo
+from emgscope.core import events
+from emgscope.core.settings import (
+    BrainFlowSettings,
+    DisplaySettings,
+    Settings,
+    SourceSettings,
+    load_settings,
+    save_settings,
+)
+from emgscope.gui.main_window import MainWindow
+from emgscope.gui.raster import TRACE_COLOUR
+
+REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+class SineSource(Source):
+    """A ``amplitude`` µV, 50 Hz sine on every channel, delivered as the clock makes samples due."""
+
+    silence_timeout_s = 0.5
+
+    def __init__(self, rate: float = 20_000.0, channels: int = 2, amplitude: float = 200.0, stop_after: float = 0):
+        self.rate = rate
+        self.channels = channels
+        self.amplitude = amplitude
+        self.stop_after = stop_after
+        """Seconds after which the 'device' goes silent (0 = never), as an unplugged amplifier does."""
+        self._start = 0.0
+        self._sent = 0
+
+    def open(self) -> StreamInfo:
+        self._start = time.monotonic()
+        return StreamInfo(self.rate, tuple(f"Ch{i + 1}" for i in range(self.channels)), "Test sine")
+
+    def read(self) -> np.ndarray:
+        elapsed = time.monotonic() - self._start
+        if self.stop_after:
+            elapsed = min(elapsed, self.stop_after)
+        due = int(elapsed * self.rate) - self._sent
+        t = (self._sent + np.arange(max(0, due))) / self.rate
+        self._sent += max(0, due)
+        return np.tile(self.amplitude * np.sin(2 * np.pi * 50 * t), (self.channels, 1))
+
+    def close(self) -> None:
+        pass
+
+
+class BlockingSource(SineSource):
+    """A connect that hangs until released (fake: a silent serial device cannot be produced without hardware)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.release = threading.Event()
+
+    def open(self) -> StreamInfo:
+        self.release.wait(10)
+        return super().open()
+
+
+def open_window(qtbot, settings: Settings, factory=make_source) -> MainWindow:
+    window = MainWindow(settings, factory)
+    qtbot.addWidget(window)
+    window.resize(1200, 800)
+    window.show()
+    qtbot.waitExposed(window)
+    window.start()
+    return window
+
+
+def wait_connected(qtbot, window: MainWindow) -> None:
+    qtbot.waitUntil(lambda: window.pipeline is not None and window.pipeline.filtered.write_index > 0, timeout=5000)
+
+
+def trace_rows(window: MainWindow) -> np.ndarray:
+    return np.flatnonzero((window.scope.raster.pixels == TRACE_COLOUR).any(axis=1))
+
+
+def test_window_shows_moving_traces_of_the_simulated_patient(qtbot) -> None:
+    settings = Settings()
+    settings.source.simulator.effort_percent = 40.0
+    window = open_window(qtbot, settings)
+    wait_connected(qtbot, window)
+    qtbot.wait(300)
+    first = window.scope.raster.pixels.copy()
+    qtbot.wait(300)
+    assert not np.array_equal(first, window.scope.raster.pixels)
+    assert (window.scope.raster.pixels == TRACE_COLOUR).sum() > 1000
+    assert window.controls.sim_section.isVisibleTo(window)
+    window.controls.effort.setValue(70)
+    assert window.connection.source.effort_percent == 70.0
+    window.status.refresh()
+    assert window.status.source.text() == "Simulated patient (normal)"
+    assert window.status.rate.text() == "20 kHz"
+    assert window.status.dropped.text() == "dropped 0"
+    assert window.scope.fps >= 30
+
+
+def test_keys_change_sensitivity_and_sweep_and_the_drawn_amplitude(qtbot) -> None:
+    settings = Settings()
+    window = open_window(qtbot, settings, lambda _: SineSource(channels=1, amplitude=200.0))
+    wait_connected(qtbot, window)
+    qtbot.wait(1100)
+    height = window.scope.raster.height
+    rows = trace_rows(window)
+    assert rows.max() - rows.min() == pytest.approx(2 * 200 / 100 * height / 10, abs=3)
+    qtbot.keyClick(window, Qt.Key.Key_Down)
+    assert settings.display.sensitivity_uv == 200.0
+    assert window.scope.scale_label.text() == "200 µV/div    100 ms/div"
+    assert window.controls.sensitivity.currentText() == "200 µV/div"
+    rows = trace_rows(window)
+    assert rows.max() - rows.min() == pytest.approx(2 * 200 / 200 * height / 10, abs=3)
+    qtbot.keyClick(window, Qt.Key.Key_Up)
+    qtbot.keyClick(window, Qt.Key.Key_Up)
+    assert window.scope.scale_label.text().startswith("50 µV/div")
+    qtbot.keyClick(window, Qt.Key.Key_Left)
+    assert settings.display.sweep_ms == 50.0
+    assert window.scope.view_box.viewRange()[0] == pytest.approx([0, 500])
+    assert window.scope.raster.sweep_samples == pytest.approx(10_000)
+
+
+def test_space_freezes_the_picture_while_acquisition_continues(qtbot) -> None:
+    window = open_window(qtbot, Settings(), lambda _: SineSource())
+    wait_connected(qtbot, window)
+    qtbot.wait(200)
+    qtbot.keyClick(window, Qt.Key.Key_Space)
+    assert window.scope.frozen and window.scope.frozen_label.isVisibleTo(window)
+    picture = window.scope.raster.pixels.copy()
+    written = window.pipeline.filtered.write_index
+    qtbot.wait(400)
+    assert window.pipeline.filtered.write_index >= written + 0.3 * 20_000
+    assert np.array_equal(picture, window.scope.raster.pixels)
+    qtbot.keyClick(window, Qt.Key.Key_Space)
+    qtbot.wait(200)
+    assert not window.scope.frozen
+    assert not np.array_equal(picture, window.scope.raster.pixels)
+
+
+def test_hiding_a_channel_and_settings_persist_across_windows(qtbot, private_config_dir) -> None:
+    settings = Settings()
+    window = open_window(qtbot, settings, lambda _: SineSource(channels=2))
+    wait_connected(qtbot, window)
+    qtbot.waitUntil(lambda: len(window.menuChannels.actions()) == 2)
+    window.menuChannels.actions()[1].setChecked(False)
+    assert window.scope.raster.visible == [0]
+    qtbot.wait(1100)  # a whole sweep past the filters' start-up transient
+    rows = trace_rows(window)
+    height = window.scope.raster.height
+    # Ch1 alone, centred on the whole screen: ±200 µV at 100 µV/div spans the middle four divisions.
+    assert rows.min() == pytest.approx(0.3 * height, abs=3) and rows.max() == pytest.approx(0.7 * height, abs=3)
+    window.set_sensitivity(500.0)
+    window.set_sweep(20.0)
+    window.controls.scroll_action.setChecked(True)
+    window.choose_filter_preset("surface")
+    assert window.scope.band_label.text() == "20 Hz – 450 Hz"
+    qtbot.waitUntil(lambda: window.pipeline.filters.design.high_cut_hz == 450.0, timeout=1000)
+    window.close()
+    save_settings(settings)
+
+    loaded = load_settings()
+    assert loaded.display == DisplaySettings(500.0, 20.0, "scroll", ["Ch2"])
+    second = MainWindow(loaded, lambda _: SineSource(channels=2))
+    qtbot.addWidget(second)
+    assert second.controls.sensitivity.currentText() == "500 µV/div"
+    assert second.controls.sweep.currentText() == "20 ms/div"
+    assert second.controls.scroll_action.isChecked()
+    assert second.controls.filter_preset.currentData() == "surface"
+    assert second.scope.hidden == {"Ch2"} and second.scope.mode == "scroll"
+
+
+def test_connect_failure_is_shown_in_plain_words(qtbot) -> None:
+    settings = Settings()
+    settings.source = SourceSettings(
+        "brainflow", brainflow=BrainFlowSettings("CYTON_BOARD", serial_port="/dev/ttyNOPE")
+    )
+    window = open_window(qtbot, settings)
+    qtbot.waitUntil(lambda: "/dev/ttyNOPE" in window.banner.text, timeout=5000)
+    assert "does not exist" in window.banner.text
+    assert window.bannerFrame.property("level") == "error"
+    assert window.pipeline is None
+    assert window.status.source.text() == "Not connected"
+
+
+def test_connection_lost_is_shown_within_two_seconds_with_reconnect(qtbot) -> None:
+    window = open_window(qtbot, Settings(), lambda _: SineSource(stop_after=0.3))
+    posted: list[float] = []
+    window.bus.subscribe(lambda e: posted.append(time.monotonic()) if e.kind == events.CONNECTION_LOST else None)
+    qtbot.waitUntil(lambda: bool(posted), timeout=5000)
+    qtbot.waitUntil(lambda: window.banner.text.startswith("Connection lost"), timeout=2000)
+    assert time.monotonic() - posted[0] < 2.0
+    assert window.bannerAction.isVisibleTo(window) and window.bannerAction.text() == "Reconnect"
+    old_pipeline = window.pipeline
+    window.bannerAction.click()
+    qtbot.waitUntil(lambda: window.pipeline is not None and window.pipeline is not old_pipeline, timeout=5000)
+
+
+def test_connecting_never_blocks_and_can_be_cancelled(qtbot) -> None:
+    source = BlockingSource()
+    window = MainWindow(Settings(), lambda _: source)
+    qtbot.addWidget(window)
+    window.show()
+    started = time.perf_counter()
+    window.start()
+    assert time.perf_counter() - started < 0.1
+    assert window.banner.text == "Connecting…" and window.bannerAction.text() == "Cancel"
+    # Still pending after half a second: the progress window appears, and its Cancel gives up at once.
+    qtbot.waitUntil(lambda: window.progress is not None and window.progress.isVisible(), timeout=2000)
+    started = time.perf_counter()
+    window.progress.cancelButton.click()
+    assert time.perf_counter() - started < 0.1
+    assert window.banner.text == "Connection cancelled."
+    assert window.connection.pump is None
+    source.release.set()
+    qtbot.wait(300)
+    assert window.pipeline is None
+
+
+def test_slow_device_gets_a_non_blocking_filter_warning(qtbot) -> None:
+    window = open_window(qtbot, Settings(), lambda _: SineSource(rate=1000.0))
+    qtbot.waitUntil(lambda: "clamped" in window.banner.text, timeout=5000)
+    assert window.bannerFrame.property("level") == "warning"
+    assert window.scope.band_label.text() == "10 Hz – 450 Hz"
+    wait_connected(qtbot, window)
+
+
+def run_app(*args: str, display: bool = False) -> subprocess.CompletedProcess:
+    env = {k: v for k, v in os.environ.items() if k not in ("DISPLAY", "WAYLAND_DISPLAY", "QT_QPA_PLATFORM")}
+    return subprocess.run(
+        [sys.executable, "-m", "emgscope", "--no-settings", *args],
+        cwd=REPO,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+
+
+def test_screenshot_without_a_display(tmp_path) -> None:
+    from PyQt6.QtGui import QImage
+
+    shot = tmp_path / "shot.png"
+    result = run_app("--screenshot", str(shot), "--seconds", "1.5", "--effort", "30")
+    assert result.returncode == 0, result.stderr
+    image = QImage(str(shot))
+    assert (image.width(), image.height()) == (1400, 900)
+    no_display = run_app()
+    assert no_display.returncode == 2
+    assert no_display.stderr.strip().count("\n") == 0 and "no display" in no_display.stderr
+
+
+@pytest.mark.slow
+def test_display_meets_the_performance_bar(qtbot) -> None:
+    from emgscope.gui.benchmarks import measure_gui
+
+    figures = measure_gui(3.0)
+    # The bar (emgscope bench, idle machine) is ≥ 60 fps with a median frame ≤ 8 ms. Other test runs may share
+    # the two cores here, which stretches wall-clock figures and, less, the GUI thread's CPU time per frame.
+    # Plotting every sample with setData needs ~14 ms of CPU per frame for 8 channels: far over this budget.
+    assert figures["gui_frame_cpu_ms_median"] <= 10
+    assert figures["gui_fps"] >= 30
+
+
+def test_filter_dialog_presets_and_custom_values(qtbot) -> None:
+    from emgscope.core.settings import FilterSettings
+    from emgscope.gui.filter_dialog import FilterDialog
+
+    dialog = FilterDialog(FilterSettings())
+    qtbot.addWidget(dialog)
+    assert (dialog.lowSpin.value(), dialog.highSpin.value()) == (10.0, 10_000.0)
+    dialog.presetCombo.setCurrentIndex(dialog.presetCombo.findData("surface"))
+    assert (dialog.lowSpin.value(), dialog.highSpin.value()) == (20.0, 450.0)
+    dialog.lowSpin.setValue(5.0)
+    dialog.notchCombo.setCurrentIndex(dialog.notchCombo.findData(50.0))
+    assert dialog.filter_settings() == FilterSettings("custom", 5.0, 450.0, 50.0, 3)
+
+
+def test_icon_and_desktop_entry_ship() -> None:
+    from PyQt6.QtGui import QIcon
+
+    from emgscope.paths import resource
+
+    assert not QIcon(str(resource("icons", "emgscope.svg"))).pixmap(64, 64).isNull()
+    entry = Path(REPO, "packaging", "emgscope.desktop").read_text(encoding="utf-8")
+    assert "Exec=emgscope" in entry and "Icon=emgscope" in entry
