@@ -79,8 +79,13 @@ class MainWindow(QMainWindow):
         """The rings of the stream being shown, or ``None`` while not connected."""
         return self.scope.pipeline
 
-    def add_toolbar_section(self, title: str) -> QToolBar:
-        """A new toolbar (e.g. the audio strip or the recording controls) after the existing ones."""
+    def add_toolbar_section(self, title: str, new_row: bool = False) -> QToolBar:
+        """A new toolbar (e.g. the audio strip or the recording controls) after the existing ones.
+
+        ``new_row`` starts a second row, so the scope's own controls never get squeezed off the screen.
+        """
+        if new_row:
+            self.addToolBarBreak(Qt.ToolBarArea.TopToolBarArea)
         bar = QToolBar(title, self)
         bar.setObjectName(title.replace(" ", "") + "ToolBar")
         bar.setMovable(False)

@@ -53,6 +53,7 @@ class TraceRaster:
         self._last_sample = np.zeros(n_channels, dtype=np.float32)
         self.visible: list[int] = []
         self._baselines = np.zeros(0)
+        self._lane_half = 0.0
         self._px_per_uv = 0.0
         self.set_layout(sensitivity_uv, visible)
 
@@ -61,6 +62,7 @@ class TraceRaster:
         self.visible = list(visible)
         n = max(1, len(self.visible))
         self._baselines = (np.arange(len(self.visible)) + 0.5) * self.height / n
+        self._lane_half = self.height / (2 * n)
         self._px_per_uv = self.height / (DIVISIONS * sensitivity_uv)
 
     def baseline_rows(self) -> list[float]:
@@ -178,9 +180,12 @@ class TraceRaster:
         hi = np.where(joined, np.fmax(hi, prev_lo), hi)
         drawn = ~np.isnan(lo)
         baselines = self._baselines[:, None]
-        rows_max = self.height - 1
-        top = np.clip(np.floor(baselines - hi * self._px_per_uv), 0, rows_max)
-        bottom = np.clip(np.floor(baselines - lo * self._px_per_uv), 0, rows_max)
+        # Negative up, the clinical convention; each trace is clipped to its own lane so a large potential at
+        # high gain never scribbles over its neighbours.
+        lane_top = np.maximum(np.ceil(baselines - self._lane_half), 0)
+        lane_bottom = np.minimum(np.floor(baselines + self._lane_half) - 1, self.height - 1)
+        top = np.clip(np.floor(baselines + lo * self._px_per_uv), lane_top, lane_bottom)
+        bottom = np.clip(np.floor(baselines + hi * self._px_per_uv), lane_top, lane_bottom)
         column = np.broadcast_to(np.arange(count), lo.shape)[drawn]
         starts = top[drawn].astype(np.int64) * count + column
         stops = (bottom[drawn].astype(np.int64) + 1) * count + column

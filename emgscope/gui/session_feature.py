@@ -37,7 +37,7 @@ class SessionFeature:
         self.record_controls = RecordControls(
             window.bus, lambda: window.pipeline, lambda: settings.filters, settings.recording, window
         )
-        window.add_toolbar_section("Recording").addWidget(self.record_controls)
+        window.add_toolbar_section("Recording", new_row=True).addWidget(self.record_controls)
         self.record_controls.message.connect(lambda text: window.banner.show(text, "info"))
         self.record_controls.recording_changed.connect(self._recording_changed)
 

@@ -60,16 +60,6 @@ class _Layout:
 
 def read_edf(path: Path) -> Recording:
     """Parse the header of an EDF/BDF file, decode its annotations and return a lazily reading Recording."""
-    name = path.name
-    try:
-        return _read(path)
-    except RecordingError as exc:
-        raise RecordingError(f"{name}: {exc}") from None
-    except (OSError, ValueError) as exc:
-        raise RecordingError(f"{name}: cannot be read ({exc})") from None
-
-
-def _read(path: Path) -> Recording:
     size = path.stat().st_size
     with path.open("rb") as fh:
         fixed = fh.read(FIXED_HEADER_BYTES)

@@ -176,16 +176,26 @@ def open_recording(path: str | Path, brainflow_board: str | None = None) -> Reco
     if head.startswith(b"\xffBIOSEMI") or head.startswith(b"0       ") or suffix in (".edf", ".bdf", ".rec"):
         from emgscope.replay.edf import read_edf
 
-        return read_edf(path)
+        return _naming_the_file(read_edf, path)
     if suffix in (".hea", ".dat"):
         from emgscope.replay.wfdb_record import read_wfdb
 
-        return read_wfdb(path.with_suffix(".hea"))
+        return _naming_the_file(read_wfdb, path.with_suffix(".hea"))
     from emgscope.replay.brainflow_file import looks_like_brainflow, read_brainflow
 
     if looks_like_brainflow(head):
         return read_brainflow(path, brainflow_board)
     raise RecordingError(f"{path.name}: {_describe_unknown(head, suffix)}")
+
+
+def _naming_the_file(read: Callable[[Path], Recording], path: Path) -> Recording:
+    """Run a format's reader, turning every failure into one line that starts with the file's name."""
+    try:
+        return read(path)
+    except RecordingError as exc:
+        raise RecordingError(f"{path.name}: {exc}") from None
+    except (OSError, ValueError) as exc:
+        raise RecordingError(f"{path.name}: cannot be read ({exc})") from None
 
 
 def _describe_unknown(head: bytes, suffix: str) -> str:

@@ -48,16 +48,6 @@ class _Signal:
 
 def read_wfdb(header_path: Path) -> Recording:
     """Parse a WFDB header and return a Recording reading its signal files lazily."""
-    name = header_path.name
-    try:
-        return _read(header_path)
-    except RecordingError as exc:
-        raise RecordingError(f"{name}: {exc}") from None
-    except (OSError, ValueError) as exc:
-        raise RecordingError(f"{name}: cannot be read ({exc})") from None
-
-
-def _read(header_path: Path) -> Recording:
     if not header_path.is_file():
         raise RecordingError("the WFDB header (.hea) next to the signal file is missing")
     raw_lines = header_path.read_text(encoding="latin-1").splitlines()
