@@ -4,4 +4,6 @@ import sys
 
 from emgscope.cli import main
 
-sys.exit(main())
+if __name__ == "__main__":
+    # Guarded: the audio monitor's child process imports this module and must not start the app again.
+    sys.exit(main())

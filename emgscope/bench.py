@@ -67,6 +67,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from emgscope.analysis.benchmarks import measure_detector
+    from emgscope.audio.benchmarks import measure_audio
     from emgscope.gui.benchmarks import measure_gui
     from emgscope.recording.benchmarks import measure_recorder
 
@@ -75,6 +76,7 @@ def run(args: argparse.Namespace) -> int:
     results.update(measure_pipeline(10.0 * scale))
     results.update(measure_simulator(5.0 * scale))
     results.update(measure_gui(max(5.0 * scale, 1.0)))
+    results.update(measure_audio(max(20.0 * scale, 4.0)))
     results.update(measure_recorder(600.0 * scale))
     results.update(measure_detector(contractions=60, seconds=max(4.0, 20.0 * scale)))
     json.dump(results, sys.stdout)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import multiprocessing
 import sys
 from collections.abc import Sequence
 
@@ -21,6 +22,7 @@ SUBCOMMANDS: dict[str, tuple[str, str]] = {
     "record": ("emgscope.recording.cli_record", "record the raw signal to a BDF+/EDF+ file without the GUI"),
     "export": ("emgscope.recording.cli_export", "copy a recording, optionally cut and de-identified"),
     "repair": ("emgscope.recording.cli_repair", "repair recordings a crash left unfinished"),
+    "export-audio": ("emgscope.audio.export", "write what the loudspeaker would have played as a WAV file"),
 }
 
 
@@ -112,6 +114,8 @@ def gui_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    # The audio stream runs in a child process; in a frozen bundle the child must not start the app again.
+    multiprocessing.freeze_support()
     argv = list(sys.argv[1:] if argv is None else argv)
     if argv and argv[0] in SUBCOMMANDS:
         name = argv.pop(0)

@@ -10,6 +10,9 @@ import pytest
 # Without a display pytest-qt would abort the whole run; offscreen Qt renders real widgets without one.
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
+pytest_plugins = ["audio_sink"]
+"""A real audio device with no sound card: the PulseAudio null sink the audio tests play into."""
+
 REPO_ROOT = Path(__file__).resolve().parent.parent
 SHARED_DATA = Path(os.environ.get("EMGSCOPE_SHARED_DATA", REPO_ROOT.parent / "shared" / "data"))
 

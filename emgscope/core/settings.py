@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
 
+from emgscope.audio.settings import AudioSettings
 from emgscope.recording.settings import RecordingSettings
 
 SCHEMA_VERSION = 1
@@ -116,6 +117,7 @@ class Settings:
     filters: FilterSettings = field(default_factory=FilterSettings)
     display: DisplaySettings = field(default_factory=DisplaySettings)
     recording: RecordingSettings = field(default_factory=RecordingSettings)
+    audio: AudioSettings = field(default_factory=AudioSettings)
 
 
 T = TypeVar("T")

@@ -19,10 +19,12 @@ from PyQt6.QtWidgets import QDialog, QDockWidget, QMainWindow, QToolBar, QWidget
 
 from emgscope.acquisition.factory import make_source
 from emgscope.acquisition.pump import Pipeline
+from emgscope.audio.settings import AudioSettings
 from emgscope.core import events
 from emgscope.core.events import Event, EventBus
 from emgscope.core.settings import FILTER_PRESETS, SENSITIVITY_PRESETS_UV, SWEEP_PRESETS_MS, FilterSettings, Settings
 from emgscope.dsp.filters import design as design_filters
+from emgscope.gui.audio_controls import AudioControls
 from emgscope.gui.banner import Banner
 from emgscope.gui.bridge import EventBridge
 from emgscope.gui.connection import SHUTDOWN_WAIT_S, ConnectionController, SourceFactory
@@ -70,6 +72,10 @@ class MainWindow(QMainWindow):
         self._target = ""
         self.bridge.event.connect(self._on_event)
         self.sessions = SessionFeature(self)
+        self.audio = AudioControls(settings.audio, self)
+        self.add_toolbar_section("Audio").addWidget(self.audio)
+        self.audio.settings_changed.connect(self._audio_settings_changed)
+        self.controls.add_channel_keys(self.audio.select_channel)
         self.scope.setFocus()
 
     # --- for other parts of the app ----------------------------------------------------------------------
@@ -111,6 +117,7 @@ class MainWindow(QMainWindow):
         A connection still pending after :data:`PROGRESS_DELAY_MS` gets a progress window with Cancel; a quick
         one (the simulated patient, a board that answers) never flashes one.
         """
+        self.audio.detach()
         self.scope.set_pipeline(None)
         self._close_progress()
         source = self.settings.source
@@ -139,6 +146,7 @@ class MainWindow(QMainWindow):
                 progress.succeed()
 
     def cancel_connect(self) -> None:
+        self.audio.detach()
         self._progress_timer.stop()
         self.progress = None
         self.connection.disconnect()
@@ -167,6 +175,7 @@ class MainWindow(QMainWindow):
         elif kind == events.SOURCE_ENDED and self.settings.source.kind == "replay":
             self.banner.show("End of the recording.", "info", "Play again", lambda: self.sessions.replay_from(0.0))
         elif kind in (events.SOURCE_ERROR, events.SOURCE_ENDED):
+            self.audio.detach()
             self.banner.show(event.message or "The source stopped.", "error", "Reconnect", self.start)
         elif kind == events.WARNING:
             self.banner.show(event.message, "warning")
@@ -183,6 +192,7 @@ class MainWindow(QMainWindow):
         self.status.set_source(pipeline.info.description)
         self.controls.set_channels(pipeline.info.channel_labels, self.scope.hidden)
         self.controls.show_simulator(hasattr(self.connection.source, "insertion"))
+        self.audio.attach(pipeline.filtered, pipeline.info.sample_rate, pipeline.info.channel_labels)
         self.status.refresh()
 
     # --- display ------------------------------------------------------------------------------------------
@@ -253,6 +263,9 @@ class MainWindow(QMainWindow):
         actual = FilterSettings("", design.low_cut_hz, design.high_cut_hz, design.notch_hz[0] if design.notch_hz else 0)
         self.scope.set_band_text(format_band(actual))
 
+    def _audio_settings_changed(self, audio: AudioSettings) -> None:
+        self.settings.audio = audio
+
     # --- simulated patient --------------------------------------------------------------------------------
 
     def set_effort(self, percent: float) -> None:
@@ -271,6 +284,7 @@ class MainWindow(QMainWindow):
         if recorder is not None:
             recorder.stop()
             recorder.join(SHUTDOWN_WAIT_S)
+        self.audio.detach()
         self.scope.timer.stop()
         self.bridge.close()
         self.connection.disconnect(SHUTDOWN_WAIT_S)

@@ -100,6 +100,13 @@ class ScopeControls:
         self.insertion_action.setToolTip("Move the needle: an insertional burst (key I)")
         self.sim_section.addAction(self.insertion_action)
 
+    def add_channel_keys(self, hear: Callable[[int], None]) -> None:
+        """Alt+1 … Alt+9 choose the channel heard (the digits alone drop recording markers)."""
+        menu = self.window.menuChannels
+        menu.addSeparator()
+        for n in range(1, 10):
+            self._action(f"Hear channel {n}", f"Alt+{n}", lambda _checked=False, n=n: hear(n - 1), menu)
+
     def _action(
         self, text: str, key: str, slot: Callable[..., object], menu: QMenu, checkable: bool = False
     ) -> QAction:

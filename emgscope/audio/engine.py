@@ -1,0 +1,194 @@
+"""The body of the audio callback: ring → chain → output block, with drift control and honest figures.
+
+:class:`AudioEngine` has no sound-card code, so the same object runs inside the PortAudio callback and in tests
+that drive it with a simulated clock. Per block it only copies the new samples of one channel out of the ring,
+runs :class:`~emgscope.audio.dsp.AudioChain` on them and updates a few numbers: its work is proportional to the
+block, and nothing in it blocks or logs.
+
+Two clocks: the amplifier's and the sound card's never agree exactly, so a fixed resampling ratio would make
+the buffer between them grow (latency creeping up) or drain (periodic underruns). :class:`DriftControl` measures
+how many source samples wait between the ring and the output and trims the ratio to hold that at a target.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+from emgscope.audio.dsp import AudioChain, volume_gain
+from emgscope.audio.settings import AudioSettings
+from emgscope.core.ring import SampleRing
+
+DRIFT_TRIM_LIMIT = 0.01
+"""Largest ratio trim (±1 %, a sixth of a semitone): twice the worst crystal error expected (±0.5 %), small
+enough that the pitch of a MUAP does not audibly bend while the control settles."""
+RESYNC_EXCESS_S = 0.03
+"""A buffer this far over target (the sound server stalled, or the source delivered a burst) is skipped ahead
+rather than played out slowly: draining 30 ms at a 1 % trim would take 3 s of audible lag, a skip is one click."""
+LATENCY_HISTORY = 1 << 16
+"""Latency figures kept for the benchmark (~3 minutes of 2.7 ms blocks)."""
+
+
+class DriftControl:
+    """A PI controller that holds the buffered source time at a target by trimming the resampling ratio.
+
+    The measured fill jumps by a whole source chunk each time one arrives, so it is smoothed first; the
+    proportional term settles an error within about half a second and the integral term absorbs a constant clock
+    difference, so in steady state the fill sits on the target whatever the two clocks do.
+    """
+
+    def __init__(self, target_s: float, smoothing_s: float = 0.2, kp: float = 2.0, integral_s: float = 4.0) -> None:
+        self.target_s = target_s
+        self.smoothing_s = smoothing_s
+        self.kp = kp
+        self.ki = kp / integral_s
+        self.smoothed_s = target_s
+        self.integral = 0.0
+        self.trim = 1.0
+
+    def restart(self) -> None:
+        """Forget the fill history after a gap (priming, a skip); the clock difference learnt is kept."""
+        self.smoothed_s = self.target_s
+
+    def update(self, fill_s: float, dt: float) -> float:
+        """Take one fill measurement ``dt`` seconds after the previous one; returns the new ratio trim."""
+        self.smoothed_s += (fill_s - self.smoothed_s) * min(1.0, dt / self.smoothing_s)
+        error = self.smoothed_s - self.target_s
+        integral = self.integral + error * dt
+        trim = 1.0 + self.kp * error + self.ki * integral
+        if abs(trim - 1.0) < DRIFT_TRIM_LIMIT:
+            self.integral = integral  # no wind-up while saturated
+        self.trim = min(1.0 + DRIFT_TRIM_LIMIT, max(1.0 - DRIFT_TRIM_LIMIT, trim))
+        return self.trim
+
+
+@dataclass
+class AudioStats:
+    """What the UI shows live, read from any thread."""
+
+    latency_ms: float = math.nan
+    """Sample written into the ring → sample leaving the sound card, for the newest block: the time the newest
+    chunk has sat in the ring, plus the source time buffered before the block's first sample, plus the stream's
+    own output latency. Every sample of a block has the same latency, as the resampler consumes source time at
+    the rate it plays it."""
+    underruns: int = 0
+    """Blocks that ran out of source samples (played partly or wholly as silence)."""
+    device_underruns: int = 0
+    """Underflows PortAudio itself reported (the callback was late)."""
+    resyncs: int = 0
+    """Times the buffer was skipped ahead after growing far over target."""
+    output_delay_ms: float = math.nan
+    """The stream's own share of the latency (PortAudio's DAC time minus its current time)."""
+    trim: float = 1.0
+    running: bool = False
+
+
+class AudioEngine:
+    """Fills output blocks from one channel of a :class:`SampleRing`."""
+
+    def __init__(
+        self,
+        ring: SampleRing,
+        input_rate: float,
+        settings: AudioSettings,
+        channel: int = 0,
+        reader_name: str = "audio",
+        max_block: int = 4096,
+    ) -> None:
+        self.ring = ring
+        self.input_rate = input_rate
+        self.output_rate = settings.sample_rate
+        self.max_block = max_block
+        self.chain = AudioChain(input_rate, settings.sample_rate, max_block)
+        self.drift = DriftControl(settings.target_buffer_ms / 1000)
+        self.stats = AudioStats()
+        self.channel = channel
+        self.apply(settings)
+        self._reader_name = reader_name
+        self.reader = ring.reader(reader_name)
+        max_input = math.ceil(max_block * input_rate / settings.sample_rate * (1 + DRIFT_TRIM_LIMIT)) + 8
+        self._scratch = np.zeros((ring.n_channels, max_input), dtype=np.float32)
+        self._primed = False
+        self._last_write_index = ring.write_index
+        self._write_seen = 0.0
+        self._last_callback = 0.0
+        self.latency_history = np.full(LATENCY_HISTORY, np.nan)
+        self.callback_history = np.full(LATENCY_HISTORY, np.nan)
+        """When each block was asked for (the ``now`` given to :meth:`fill`): the callback's scheduling jitter."""
+        self.blocks = 0
+
+    def apply(self, settings: AudioSettings) -> None:
+        """Take the operator's settings (any thread; takes effect from the next block)."""
+        self.chain.limiter.target_volume = volume_gain(settings.volume_db, settings.muted)
+        self.chain.squelch.threshold_uv = max(0.0, settings.squelch_uv)
+        self.chain.band.configure(settings.band_filter, settings.band_low_hz, settings.band_high_hz)
+        self.drift.target_s = settings.target_buffer_ms / 1000
+
+    def set_channel(self, channel: int) -> None:
+        if not 0 <= channel < self.ring.n_channels:
+            raise ValueError(f"channel {channel} does not exist (the source has {self.ring.n_channels})")
+        self.channel = channel
+
+    def close(self) -> None:
+        self.ring.remove_reader(self._reader_name)
+
+    def buffered_s(self) -> float:
+        """Source time waiting between the ring and the output: in the ring and inside the resampler."""
+        return (self.reader.available + self.chain.resampler.held) / self.input_rate
+
+    def _write_age_s(self, now: float) -> float:
+        """How long ago the newest chunk entered the ring, estimated from the callbacks that saw it arrive.
+
+        The writer does not stamp its writes, but a chunk that appeared since the previous callback was written
+        between the two: the midpoint is off by at most half a block period.
+        """
+        write_index = self.ring.write_index
+        if write_index != self._last_write_index:
+            self._last_write_index = write_index
+            self._write_seen = (self._last_callback + now) / 2 if self._last_callback else now
+        self._last_callback = now
+        return max(0.0, now - self._write_seen)
+
+    def fill(self, out: np.ndarray, output_delay_s: float, now: float) -> None:
+        """Fill ``out`` (one output block, float32) with sound.
+
+        ``output_delay_s`` is the stream's own latency for this block (PortAudio's DAC time minus its current
+        time) and ``now`` the callback's time in any clock that only this engine compares with itself.
+        """
+        n_out = out.shape[0]
+        dt = n_out / self.output_rate
+        write_age = self._write_age_s(now)
+        buffered = self.buffered_s()
+        if not self._primed:
+            if buffered < self.drift.target_s:
+                out[:] = 0
+                return
+            self._primed = True
+            self.drift.restart()
+        elif buffered > self.drift.target_s + RESYNC_EXCESS_S:
+            skip = round((buffered - self.drift.target_s) * self.input_rate) - math.ceil(self.chain.resampler.held)
+            if skip > 0:
+                self.reader.skip_to(self.reader.position + skip)
+                buffered = self.buffered_s()
+                self.stats.resyncs += 1
+                self.drift.restart()
+        self.chain.resampler.trim = self.drift.update(buffered, dt)
+        needed = min(self.chain.resampler.input_needed(n_out), self._scratch.shape[1])
+        if needed:
+            data = self.reader.read(needed, out=self._scratch)
+            if data.shape[1]:
+                self.chain.feed(data[self.channel])
+        produced = self.chain.render(out)
+        if produced < n_out:
+            out[produced:] = 0
+            self.stats.underruns += 1
+            self._primed = False
+        latency_ms = (buffered + write_age + output_delay_s) * 1000
+        self.stats.latency_ms = latency_ms
+        self.stats.output_delay_ms = output_delay_s * 1000
+        self.stats.trim = self.drift.trim
+        self.latency_history[self.blocks % LATENCY_HISTORY] = latency_ms
+        self.callback_history[self.blocks % LATENCY_HISTORY] = now
+        self.blocks += 1

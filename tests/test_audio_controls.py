@@ -1,0 +1,76 @@
+"""The audio strip as a user meets it: real Qt widgets offscreen, a real device (null sink) or none."""
+
+from __future__ import annotations
+
+import re
+import time
+
+import numpy as np
+import pytest
+
+from emgscope.audio import monitor as monitor_module
+from emgscope.audio.settings import AudioSettings
+from emgscope.core.ring import SampleRing
+from emgscope.gui.audio_controls import AudioControls
+
+
+def test_unknown_device_disables_the_strip_and_says_how_to_fix_it(qtbot) -> None:
+    strip = AudioControls(AudioSettings(device="no such sound card 42"))
+    qtbot.addWidget(strip)
+    assert not strip.isEnabled()
+    assert "No sound" in strip.toolTip()
+    ring = SampleRing(2, 1000)
+    strip.attach(ring, 1000.0, ("A", "B"))  # the app carries on: channels listed, nothing played
+    assert strip.monitor is None and strip.channel.count() == 2
+    assert not ring.readers
+
+
+def test_missing_portaudio_disables_the_strip(qtbot, monkeypatch: pytest.MonkeyPatch) -> None:
+    # A fake, because uninstalling the PortAudio library under a running test is not possible: the module's
+    # own record of a failed import is set to what a machine without libportaudio2 produces.
+    monkeypatch.setattr(monitor_module, "sd", None)
+    monkeypatch.setattr(monitor_module, "_IMPORT_ERROR", "PortAudio library not found")
+    strip = AudioControls()
+    qtbot.addWidget(strip)
+    assert not strip.isEnabled()
+    assert "libportaudio2" in strip.toolTip()
+
+
+def test_strip_plays_shows_latency_and_follows_the_operator(qtbot, null_sink) -> None:
+    rate = 20_000.0
+    ring = SampleRing(2, int(rate * 5))
+    strip = AudioControls(
+        AudioSettings(device=null_sink.device, blocksize=256, stream_latency_s=0.04, target_buffer_ms=20.0)
+    )
+    qtbot.addWidget(strip)
+    assert strip.isEnabled()
+    strip.attach(ring, rate, ("Ch1", "Ch2"))
+    written = 0
+    started = time.monotonic()
+
+    def feed() -> bool:
+        nonlocal written
+        due = int((time.monotonic() - started) * rate)
+        if due > written:
+            ring.write(np.full((2, due - written), 100.0, dtype=np.float32))
+            written = due
+        strip.refresh()
+        shown = re.search(r"Latency (\d+) ms", strip.readout.text())
+        # A fresh null sink stalls a new stream for up to 2 s, and the readout honestly shows that lag first.
+        return shown is not None and 5 < float(shown.group(1)) < 200
+
+    qtbot.waitUntil(feed, timeout=10_000)
+    assert re.fullmatch(r"Latency \d+ ms · underruns \d+", strip.readout.text())
+    strip.volume.setValue(-12)
+    strip.squelch.setValue(50)
+    strip.mute.setChecked(True)
+    assert strip.monitor.settings.volume_db == -12
+    assert strip.monitor.settings.squelch_uv == 50
+    assert strip.monitor.settings.muted
+    strip.select_channel(1)
+    assert strip.monitor.channel == 1 and strip.channel.currentText() == "Ch2"
+    strip.select_channel(7)  # out of range: ignored
+    assert strip.monitor.channel == 1
+    strip.detach()
+    assert strip.monitor is None
+    qtbot.waitUntil(lambda: not ring.readers, timeout=5000)

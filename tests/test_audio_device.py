@@ -1,0 +1,190 @@
+"""The audio path end to end on a real PortAudio device (a PulseAudio null sink), checked by recording it.
+
+Each test runs a real acquisition pump on a paced test-signal source, plays the filtered ring through
+:class:`AudioMonitor`, records the sink's monitor with ``parec`` and asserts on what was recorded.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import numpy as np
+import pytest
+
+from emgscope.acquisition.pump import AcquisitionPump
+from emgscope.audio.dsp import FULL_SCALE_UV, LIMITER_CEILING
+from emgscope.audio.monitor import AudioMonitor, make_monitor
+from emgscope.audio.process import AudioProcessMonitor
+from emgscope.audio.settings import AudioSettings
+from emgscope.audio.testsignal import Generator, PacedSource, muaps_in_noise, tone
+from emgscope.core.events import EventBus
+from emgscope.core.settings import FilterSettings
+
+RATE_OUT = 48_000
+NO_FILTERS = FilterSettings("off", 0.0, 0.0, 0.0)
+
+
+def roomy(**changes: object) -> AudioSettings:
+    """Settings with buffers large enough that other processes on a busy 2-core test machine cannot starve the
+    stream: these tests check what is played, the benchmark checks how fast."""
+    settings = AudioSettings(blocksize=256, stream_latency_s=0.04, target_buffer_ms=20.0, separate_process=False)
+    for name, value in changes.items():
+        setattr(settings, name, value)
+    return settings
+
+
+@contextmanager
+def playing(
+    sink: object, generate: Generator, rate: float, settings: AudioSettings, clock_ratio: float = 1.0
+) -> Iterator[AudioMonitor]:
+    """A pump on a paced source and a monitor playing its filtered ring into the null sink."""
+    settings.device = sink.device  # type: ignore[attr-defined]
+    pump = AcquisitionPump(PacedSource(generate, rate, clock_ratio=clock_ratio), NO_FILTERS, EventBus(), 5.0)
+    pump.start()
+    deadline = time.monotonic() + 5
+    while pump.pipeline is None:
+        assert time.monotonic() < deadline, "the pump did not start"
+        time.sleep(0.005)
+    monitor = AudioMonitor(pump.pipeline.filtered, rate, settings)
+    monitor.start()
+    try:
+        sink.wait_until_flowing(lambda: monitor.engine.blocks, settings.blocksize)  # type: ignore[attr-defined]
+        yield monitor
+    finally:
+        monitor.stop()
+        pump.stop()
+
+
+def sounding(samples: np.ndarray, level: float = 0.02) -> np.ndarray:
+    """The recording from the first to the last sample above ``level`` (what was played, without lead-in)."""
+    loud = np.flatnonzero(np.abs(samples) > level)
+    assert loud.size, "nothing was heard"
+    return samples[loud[0] : loud[-1] + 1]
+
+
+def longest_run(mask: np.ndarray) -> int:
+    """Length of the longest run of True in ``mask``."""
+    if not mask.any():
+        return 0
+    padded = np.concatenate(([0], mask.astype(np.int8), [0]))
+    edges = np.flatnonzero(np.diff(padded))
+    return int((edges[1::2] - edges[0::2]).max())
+
+
+def test_tone_comes_out_at_its_frequency_and_level_without_gaps(null_sink) -> None:
+    amplitude_uv = 200.0
+    with null_sink.record() as recording, playing(null_sink, tone(1000, amplitude_uv, 20_000), 20_000, roomy()):
+        time.sleep(3.0)
+    played = sounding(recording.samples)[RATE_OUT // 2 : -RATE_OUT // 10]
+    assert played.size > 2 * RATE_OUT
+    spectrum = np.abs(np.fft.rfft(played * np.hanning(played.size)))
+    peak_hz = np.fft.rfftfreq(played.size, 1 / RATE_OUT)[spectrum.argmax()]
+    assert abs(peak_hz - 1000) < 2
+    expected_peak = amplitude_uv / FULL_SCALE_UV
+    assert played.std() * np.sqrt(2) == pytest.approx(expected_peak, rel=0.03)
+    # A 1 kHz sine at 48 kHz is never near zero for more than a few samples; a gap would be a run of silence.
+    assert longest_run(np.abs(played) < 0.01) < roomy().blocksize
+
+
+def test_squelch_silences_noise_and_passes_muaps(null_sink) -> None:
+    rate = 20_000
+    generate = muaps_in_noise(rate, noise_uv=20.0, muap_uv=500.0, rate_hz=10.0)
+    settings = roomy(squelch_uv=100.0)
+    with null_sink.record() as recording, playing(null_sink, generate, rate, settings):
+        time.sleep(3.0)
+    played = sounding(recording.samples)[RATE_OUT // 2 :]
+    seconds = played.size / RATE_OUT
+    # Noise is silenced: away from MUAPs (4 ms wave + 10 ms hold + fade) the output is near digital silence.
+    audible = np.abs(played) > 0.002
+    assert audible.mean() < 0.2
+    assert longest_run(~audible) > 0.07 * RATE_OUT
+    # MUAPs pass, whole: one burst per 100 ms, each reaching the MUAP's level (500 µV = half of full scale).
+    onsets = np.flatnonzero(audible)
+    starts = onsets[np.concatenate(([True], np.diff(onsets) > 0.03 * RATE_OUT))]
+    assert starts.size == pytest.approx(10 * seconds, abs=2)
+    burst_peaks = [np.abs(played[s : s + int(0.02 * RATE_OUT)]).max() for s in starts[1:-1]]
+    assert np.median(burst_peaks) == pytest.approx(0.5, rel=0.1)
+
+
+def test_limiter_keeps_ten_times_over_range_below_full_scale_unclipped(null_sink) -> None:
+    amplitude_uv = 10 * FULL_SCALE_UV
+    with null_sink.record() as recording, playing(null_sink, tone(500, amplitude_uv, 20_000), 20_000, roomy()):
+        time.sleep(2.0)
+    played = sounding(recording.samples)[RATE_OUT // 2 : -RATE_OUT // 10]
+    assert np.abs(played).max() <= LIMITER_CEILING + 1e-3
+    assert np.abs(played).max() > 0.8 * LIMITER_CEILING
+    # Scaled, not flattened: at the crest of a 500 Hz sine, consecutive samples still differ.
+    flat = np.abs(np.diff(played)) < 1e-4
+    crest = np.abs(played[1:]) > 0.8 * LIMITER_CEILING
+    assert longest_run(flat & crest) < 3
+    # And it is still a sine: nearly all the energy is at 500 Hz.
+    spectrum = np.abs(np.fft.rfft(played * np.hanning(played.size))) ** 2
+    freqs = np.fft.rfftfreq(played.size, 1 / RATE_OUT)
+    assert spectrum[np.abs(freqs - 500) < 10].sum() / spectrum.sum() > 0.99
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("clock_ratio", [1.005, 0.995])
+def test_latency_holds_its_target_when_the_source_clock_drifts(null_sink, clock_ratio: float) -> None:
+    settings = roomy()
+    with playing(null_sink, tone(1000, 200, 20_000), 20_000, settings, clock_ratio) as monitor:
+        engine = monitor.engine
+        time.sleep(2.0)  # the control settles (the clock error is taken up by the integral term)
+        first_block, underruns, resyncs = engine.blocks, monitor.stats.underruns, monitor.stats.resyncs
+        delays = []
+        for _ in range(10):
+            time.sleep(0.5)
+            delays.append(monitor.stats.output_delay_ms)
+        history = engine.latency_history[first_block : engine.blocks].copy()
+        stats = monitor.stats
+    # Other processes on a loaded machine can starve the stream for a moment (each is counted, not hidden);
+    # the control must not be thrown by it.
+    assert stats.underruns - underruns <= 1
+    assert stats.resyncs - resyncs <= 1
+    assert stats.trim == pytest.approx(clock_ratio, abs=0.002)
+    # Target: the buffer, the stream's own delay, and the newest chunk's age in the ring (half a block period).
+    target_ms = settings.target_buffer_ms + float(np.median(delays)) + settings.blocksize / RATE_OUT / 2 * 1000
+    assert np.median(history) == pytest.approx(target_ms, abs=5)
+    # Every half second's median stays within ±5 ms of target, from the first to the last: the latency neither
+    # creeps nor collapses (single blocks swing with the sound server's bursty callbacks; drift moves medians).
+    per_half_second = int(0.5 * RATE_OUT / settings.blocksize)
+    spans = history[: history.size // per_half_second * per_half_second].reshape(-1, per_half_second)
+    assert np.abs(np.median(spans, axis=1) - target_ms).max() < 5
+
+
+def test_the_separate_audio_process_plays_the_tone_and_obeys_mute(null_sink) -> None:
+    rate = 20_000.0
+    settings = roomy(separate_process=True, device=null_sink.device)
+    pump = AcquisitionPump(PacedSource(tone(1000, 300, rate), rate), NO_FILTERS, EventBus(), 5.0)
+    pump.start()
+    try:
+        deadline = time.monotonic() + 5
+        while pump.pipeline is None:
+            assert time.monotonic() < deadline, "the pump did not start"
+            time.sleep(0.005)
+        monitor = make_monitor(pump.pipeline.filtered, rate, settings)
+        assert isinstance(monitor, AudioProcessMonitor)
+        monitor.start()
+        try:
+            null_sink.wait_until_flowing(lambda: monitor.blocks, settings.blocksize)
+            with null_sink.record() as playing_tone:
+                time.sleep(2.0)
+            monitor.apply(dataclasses.replace(settings, muted=True))
+            time.sleep(0.3)
+            with null_sink.record() as muted:
+                time.sleep(0.5)
+            stats = monitor.stats
+        finally:
+            monitor.stop()
+    finally:
+        pump.stop()
+    played = sounding(playing_tone.samples)[RATE_OUT // 4 :]
+    spectrum = np.abs(np.fft.rfft(played * np.hanning(played.size)))
+    assert abs(np.fft.rfftfreq(played.size, 1 / RATE_OUT)[spectrum.argmax()] - 1000) < 3
+    assert played.std() * np.sqrt(2) == pytest.approx(300 / FULL_SCALE_UV, rel=0.05)
+    assert np.abs(muted.samples).max() < 1e-3
+    assert stats.running and 5 < stats.latency_ms < 500
+    assert not pump.pipeline.filtered.readers  # the feeder's reader is released
