@@ -17,7 +17,8 @@ from emgscope.gui.audio_controls import AudioControls
 def test_unknown_device_disables_the_strip_and_says_how_to_fix_it(qtbot) -> None:
     strip = AudioControls(AudioSettings(device="no such sound card 42"))
     qtbot.addWidget(strip)
-    assert not strip.isEnabled()
+    assert not strip.volume.isEnabled() and not strip.channel.isEnabled()
+    assert strip.output.isEnabled()  # another device can still be chosen
     assert "No sound" in strip.toolTip()
     ring = SampleRing(2, 1000)
     strip.attach(ring, 1000.0, ("A", "B"))  # the app carries on: channels listed, nothing played
@@ -32,7 +33,7 @@ def test_missing_portaudio_disables_the_strip(qtbot, monkeypatch: pytest.MonkeyP
     monkeypatch.setattr(monitor_module, "_IMPORT_ERROR", "PortAudio library not found")
     strip = AudioControls()
     qtbot.addWidget(strip)
-    assert not strip.isEnabled()
+    assert not strip.volume.isEnabled()
     assert "libportaudio2" in strip.toolTip()
 
 
@@ -43,7 +44,7 @@ def test_strip_plays_shows_latency_and_follows_the_operator(qtbot, null_sink) ->
         AudioSettings(device=null_sink.device, blocksize=256, stream_latency_s=0.04, target_buffer_ms=20.0)
     )
     qtbot.addWidget(strip)
-    assert strip.isEnabled()
+    assert strip.volume.isEnabled()
     strip.attach(ring, rate, ("Ch1", "Ch2"))
     written = 0
     started = time.monotonic()
@@ -74,3 +75,18 @@ def test_strip_plays_shows_latency_and_follows_the_operator(qtbot, null_sink) ->
     strip.detach()
     assert strip.monitor is None
     qtbot.waitUntil(lambda: not ring.readers, timeout=5000)
+
+
+def test_output_dialog_lists_devices_and_returns_the_choice(qtbot, null_sink) -> None:
+    from emgscope.gui.audio_dialog import AudioDialog
+
+    dialog = AudioDialog(AudioSettings(blocksize=128, target_buffer_ms=12.0))
+    qtbot.addWidget(dialog)
+    names = [dialog.deviceCombo.itemData(i) for i in range(dialog.deviceCombo.count())]
+    assert names[0] == "" and len(names) > 1  # the system default, then PortAudio's outputs
+    dialog.deviceCombo.setCurrentIndex(1)
+    dialog.blockCombo.setCurrentIndex(dialog.blockCombo.findData(256))
+    dialog.targetSpin.setValue(30.0)
+    chosen = dialog.audio_settings()
+    assert chosen.device == names[1]
+    assert (chosen.blocksize, chosen.target_buffer_ms, chosen.sample_rate) == (256, 30.0, 48_000.0)

@@ -20,6 +20,7 @@ from PyQt6.QtCore import Qt, QTimer, pyqtSignal
 from PyQt6.QtWidgets import (
     QCheckBox,
     QComboBox,
+    QDialog,
     QDoubleSpinBox,
     QHBoxLayout,
     QLabel,
@@ -31,9 +32,13 @@ from emgscope.audio.monitor import AudioMonitor, AudioUnavailable, audio_status,
 from emgscope.audio.process import AudioProcessMonitor
 from emgscope.audio.settings import VOLUME_RANGE_DB, AudioSettings
 from emgscope.core.ring import SampleRing
+from emgscope.gui.audio_dialog import AudioDialog
 
 READOUT_INTERVAL_MS = 250
 SQUELCH_MAX_UV = 2000.0
+
+
+READOUT_TIP = "Latency: sample written → sample leaving the sound card. Underruns: gaps played."
 
 
 class AudioControls(QWidget):
@@ -49,6 +54,8 @@ class AudioControls(QWidget):
         self.settings = settings or AudioSettings()
         self.monitor: AudioMonitor | AudioProcessMonitor | None = None
         self.unavailable_reason = ""
+        self._stream: tuple[SampleRing, float, tuple[str, ...]] | None = None
+        """The stream last attached, so new output settings can reopen the device on it."""
         self._generation = 0
         """Counts attach/detach, so a device that opens after the stream already changed is closed unused."""
 
@@ -68,12 +75,18 @@ class AudioControls(QWidget):
         self.band = QCheckBox()
         self.band.setFocusPolicy(Qt.FocusPolicy.NoFocus)
         self.band.toggled.connect(self._changed)
+        self.output = QToolButton()
+        self.output.setText("Output…")
+        self.output.setToolTip("Choose the output device, rate, buffer size and safety margin")
+        self.output.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+        self.output.clicked.connect(self.choose_output)
         self.readout = QLabel("Audio off")
-        self.readout.setToolTip("Latency: sample written → sample leaving the sound card. Underruns: gaps played.")
+        self.readout.setToolTip(READOUT_TIP)
 
         layout = QHBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
-        for widget in (QLabel("Audio"), self.channel, self.mute, self.volume, self.squelch, self.band, self.readout):
+        strip = (QLabel("Audio"), self.channel, self.mute, self.volume, self.squelch, self.band, self.output)
+        for widget in (*strip, self.readout):
             layout.addWidget(widget)
         self._show_settings()
 
@@ -128,20 +141,26 @@ class AudioControls(QWidget):
             self.set_unavailable(status.reason)
             return False
         self.unavailable_reason = ""
-        self.setEnabled(True)
-        self.setToolTip("")
+        self._enable_controls(True, "")
         return True
 
     def set_unavailable(self, reason: str) -> None:
         """Disable the strip and say why (no PortAudio, no device, the device failed)."""
         self.unavailable_reason = reason
-        self.setEnabled(False)
-        self.setToolTip(reason)
+        self._enable_controls(False, reason)
         self.readout.setText("No sound")
+
+    def _enable_controls(self, enabled: bool, reason: str) -> None:
+        """Sound controls follow the device; the Output… button stays usable to pick another device."""
+        for widget in (self.channel, self.mute, self.volume, self.squelch, self.band):
+            widget.setEnabled(enabled)
+        self.readout.setToolTip(reason or READOUT_TIP)
+        self.setToolTip(reason)
 
     def attach(self, ring: SampleRing, sample_rate: float, labels: tuple[str, ...], channel: int = 0) -> None:
         """Play ``channel`` of ``ring`` (the filtered ring of a stream that just connected)."""
         self.detach()
+        self._stream = (ring, sample_rate, labels)
         self.channel.clear()
         self.channel.addItems(labels)
         self.channel.setCurrentIndex(min(channel, len(labels) - 1))
@@ -177,6 +196,18 @@ class AudioControls(QWidget):
             threading.Thread(target=monitor.stop, name="audio-close", daemon=True).start()
         if not self.unavailable_reason:
             self.readout.setText("Audio off")
+
+    def choose_output(self) -> None:
+        """The output dialog; accepting it reopens the device with the new settings (off the GUI thread)."""
+        dialog = AudioDialog(self.settings, self.window())
+        if dialog.exec() != QDialog.DialogCode.Accepted:
+            return
+        self.settings = dialog.audio_settings()
+        self.settings_changed.emit(self.settings)
+        if self._stream is not None:
+            self.attach(*self._stream, channel=self.channel_index())
+        else:
+            self._check_device()
 
     def channel_index(self) -> int:
         return max(0, self.channel.currentIndex())
