@@ -12,7 +12,7 @@ from emgscope.analysis.benchmarks import RATE, contraction_plan, run_simulated_e
 from emgscope.analysis.checks import CHECK_LABEL, REACTION_LABEL, RELAX_LABEL, check_segment
 from emgscope.analysis.monitor import MUSCLE_SUMMARY
 from emgscope.analysis.summary import median_frequency, summary_csv_path, write_csv
-from emgscope.protocol.annotation import FLAG_ACTIVITY_AT_REST, FLAG_NO_CONTRACTION, Annotation
+from emgscope.protocol.annotation import ACTIVITY, FLAG_ACTIVITY_AT_REST, FLAG_NO_CONTRACTION, Annotation
 from emgscope.protocol.loader import load_protocol, shipped_protocols
 from emgscope.protocol.model import build_plan
 from emgscope.protocol.sim_patient_driver import NOT_RELAXING, Compliance
@@ -126,6 +126,11 @@ def test_muscle_summary_arrives_once_per_muscle() -> None:
     flagged = [a for a in run.monitor.annotations if a.flags]
     assert flagged == [], [a.text for a in flagged]
     assert [row.label for row in run.monitor.summaries] == [a.label for a in run.runner.annotations]
+    # Activity belongs to the muscle where it began, even when it ends after the exam moved on.
+    activity = [a for a in run.monitor.annotations if a.kind == ACTIVITY]
+    assert activity
+    for a in activity:
+        assert (a.muscle, a.side) == (segment_of(run, a.onset).muscle, segment_of(run, a.onset).side)
 
 
 def test_check_segment_rules() -> None:

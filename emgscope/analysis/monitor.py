@@ -70,6 +70,8 @@ class ExamMonitor:
         self._pending: deque[_Pending] = deque()
         self._expects: bool | None = None
         self._place = ("", "")
+        self._activity_place = ("", "")
+        """Muscle and side where the open activity began: an annotation belongs to where it started."""
         self._chunks: deque[tuple[int, np.ndarray]] = deque()
         self._kept = 0
         self._muscle_rows: list[SegmentSummary] = []
@@ -141,12 +143,14 @@ class ExamMonitor:
             self.detector.set_baseline(start, segment.end)
 
     def _transition(self, transition: Transition) -> Event | None:
-        muscle, side = self._place
         if transition.onset:
+            self._activity_place = self._place
+            muscle, side = self._place
             self.activity.append([transition.sample, None])
             return Event(ACTIVITY_ONSET, "activity", transition.sample, {"muscle": muscle, "side": side})
         if not self.activity or self.activity[-1][1] is not None:
             return None
+        muscle, side = self._activity_place
         self.activity[-1][1] = transition.sample
         onset = self.activity[-1][0]
         annotation = Annotation(onset, transition.sample - onset, ACTIVITY_LABEL, muscle, side, kind=ACTIVITY)

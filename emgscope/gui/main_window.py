@@ -29,6 +29,7 @@ from emgscope.gui.banner import Banner
 from emgscope.gui.bridge import EventBridge
 from emgscope.gui.connection import SHUTDOWN_WAIT_S, ConnectionController, SourceFactory
 from emgscope.gui.connection_dialog import ConnectionDialog, ConnectProgressDialog
+from emgscope.gui.exam_feature import attach_exam
 from emgscope.gui.filter_dialog import FilterDialog
 from emgscope.gui.forms import load_form
 from emgscope.gui.scope_controls import ScopeControls
@@ -72,6 +73,7 @@ class MainWindow(QMainWindow):
         self._target = ""
         self.bridge.event.connect(self._on_event)
         self.sessions = SessionFeature(self)
+        self.exam = attach_exam(self)
         self.audio = AudioControls(settings.audio, self)
         self.add_toolbar_section("Audio").addWidget(self.audio)
         self.audio.settings_changed.connect(self._audio_settings_changed)

@@ -9,15 +9,21 @@ pulled on a timer (10 Hz), never pushed per chunk.
 A replay that reached the end has stopped its pump (the source raised ``SourceEnded``); pressing play or
 seeking then emits :attr:`ReplayPanel.restart_requested` with the position wanted, for the window to start a new
 pump on a new source.
+
+:class:`ReplayBands` shows the file's segment annotations as bands on the scope: the ring index keeps counting
+while the file position jumps (seek, loop), so each continuous stretch of :attr:`ReplaySource.segments` maps the
+file's annotations onto ring indices of its own.
 """
 
 from __future__ import annotations
 
+import math
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from PyQt6.QtCore import Qt, QTimer, pyqtSignal
+from PyQt6.QtCore import QObject, Qt, QTimer, pyqtSignal
+from PyQt6.QtGui import QColor
 from PyQt6.QtWidgets import (
     QComboBox,
     QDoubleSpinBox,
@@ -34,6 +40,8 @@ from PyQt6.QtWidgets import (
     QWidget,
 )
 
+from emgscope.gui.scope_items import Band, lane_for
+from emgscope.protocol.annotation import label_colour
 from emgscope.replay.reader import Annotation
 from emgscope.replay.recent import load_recent
 from emgscope.replay.source import ReplaySource
@@ -201,6 +209,8 @@ class ReplayPanel(QWidget):
             span = f" ({a.duration_s:g} s)" if a.duration_s > 0 else ""
             item = QListWidgetItem(f"{format_time(a.onset_s)}  {a.text}{span}")
             item.setData(Qt.ItemDataRole.UserRole, a)
+            if a.duration_s > 0:
+                item.setData(Qt.ItemDataRole.DecorationRole, QColor(label_colour(annotation_label(a.text))))
             self.annotation_list.addItem(item)
         self.message.setText(source.recording.path.name)
         self._timer.start()
@@ -328,3 +338,77 @@ class ReplayPanel(QWidget):
         except ValueError as exc:
             self.message.setText(f"Cannot loop: {exc}.")
             self.loop_button.setChecked(False)
+
+
+MAX_STRETCHES = 64
+"""Continuous stretches of a replay mapped to bands: older ones have long left the ring (a tight loop makes many)."""
+BAND_GROUP = "replay"
+
+
+def annotation_label(text: str) -> str:
+    """The label a file annotation starts with (``MAX Biceps brachii L [repeat 2]`` → ``MAX``)."""
+    return text.split(" ", 1)[0] if text else ""
+
+
+def file_bands(
+    annotations: Sequence[Annotation], segments: Sequence[tuple[int, int]], sample_rate: float, n_samples: int
+) -> list[Band]:
+    """The file's spans (annotations with a duration) as bands in ring indices, for every continuous stretch.
+
+    ``segments`` are :attr:`ReplaySource.segments`: from ``ring_index`` on, the ring continues from
+    ``file_sample``; the last stretch runs on to the end of the file.
+    """
+    spans = [
+        (round(a.onset_s * sample_rate), round((a.onset_s + a.duration_s) * sample_rate), a.text)
+        for a in annotations
+        if a.duration_s > 0
+    ]
+    bands = []
+    stretches = list(segments)[-MAX_STRETCHES:]
+    for k, (ring_start, file_start) in enumerate(stretches):
+        ring_stop = stretches[k + 1][0] if k + 1 < len(stretches) else math.inf
+        file_stop = min(n_samples, file_start + ring_stop - ring_start)
+        for first, stop, text in spans:
+            a, b = max(first, file_start), min(stop, file_stop)
+            if b > a:
+                label = annotation_label(text)
+                offset = ring_start - file_start
+                bands.append(Band(int(a + offset), int(b + offset), text, label_colour(label), lane_for(label)))
+    return bands
+
+
+class ReplayBands(QObject):
+    """Keeps the scope's replay bands in step with a :class:`ReplaySource`'s jumps (polled, never pushed)."""
+
+    def __init__(self, show: Callable[[str, list[Band]], None], parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self._show = show
+        self.source: ReplaySource | None = None
+        self._segments: tuple[tuple[int, int], ...] | None = None
+        self._timer = QTimer(self)
+        self._timer.setInterval(REFRESH_MS)
+        self._timer.timeout.connect(self.refresh)
+
+    def set_source(self, source: ReplaySource | None) -> None:
+        """Follow ``source`` (opened: its recording is known), or show no replay bands."""
+        self.source = source
+        self._segments = None
+        if source is None or source.recording is None:
+            self.source = None
+            self._timer.stop()
+            self._show(BAND_GROUP, [])
+            return
+        self._timer.start()
+        self.refresh()
+
+    def refresh(self) -> None:
+        """Recompute the bands when the replay jumped since the last look (a tuple compare otherwise)."""
+        source = self.source
+        if source is None or source.recording is None:
+            return
+        segments = source.segments
+        if segments == self._segments:
+            return
+        self._segments = segments
+        bands = file_bands(source.recording.annotations, segments, source.sample_rate, source.n_samples)
+        self._show(BAND_GROUP, bands)

@@ -1,4 +1,5 @@
-"""The two graphics items the scope draws inside its ViewBox: the division grid and the trace raster.
+"""The graphics items the scope draws inside its ViewBox: the division grid, the trace raster, the channel
+labels and the annotation bands.
 
 View coordinates are clinical: x in ms from the left edge, y in divisions (0 at the bottom, 10 at the top).
 The raster item paints its image pixel for pixel in device coordinates (no scaling, no smoothing), and only the
@@ -7,11 +8,17 @@ strip a frame changed is invalidated, so Qt repaints a few dozen columns per fra
 
 from __future__ import annotations
 
+import bisect
+import math
+from dataclasses import dataclass
+
 import pyqtgraph as pg
 from PyQt6.QtCore import QPointF, QRectF, Qt
-from PyQt6.QtGui import QColor, QFont, QFontMetricsF, QImage, QPainter, QPen
+from PyQt6.QtGui import QColor, QFont, QFontMetricsF, QImage, QPainter, QPen, QPixmap
 from PyQt6.QtWidgets import QGraphicsItem
 
+from emgscope.analysis.checks import CHECK_LABEL, REACTION_LABEL, RELAX_LABEL
+from emgscope.analysis.monitor import ACTIVITY_LABEL
 from emgscope.core.settings import DIVISIONS
 from emgscope.gui.raster import TraceRaster
 
@@ -20,6 +27,17 @@ GRID_MINOR_COLOUR = QColor(38, 48, 56)
 MINOR_PER_DIVISION = 5
 LABEL_COLOUR = QColor(200, 214, 222)
 LABEL_FILL = QColor(8, 12, 16, 200)
+BAND_ALPHA = 72
+"""Opacity of a band's fill (of 255): the trace stays readable through it."""
+LANE_SEGMENT = 0
+"""A protocol step: the full height of the plot, its label at the top."""
+LANE_FLAG = 1
+"""A check's finding or a reaction time: a strip at the bottom."""
+LANE_ACTIVITY = 2
+"""Detected activity: a strip just above the flags."""
+FLAG_LABELS = (CHECK_LABEL, REACTION_LABEL, RELAX_LABEL)
+MAX_CACHED_LABELS = 512
+"""Rendered label pixmaps kept; a long exam's texts are mostly the same few, so the cache is cleared if it grows."""
 
 
 class GridItem(pg.GraphicsObject):
@@ -173,3 +191,170 @@ class ChannelLabelsItem(pg.GraphicsObject):
             painter.setPen(LABEL_COLOUR)
             painter.drawText(box.adjusted(pad, 0, 0, 0), Qt.AlignmentFlag.AlignVCenter, name)
         painter.restore()
+
+
+@dataclass(frozen=True)
+class Band:
+    """A labelled span of the signal by absolute ring sample index; ``end`` ``None``: still open (up to now)."""
+
+    onset: int
+    end: int | None
+    text: str
+    colour: str
+    lane: int = LANE_SEGMENT
+
+
+def lane_for(label: str) -> int:
+    """Where a label's band goes: segments fill the height, detected activity and flags are strips."""
+    if label == ACTIVITY_LABEL:
+        return LANE_ACTIVITY
+    if label in FLAG_LABELS:
+        return LANE_FLAG
+    return LANE_SEGMENT
+
+
+class BandsItem(pg.GraphicsObject):
+    """Coloured translucent bands with their labels over the traces, placed by absolute sample index.
+
+    The bands follow the raster's columns (``floor(index × width / sweep_samples)``), so they sweep or scroll
+    with the trace for free: the raster's dirty strips repaint whatever of a band lies in them. A frame only
+    looks at the bands that can be on screen (a bisection of the onsets, kept sorted when the bands change),
+    fills their rectangles and blits each label from a pixmap rendered once, so a repaint costs a few
+    rectangle fills and blits whatever the channel count or the length of the exam.
+    """
+
+    TEXT_PADDING_PX = 3
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._span_ms = 1.0
+        self._raster: TraceRaster | None = None
+        self._groups: dict[str, list[Band]] = {}
+        self._closed: list[Band] = []
+        self._onsets: list[int] = []
+        self._longest = 0
+        self._open: list[Band] = []
+        self._colours: dict[str, QColor] = {}
+        self._labels: dict[tuple[str, str], QPixmap] = {}
+        self.scrolling = False
+        self.setZValue(5)
+
+    def set_raster(self, raster: TraceRaster | None, span_ms: float) -> None:
+        self.prepareGeometryChange()
+        self._span_ms = span_ms
+        self._raster = raster
+        self.update()
+
+    def set_bands(self, group: str, bands: list[Band]) -> None:
+        """Replace one owner's bands (the live exam, a replayed file's annotations) and repaint."""
+        if bands:
+            self._groups[group] = list(bands)
+        else:
+            self._groups.pop(group, None)
+        every = [band for group_bands in self._groups.values() for band in group_bands]
+        self._open = [band for band in every if band.end is None]
+        self._closed = sorted((band for band in every if band.end is not None), key=lambda band: band.onset)
+        self._onsets = [band.onset for band in self._closed]
+        self._longest = max((band.end - band.onset for band in self._closed), default=0)
+        if len(self._labels) > MAX_CACHED_LABELS:
+            self._labels.clear()
+        self.update()
+
+    def bands(self, group: str | None = None) -> list[Band]:
+        if group is None:
+            return [band for group_bands in self._groups.values() for band in group_bands]
+        return list(self._groups.get(group, []))
+
+    def boundingRect(self) -> QRectF:  # noqa: N802 (Qt's name)
+        return QRectF(0, 0, self._span_ms, DIVISIONS)
+
+    def paint(self, painter: QPainter, *_args: object) -> None:
+        raster = self._raster
+        if raster is None or raster.last_column is None or not (self._closed or self._open):
+            return
+        transform = painter.transform()
+        target = transform.mapRect(self.boundingRect())
+        clip = transform.mapRect(painter.clipBoundingRect()) if painter.hasClipping() else target
+        newest = raster.last_column
+        oldest = newest - raster.width + 1 + (0 if self.scrolling else raster.erase_columns)
+        per_sample = raster.columns_per_sample
+        first_sample = int(oldest / per_sample)
+        lo = bisect.bisect_left(self._onsets, first_sample - self._longest)
+        hi = bisect.bisect_right(self._onsets, (newest + 1) / per_sample)
+        painter.save()
+        painter.resetTransform()
+        scale_x = target.width() / raster.width
+        for band in [*self._closed[lo:hi], *self._open]:
+            start = int(band.onset * per_sample)
+            last = newest if band.end is None else int(max(band.end - 1, band.onset) * per_sample)
+            first, last = max(start, oldest), min(last, newest)
+            if last < first:
+                continue
+            label = self._label(band.text, band.colour)
+            top, lane_height = _lane_rows(band.lane, target.height(), label.height())
+            pieces = self._pieces(first, last, raster)
+            fill = self._colour(band.colour)
+            for a, b in pieces:
+                rect = QRectF(target.left() + a * scale_x, target.top() + top, (b - a + 1) * scale_x, lane_height)
+                if rect.intersects(clip):
+                    painter.fillRect(rect, fill)
+            for anchor in self._label_pieces(pieces, start >= oldest):
+                width = min(float(label.width()), (anchor[1] - anchor[0] + 1) * scale_x)
+                y = target.top() if band.lane == LANE_SEGMENT else target.top() + top + lane_height - label.height()
+                box = QRectF(target.left() + anchor[0] * scale_x, y, width, label.height())
+                if box.intersects(clip):
+                    painter.drawPixmap(box.topLeft(), label, QRectF(0, 0, width, label.height()))
+        painter.restore()
+
+    def _label_pieces(self, pieces: list[tuple[int, int]], start_visible: bool) -> list[tuple[int, int]]:
+        """Where a band's label goes: at its start, and at the left edge; never somewhere that moves every frame.
+
+        In sweep mode only the strip behind the write head is repainted, so a label must stay put: at the band's
+        first sample while that is on screen, and at the left edge where the current sweep began (painted as the
+        head passes it). The tail of a band whose start the erase bar has wiped keeps no label of its own.
+        """
+        if self.scrolling:
+            return pieces[:1]
+        return [piece for k, piece in enumerate(pieces) if (k == 0 and start_visible) or piece[0] == 0]
+
+    def _pieces(self, first: int, last: int, raster: TraceRaster) -> list[tuple[int, int]]:
+        """Pixel column ranges of absolute columns ``first…last``: one piece, or two where the sweep wraps."""
+        width = raster.width
+        if self.scrolling:
+            offset = width - 1 - raster.last_column
+            return [(first + offset, last + offset)]
+        a, b = first % width, last % width
+        return [(a, b)] if a <= b else [(a, width - 1), (0, b)]
+
+    def _colour(self, colour: str) -> QColor:
+        fill = self._colours.get(colour)
+        if fill is None:
+            fill = self._colours[colour] = QColor(colour)
+            fill.setAlpha(BAND_ALPHA)
+        return fill
+
+    def _label(self, text: str, colour: str) -> QPixmap:
+        """The label's text on its dark box, rendered once (text layout per repaint costs more than the bands)."""
+        key = (text, colour)
+        pixmap = self._labels.get(key)
+        if pixmap is None:
+            font = ChannelLabelsItem.font()
+            metrics = QFontMetricsF(font)
+            pad = self.TEXT_PADDING_PX
+            pixmap = QPixmap(math.ceil(metrics.horizontalAdvance(text) + 2 * pad), math.ceil(metrics.height()))
+            pixmap.fill(LABEL_FILL)
+            label_painter = QPainter(pixmap)
+            label_painter.setFont(font)
+            label_painter.setPen(QColor(colour).lighter(130))
+            label_painter.drawText(QRectF(pad, 0, pixmap.width(), pixmap.height()), Qt.AlignmentFlag.AlignVCenter, text)
+            label_painter.end()
+            self._labels[key] = pixmap
+        return pixmap
+
+
+def _lane_rows(lane: int, height: float, text_height: float) -> tuple[float, float]:
+    """Top (pixels from the plot's top) and height of a lane: segments fill it, strips sit at the bottom."""
+    if lane == LANE_SEGMENT:
+        return 0.0, height
+    strip = text_height + 2
+    return height - strip * lane, strip

@@ -5,6 +5,9 @@ reader; no signal is emitted per chunk and nothing here ever waits. The pixels c
 :class:`~emgscope.gui.raster.TraceRaster`, which only recomputes the columns new samples fall into. A change
 of size, sweep speed or channel set rebuilds the raster from the ring by absolute sample index; a change of
 sensitivity only redraws the stored min/max. Freeze stops pulling: acquisition and the ring carry on.
+
+Annotation bands (a guided exam's steps, a replayed file's segments) are placed by absolute sample index on the
+raster's own columns (:class:`~emgscope.gui.scope_items.BandsItem`), so they move with the trace.
 """
 
 from __future__ import annotations
@@ -23,7 +26,7 @@ from emgscope.acquisition.pump import Pipeline
 from emgscope.core.ring import RingReader
 from emgscope.core.settings import DIVISIONS
 from emgscope.gui.raster import TraceRaster
-from emgscope.gui.scope_items import LABEL_COLOUR, ChannelLabelsItem, GridItem, RasterItem
+from emgscope.gui.scope_items import LABEL_COLOUR, Band, BandsItem, ChannelLabelsItem, GridItem, RasterItem
 from emgscope.gui.units import format_sensitivity, format_sweep
 
 FRAME_RATE_HZ = 60
@@ -79,8 +82,10 @@ class ScopeView(QWidget):
         self.grid = GridItem()
         self.raster_item = RasterItem()
         self.labels = ChannelLabelsItem()
+        self.bands = BandsItem()
         self.view_box.addItem(self.grid)
         self.view_box.addItem(self.raster_item)
+        self.view_box.addItem(self.bands)
         self.view_box.addItem(self.labels)
         self.view_box.sigResized.connect(self.rebuild)
 
@@ -129,11 +134,16 @@ class ScopeView(QWidget):
         """``sweep`` (write position runs left to right behind an erase bar) or ``scroll``."""
         self.mode = mode
         self.raster_item.scrolling = mode == "scroll"
+        self.bands.scrolling = mode == "scroll"
         self.rebuild()
 
     def set_hidden(self, labels: Iterable[str]) -> None:
         self.hidden = set(labels)
         self.rebuild()
+
+    def set_bands(self, group: str, bands: list[Band]) -> None:
+        """Show ``bands`` (absolute sample indices of the filtered ring) for one owner, replacing its old ones."""
+        self.bands.set_bands(group, bands)
 
     def set_band_text(self, text: str) -> None:
         self.band_label.setText(text)
@@ -180,6 +190,7 @@ class ScopeView(QWidget):
         if pipeline is None or reader is None:
             self.raster = None
             self.raster_item.set_raster(None, self._span_ms)
+            self.bands.set_raster(None, self._span_ms)
             self._place_labels([])
             return
         width, height = round(self.view_box.width()), round(self.view_box.height())
@@ -193,6 +204,7 @@ class ScopeView(QWidget):
         first, data = pipeline.filtered.read_range(position - int(np.ceil(sweep_samples)), position)
         self.raster.ingest(first, data)
         self.raster_item.set_raster(self.raster, self._span_ms)
+        self.bands.set_raster(self.raster, self._span_ms)
         self._place_labels([labels[i] for i in visible])
 
     # --- decorations ----------------------------------------------------------------------------------

@@ -135,3 +135,13 @@ class SimPatientDriver:
     def _target_after_pending(self) -> float:
         """The effort the patient is at or heading for (a rest right after a contraction prompt counts)."""
         return self._pending.effort_percent if self._pending is not None else self.effort_percent
+
+
+COMPLIANCE_PRESETS: dict[str, Compliance] = {
+    "compliant": Compliance(),
+    "late": Compliance(late_probability=0.5),
+    "weak": Compliance(weak_probability=0.5),
+    "not relaxing": Compliance(not_relaxing_probability=0.5),
+    "mixed": Compliance(late_probability=0.2, weak_probability=0.2, not_relaxing_probability=0.2),
+}
+"""How the simulated patient follows the prompts (offered by the exam's start dialog and ``record --compliance``)."""

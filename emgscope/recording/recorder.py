@@ -2,9 +2,9 @@
 
 Starting a recording only creates the ring reader (so sample 0 of the file is the sample being acquired at the
 moment the user pressed Record) and starts the thread; the file is created, written and fsync'd on that thread.
-Markers are stamped with the ring's write index on the caller's thread and handed over through a queue, which
-the thread journals within one polling interval. Nothing the GUI or the acquisition thread calls here waits
-on the disk.
+Markers are stamped with the ring's write index (or, for a guided exam's segments, with the ring index they
+began on) on the caller's thread and handed over through a queue, which the thread journals within one polling
+interval. Nothing the GUI or the acquisition thread calls here waits on the disk.
 
 If the recorder falls so far behind that the ring laps it, the lost span is written as zeros with an
 annotation saying how many samples are missing, so the file's time axis stays true.
@@ -67,7 +67,7 @@ class Recorder:
         self.layout = edfplus.make_layout(file_format == "bdf", info.channel_labels, info.sample_rate, physical_max_uv)
         self.bus = bus
         self._filters = filters
-        self._markers: queue.SimpleQueue[tuple[float, str]] = queue.SimpleQueue()
+        self._markers: queue.SimpleQueue[tuple[float, str, float]] = queue.SimpleQueue()
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="recorder", daemon=True)
         self._reader = None
@@ -96,7 +96,28 @@ class Recorder:
         if self._stop.is_set():
             return None
         onset = (self.ring.write_index - self.start_index) / self.info.sample_rate
-        self._markers.put((max(onset, 0.0), text))
+        self._markers.put((max(onset, 0.0), text, 0.0))
+        return onset
+
+    def annotate_at(self, sample_index: int, duration_samples: int, text: str) -> float | None:
+        """Annotate ``[sample_index, sample_index + duration_samples)`` of the ring (any thread, returns at once).
+
+        For what is stamped on the sample clock rather than "now": a guided exam's segment is known only once it
+        ends, seconds after its onset. It is journalled like a marker, so ``kill -9`` keeps it. A span is cut to
+        the recording (its start, and the sample Stop was given); one wholly outside it is refused (``None``).
+        Returns the onset in seconds from the file's first sample.
+        """
+        end = sample_index + max(0, duration_samples)
+        onset_index = max(sample_index, self.start_index)
+        if self.stop_index is not None:
+            if onset_index >= self.stop_index or not self.running:
+                return None
+            end = min(end, self.stop_index)
+        if end < onset_index or (duration_samples > 0 and end == onset_index):
+            return None
+        rate = self.info.sample_rate
+        onset = (onset_index - self.start_index) / rate
+        self._markers.put((onset, text, (end - onset_index) / rate))
         return onset
 
     def stop(self, at_index: int | None = None) -> None:
@@ -202,10 +223,10 @@ class Recorder:
     def _journal_markers(self, writer: EdfPlusWriter) -> None:
         while True:
             try:
-                onset, text = self._markers.get_nowait()
+                onset, text, duration = self._markers.get_nowait()
             except queue.Empty:
                 return
-            writer.annotate(onset, text)
+            writer.annotate(onset, text, duration)
             self.markers_journaled += 1
             self._post(MARKER_ADDED, text, round(onset * self.info.sample_rate))
 
