@@ -78,6 +78,7 @@ class MainWindow(QMainWindow):
         self.add_toolbar_section("Audio").addWidget(self.audio)
         self.audio.settings_changed.connect(self._audio_settings_changed)
         self.controls.add_channel_keys(self.audio.select_channel)
+        self.scope.channel_clicked.connect(self.audio.select_channel)
         self.scope.setFocus()
 
     # --- for other parts of the app ----------------------------------------------------------------------

@@ -18,7 +18,7 @@ from collections.abc import Iterable
 
 import numpy as np
 import pyqtgraph as pg
-from PyQt6.QtCore import Qt, QTimer
+from PyQt6.QtCore import Qt, QTimer, pyqtSignal
 from PyQt6.QtGui import QColor
 from PyQt6.QtWidgets import QGraphicsItem, QHBoxLayout, QLabel, QVBoxLayout, QWidget
 
@@ -38,6 +38,9 @@ BACKGROUND = QColor(8, 12, 16)
 
 class ScopeView(QWidget):
     """Header readouts (scale, band, FROZEN) above a pyqtgraph plot holding the grid and the trace raster."""
+
+    channel_clicked = pyqtSignal(int)
+    """The index (in the stream's channel list) of the trace the user clicked: the channel to hear."""
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -88,6 +91,7 @@ class ScopeView(QWidget):
         self.view_box.addItem(self.bands)
         self.view_box.addItem(self.labels)
         self.view_box.sigResized.connect(self.rebuild)
+        self.plot.scene().sigMouseClicked.connect(self._clicked)
 
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
@@ -177,6 +181,20 @@ class ScopeView(QWidget):
         parts = self.raster.ingest(reader.position - data.shape[1], data)
         self.raster_item.update_columns(parts)
         self._frame_times.append(time.perf_counter())
+
+    def channel_at(self, y_divisions: float) -> int | None:
+        """The channel whose lane holds the height ``y_divisions`` (0 is the bottom of the plot)."""
+        raster = self.raster
+        if raster is None or not raster.visible:
+            return None
+        lane = int((1.0 - y_divisions / DIVISIONS) * len(raster.visible))
+        return raster.visible[lane] if 0 <= lane < len(raster.visible) else None
+
+    def _clicked(self, event: object) -> None:
+        point = self.view_box.mapSceneToView(event.scenePos())  # type: ignore[attr-defined]
+        channel = self.channel_at(point.y())
+        if channel is not None:
+            self.channel_clicked.emit(channel)
 
     @property
     def fps(self) -> float:
