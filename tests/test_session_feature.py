@@ -1,0 +1,45 @@
+"""Sessions from the window: a teaching copy exported from the File menu's action, replay opened in place."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from test_gui import SineSource, open_window, wait_connected
+
+from emgscope.acquisition.factory import make_source
+from emgscope.acquisition.source import Source
+from emgscope.core.settings import Settings, SourceSettings
+from emgscope.replay.reader import open_recording
+from emgscope.replay.source import ReplaySource
+
+
+def test_export_from_the_window_blanks_the_patient_and_reports_where(qtbot, shared_data: Path, tmp_path: Path):
+    window = open_window(qtbot, Settings(), lambda _: SineSource(channels=1))
+    wait_connected(qtbot, window)
+    original = shared_data / "pyedflib" / "test_subsecond.edf"
+    target = tmp_path / "teaching.bdf"
+    worker = window.sessions.export(original, target)
+    worker.join(20)
+    qtbot.waitUntil(lambda: "Teaching copy saved" in window.banner.text, timeout=5000)
+    assert str(target) in window.banner.text
+    source, copy = open_recording(original), open_recording(target)
+    assert any(source.patient.values()) and not any(copy.patient.values())
+    assert copy.duration_s == source.duration_s
+    assert [a.text for a in copy.annotations if a.text] == [a.text for a in source.annotations if a.text]
+
+
+def sine_or_replay(settings: SourceSettings) -> Source:
+    """The live source is a test sine; a recording opened from the menu is replayed for real."""
+    return make_source(settings) if settings.kind == "replay" else SineSource(channels=1)
+
+
+def test_opening_a_recording_replays_it_in_the_same_window(qtbot, shared_data: Path) -> None:
+    window = open_window(qtbot, Settings(), sine_or_replay)
+    wait_connected(qtbot, window)
+    window.sessions.open_recording(shared_data / "physionet_emgdb" / "emg_healthy.hea")
+    qtbot.waitUntil(
+        lambda: isinstance(window.connection.source, ReplaySource) and window.pipeline is not None, timeout=5000
+    )
+    assert window.sessions.replay_dock.isVisible()
+    assert window.pipeline.info.sample_rate == 4000.0
+    assert window.settings.source.kind == "replay"
