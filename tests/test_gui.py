@@ -303,3 +303,18 @@ def test_icon_and_desktop_entry_ship() -> None:
     assert not QIcon(str(resource("icons", "emgscope.svg"))).pixmap(64, 64).isNull()
     entry = Path(REPO, "packaging", "emgscope.desktop").read_text(encoding="utf-8")
     assert "Exec=emgscope" in entry and "Icon=emgscope" in entry
+
+
+def test_sigterm_closes_the_app_cleanly_and_keeps_the_settings(tmp_path: Path) -> None:
+    """A session manager's SIGTERM goes through the normal close: exit 0, settings saved, no process left."""
+    env = dict(os.environ, QT_QPA_PLATFORM="offscreen", EMGSCOPE_CONFIG_DIR=str(tmp_path))
+    app = subprocess.Popen([sys.executable, "-m", "emgscope", "--pathology", "neurogenic"], cwd=REPO, env=env)
+    try:
+        time.sleep(4.0)
+        assert app.poll() is None, "the app should still be running"
+        app.terminate()
+        assert app.wait(timeout=15) == 0
+    finally:
+        app.kill()
+    saved = load_settings(tmp_path / "settings.json")
+    assert saved.source.simulator.pathology == "neurogenic"

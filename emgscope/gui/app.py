@@ -9,15 +9,39 @@ from __future__ import annotations
 
 import argparse
 import os
+import signal
 import sys
+from typing import TYPE_CHECKING
 
 from emgscope.cli import apply_source_options
 from emgscope.core.settings import Settings, load_settings, save_settings
 from emgscope.paths import resource, ui_file
 
+if TYPE_CHECKING:
+    from PyQt6.QtWidgets import QWidget
+
+SIGNAL_POLL_MS = 200
 NO_DISPLAY_MESSAGE = (
     "emgscope: no display found (DISPLAY/WAYLAND_DISPLAY unset); use --screenshot PNG to run without one"
 )
+
+
+def _close_on_termination(window: QWidget) -> None:
+    """SIGTERM or Ctrl+C close the window the normal way: a recording is finished, the audio process ended.
+
+    Python runs signal handlers only between bytecodes, and the Qt event loop is C++; a short idle timer gives
+    the interpreter a moment to notice the signal.
+    """
+    from PyQt6.QtCore import QTimer
+
+    def close(_signum: int, _frame: object) -> None:
+        window.close()
+
+    signal.signal(signal.SIGTERM, close)
+    signal.signal(signal.SIGINT, close)
+    heartbeat = QTimer(window)
+    heartbeat.timeout.connect(lambda: None)
+    heartbeat.start(SIGNAL_POLL_MS)
 
 
 def has_display() -> bool:
@@ -53,6 +77,7 @@ def run_gui(args: argparse.Namespace) -> int:
     window.resize(1400, 900)
     window.show()
     window.start()
+    _close_on_termination(window)
     status = 0
     if args.screenshot:
 
