@@ -178,6 +178,55 @@ def test_exam_menu_dialog_and_abort(qtbot) -> None:
     assert window.pipeline.filtered.readers.get("detect") is None  # the exam's reader went with it
 
 
+def test_start_dialog_loads_its_form_laid_out_and_with_its_defaults(qtbot) -> None:
+    from emgscope.gui.exam_start_dialog import ExamStartDialog
+    from emgscope.protocol.loader import shipped_protocols
+
+    dialog = ExamStartDialog(("Ch1", "Ch2"), simulated=False)
+    qtbot.addWidget(dialog)
+    dialog.show()
+    qtbot.waitExposed(dialog)
+    assert dialog.windowTitle() == "Start guided exam"
+    assert dialog.protocol_combo.count() == len(shipped_protocols()) == 3 and dialog.error.text() == ""
+    assert dialog.protocol_combo.currentData() == "needle_multi_muscle" and dialog.ok_button.isEnabled()
+    assert [b.text() for b in dialog.side_boxes] == ["L", "R"] and [b.isChecked() for b in dialog.side_boxes] == [
+        True,
+        False,
+    ]
+    assert dialog.muscle_list.count() > 10
+    assert all(dialog.muscle_list.item(i).checkState() == Qt.CheckState.Unchecked for i in range(10))
+    assert [dialog.channel_combo.itemText(i) for i in range(2)] == ["Ch1", "Ch2"]
+    assert not dialog.compliance_combo.isEnabled() and dialog.compliance_combo.currentData() == "compliant"
+    dialog.select("needle_one_muscle", ["Deltoid"], ["R"])
+    assert "Runs once" in dialog.description.text()
+    choice = dialog.choice()
+    assert choice.compliance is None and choice.channel == 0 and choice.muscles == [("Deltoid", "R")]
+
+    qtbot.waitUntil(lambda: all(box.isVisible() for box in dialog.side_boxes))  # the new protocol's boxes
+    dialog.layout().activate()
+    fields = [
+        dialog.protocol_combo,
+        dialog.description,
+        dialog.muscle_list,
+        dialog.other_muscles,
+        *dialog.side_boxes,
+        dialog.channel_combo,
+        dialog.compliance_combo,
+        dialog.ok_button,
+    ]
+    boxes = [w.geometry().translated(w.parentWidget().mapTo(dialog, w.pos()) - w.pos()) for w in fields]
+    assert all(w.isVisible() and w.width() >= w.minimumSizeHint().width() for w in fields)
+    assert not any(a.intersects(b) for a, b in itertools.combinations(boxes, 2))
+    assert all(dialog.rect().contains(box) for box in boxes)
+    assert dialog.description.height() >= dialog.description.heightForWidth(dialog.description.width())
+    left, right = (box for box in boxes[4:6])
+    assert 0 <= right.left() - left.right() < 40  # the side boxes sit together, not spread over the row
+    focus = [dialog.other_muscles]
+    while len(focus) < 4:
+        focus.append(focus[-1].nextInFocusChain())
+    assert focus[1:] == [*dialog.side_boxes, dialog.channel_combo]
+
+
 def _column_blue(image, x: int, top: int, bottom: int) -> float:
     return float(np.mean([image.pixelColor(x, y).blue() for y in range(top, bottom, 7)]))
 

@@ -203,3 +203,16 @@ def test_exam_annotations_survive_kill_9(tmp_path: Path) -> None:
     repair(path)
     spans = [(a.onset_s, a.duration_s, a.text) for a in open_recording(path).annotations]
     assert (0.5, 0.61725, "MAX Biceps brachii L [repeat 2]") in spans
+
+
+def test_a_seeded_headless_exam_is_reproducible_to_its_last_annotation(tmp_path: Path) -> None:
+    """The monitor settles the last step after the exam ends; its flags must still reach the file, every time."""
+    runs = []
+    for k in range(3):
+        out = tmp_path / f"run{k}.bdf"
+        args = ("--protocol", "needle_multi_muscle", "--muscles", "Biceps brachii:L,Deltoid:R")
+        result = record(*args, "--compliance", "mixed", "--pathology", "neurogenic", "--seed", "4", "--out", str(out))
+        assert result.returncode == 0, result.stderr
+        runs.append([(round(a.onset_s, 4), a.text) for a in open_recording(out).annotations])
+    assert runs[0] == runs[1] == runs[2]
+    assert runs[0][-1][1].startswith(("ACT Deltoid R", "CHECK Deltoid R"))  # the last step's own verdict is kept

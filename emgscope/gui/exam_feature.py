@@ -1,10 +1,10 @@
-"""The guided exam in the main window: the Exam menu, the start dialog, and the loop that drives the exam core.
+"""The guided exam in the main window: the Exam menu and the loop that drives the exam core.
 
 Everything clinical lives in the Qt-free core (:mod:`emgscope.protocol`, :mod:`emgscope.analysis`); this module
 only connects it to the window:
 
-* "Start guided exam…" asks for a shipped protocol, the muscles and sides, the channel to check and (for the
-  simulated patient) how compliant the patient is, applies the protocol's filter preset and docks the
+* "Start guided exam…" opens the :class:`~emgscope.gui.exam_start_dialog.ExamStartDialog` (protocol, muscles and
+  sides, channel, the simulated patient's compliance), applies the chosen protocol's filter preset and docks the
   :class:`~emgscope.gui.prompt_panel.PromptPanel`;
 * a timer reads the filtered ring through a reader named ``detect`` and, in the order the core asks for, lets the
   simulated patient act, moves the runner's clock and feeds the monitor. The clock is the ring's write index, so
@@ -28,23 +28,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from PyQt6.QtCore import QObject, Qt, QTimer
+from PyQt6.QtCore import QObject, QTimer
 from PyQt6.QtGui import QAction
-from PyQt6.QtWidgets import (
-    QCheckBox,
-    QComboBox,
-    QDialog,
-    QDialogButtonBox,
-    QDockWidget,
-    QFormLayout,
-    QHBoxLayout,
-    QLabel,
-    QLineEdit,
-    QListWidget,
-    QListWidgetItem,
-    QVBoxLayout,
-    QWidget,
-)
+from PyQt6.QtWidgets import QDockWidget
 
 from emgscope.acquisition.pump import Pipeline
 from emgscope.analysis.monitor import ACTIVITY_ONSET, MUSCLE_SUMMARY, ExamMonitor
@@ -53,12 +39,12 @@ from emgscope.core import events
 from emgscope.core.events import Event, EventBus
 from emgscope.core.ring import RingReader
 from emgscope.core.settings import FILTER_PRESETS
+from emgscope.gui.exam_start_dialog import ExamChoice, ExamStartDialog
 from emgscope.gui.prompt_panel import PromptPanel
 from emgscope.gui.replay_panel import ReplayBands
 from emgscope.gui.scope_items import Band, lane_for
 from emgscope.protocol.annotation import ACTIVITY, SEGMENT, Annotation, label_colour
-from emgscope.protocol.loader import ProtocolError, load_protocol, shipped_protocols
-from emgscope.protocol.model import Protocol, build_plan
+from emgscope.protocol.model import build_plan
 from emgscope.protocol.runner import ANNOTATION_ADDED, EXAM_FINISHED, STEP_CHANGED, ExamRunner
 from emgscope.protocol.sim_patient_driver import COMPLIANCE_PRESETS, SimPatientDriver
 from emgscope.recording.recorder import Recorder
@@ -75,17 +61,6 @@ SETTLE_S = 1.0
 BAND_GROUP = "exam"
 RUNNING_SUFFIX = " …"
 """Appended to the running step's band: it is still growing."""
-
-
-@dataclass(frozen=True)
-class ExamChoice:
-    """What the operator chose in the start dialog."""
-
-    protocol: Protocol
-    muscles: list[tuple[str, str]]
-    channel: int
-    compliance: str | None
-    """A key of :data:`~emgscope.protocol.sim_patient_driver.COMPLIANCE_PRESETS`; ``None`` for a real patient."""
 
 
 @dataclass
@@ -110,128 +85,6 @@ class RunningExam:
     csv_path: Path | None = None
     csv_rows: list[SegmentSummary] = field(default_factory=list)
     finished_at: int | None = None
-
-
-class ExamStartDialog(QDialog):
-    """Protocol, muscles and sides, channel, and the simulated patient's compliance."""
-
-    def __init__(self, channels: tuple[str, ...], simulated: bool, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        self.setWindowTitle("Start guided exam")
-        self.protocols: list[Protocol] = []
-        self.protocol_combo = QComboBox()
-        problems = []
-        for path in shipped_protocols():
-            try:
-                protocol = load_protocol(path)
-            except ProtocolError as exc:
-                problems.append(str(exc))
-                continue
-            self.protocols.append(protocol)
-            self.protocol_combo.addItem(protocol.title, protocol.name)
-        self.description = QLabel()
-        self.description.setWordWrap(True)
-        self.muscle_list = QListWidget()
-        self.muscle_list.setToolTip("Tick the muscles to examine, in exam order")
-        self.other_muscles = QLineEdit()
-        self.other_muscles.setPlaceholderText("Other muscles, comma-separated")
-        self.side_boxes: list[QCheckBox] = []
-        self.sides_row = QHBoxLayout()
-        self.channel_combo = QComboBox()
-        self.channel_combo.addItems(channels)
-        self.channel_combo.setToolTip("The channel the detector checks (activity at rest, no contraction, reaction)")
-        self.compliance_combo = QComboBox()
-        for name in COMPLIANCE_PRESETS:
-            self.compliance_combo.addItem(name, name)
-        self.compliance_combo.setEnabled(simulated)
-        self.compliance_combo.setToolTip(
-            "How the simulated patient follows the prompts" if simulated else "Only the simulated patient follows"
-        )
-        self.error = QLabel("\n".join(problems))
-        self.error.setWordWrap(True)
-        self.error.setStyleSheet("color: #d04040;")
-        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel)
-        buttons.accepted.connect(self.accept)
-        buttons.rejected.connect(self.reject)
-        self.ok_button = buttons.button(QDialogButtonBox.StandardButton.Ok)
-        form = QFormLayout()
-        form.addRow("Protocol", self.protocol_combo)
-        form.addRow("", self.description)
-        form.addRow("Muscles", self.muscle_list)
-        form.addRow("", self.other_muscles)
-        form.addRow("Sides", self.sides_row)
-        form.addRow("Check channel", self.channel_combo)
-        form.addRow("Simulated patient", self.compliance_combo)
-        layout = QVBoxLayout(self)
-        layout.addLayout(form)
-        layout.addWidget(self.error)
-        layout.addWidget(buttons)
-        self.protocol_combo.currentIndexChanged.connect(self._protocol_changed)
-        self._protocol_changed()
-        self.ok_button.setEnabled(bool(self.protocols))
-
-    @property
-    def protocol(self) -> Protocol | None:
-        index = self.protocol_combo.currentIndex()
-        return self.protocols[index] if 0 <= index < len(self.protocols) else None
-
-    def select(self, protocol_name: str, muscles: list[str], sides: list[str]) -> None:
-        """Fill the form as an operator would (tests and scripted demos use this)."""
-        self.protocol_combo.setCurrentIndex(self.protocol_combo.findData(protocol_name))
-        known = [self.muscle_list.item(i).text() for i in range(self.muscle_list.count())]
-        for i, name in enumerate(known):
-            self.muscle_list.item(i).setCheckState(
-                Qt.CheckState.Checked if name in muscles else Qt.CheckState.Unchecked
-            )
-        self.other_muscles.setText(", ".join(m for m in muscles if m not in known))
-        for box in self.side_boxes:
-            box.setChecked(box.text() in sides)
-
-    def choice(self) -> ExamChoice | None:
-        """The operator's choice, or ``None`` (with the reason shown) when it cannot start an exam."""
-        protocol = self.protocol
-        if protocol is None:
-            self.error.setText("No protocol could be loaded.")
-            return None
-        names = [
-            self.muscle_list.item(i).text()
-            for i in range(self.muscle_list.count())
-            if self.muscle_list.item(i).checkState() == Qt.CheckState.Checked
-        ]
-        names += [part.strip() for part in self.other_muscles.text().split(",") if part.strip()]
-        sides = [box.text() for box in self.side_boxes if box.isChecked()] or [""]
-        if protocol.per_muscle and not names:
-            self.error.setText("Tick at least one muscle: this protocol runs once for each muscle and side.")
-            return None
-        muscles = [(name, side) for name in names for side in sides]
-        compliance = self.compliance_combo.currentData() if self.compliance_combo.isEnabled() else None
-        return ExamChoice(protocol, muscles, max(0, self.channel_combo.currentIndex()), compliance)
-
-    def accept(self) -> None:
-        if self.choice() is not None:
-            super().accept()
-
-    def _protocol_changed(self) -> None:
-        protocol = self.protocol
-        self.muscle_list.clear()
-        for box in self.side_boxes:
-            self.sides_row.removeWidget(box)
-            box.deleteLater()
-        self.side_boxes = []
-        if protocol is None:
-            return
-        once = "" if protocol.per_muscle else " Runs once: only the first muscle and side ticked are used."
-        self.description.setText(protocol.description + once)
-        for name in protocol.muscles:
-            item = QListWidgetItem(name)
-            item.setFlags(item.flags() | Qt.ItemFlag.ItemIsUserCheckable)
-            item.setCheckState(Qt.CheckState.Unchecked)
-            self.muscle_list.addItem(item)
-        for side in protocol.sides:
-            box = QCheckBox(side)
-            box.setChecked(side == protocol.sides[0])
-            self.sides_row.addWidget(box)
-            self.side_boxes.append(box)
 
 
 class ExamFeature(QObject):

@@ -4,20 +4,13 @@ For scripted acquisition and for tests: the same source, pump and recorder the G
 command line. Ctrl+C (or SIGTERM) stops the recording cleanly; ``kill -9`` leaves a file that the next
 ``emgscope repair`` (or the app's start-up) rebuilds.
 
-``emgscope record --protocol NAME --out FILE [--pathology …]`` runs a whole guided exam headless for teaching
-material: the simulated patient follows the prompts (:class:`~emgscope.protocol.sim_patient_driver.SimPatientDriver`,
-with the chosen compliance), the runner stamps every step, the monitor adds its flags and the summary, and the
-recorder writes a labelled BDF+/EDF+ file with ``<name>_summary.csv`` beside it. Nothing here waits for the wall
-clock: the patient renders block after block as fast as the machine allows (a one-muscle exam of about a minute
-takes a few seconds), through the acquisition pump's own per-chunk path into the rings; the only brake is the
-recorder, which must never be lapped by the ring. A step that waits for the operator is advanced after
-``--operator-seconds`` of signal, as an operator would once satisfied.
+``emgscope record --protocol NAME --out FILE [--pathology …]`` runs a whole guided exam headless on the simulated
+patient (:mod:`emgscope.recording.headless_exam`) and writes a labelled recording with its summary CSV.
 """
 
 from __future__ import annotations
 
 import argparse
-import dataclasses
 import signal
 import sys
 import threading
@@ -26,25 +19,18 @@ from datetime import date, datetime
 from pathlib import Path
 
 from emgscope.acquisition.factory import make_source
-from emgscope.acquisition.pump import AcquisitionPump, Pipeline
-from emgscope.acquisition.simulator import BLOCK_S, SimulatedSource
-from emgscope.acquisition.source import SourceError
-from emgscope.analysis.monitor import ExamMonitor
-from emgscope.analysis.summary import summary_csv_path, write_csv
+from emgscope.acquisition.pump import AcquisitionPump
 from emgscope.cli import add_source_options, apply_source_options
 from emgscope.core import events
 from emgscope.core.events import Event, EventBus
-from emgscope.core.ring import SampleRing
-from emgscope.core.settings import FILTER_PRESETS, Settings, load_settings
-from emgscope.dsp.filters import FilterBank
-from emgscope.protocol.annotation import FLAG, SEGMENT, Annotation
+from emgscope.core.settings import Settings, load_settings
 from emgscope.protocol.loader import ProtocolError, load_protocol, protocols_dir
-from emgscope.protocol.model import Protocol, build_plan
-from emgscope.protocol.runner import ANNOTATION_ADDED, STEP_CHANGED, ExamRunner
-from emgscope.protocol.sim_patient_driver import COMPLIANCE_PRESETS, Compliance, SimPatientDriver
+from emgscope.protocol.model import Protocol
+from emgscope.protocol.sim_patient_driver import COMPLIANCE_PRESETS
 from emgscope.recording.edfplus import FormatError
+from emgscope.recording.headless_exam import HeadlessExamError, record_exam
 from emgscope.recording.naming import session_file
-from emgscope.recording.recorder import READER_NAME, Recorder
+from emgscope.recording.recorder import Recorder
 from emgscope.recording.session import SIDES, SessionInfo, applied_filters
 from emgscope.recording.settings import FORMATS, RecordingSettings
 
@@ -53,9 +39,6 @@ CONNECT_TIMEOUT_S = 30.0
 END_EVENTS = (events.CONNECT_FAILED, events.SOURCE_ERROR, events.SOURCE_ENDED, events.STOPPED)
 OPERATOR_S = 6.0
 """Headless exam: signal after which a step that waits for the operator is advanced."""
-TAIL_S = 1.0
-"""Headless exam: signal generated after the last step, so the monitor settles and the last record fills."""
-EXAM_RING_SECONDS = 30.0
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -218,125 +201,26 @@ def _run_exam(args: argparse.Namespace, settings: Settings, session: SessionInfo
         muscles = parse_muscles(args.muscles, protocol)
     except (ProtocolError, ValueError) as exc:
         return _fail(str(exc))
-    source = SimulatedSource(dataclasses.replace(settings.source.simulator, effort_percent=0.0))
     try:
-        info = source.open()
-    except SourceError as exc:
-        return _fail(str(exc))
-    filters = dataclasses.replace(FILTER_PRESETS[protocol.filter_preset], notch_hz=settings.filters.notch_hz)
-    capacity = round(EXAM_RING_SECONDS * info.sample_rate)
-    bank = FilterBank(filters, info.sample_rate, info.n_channels)
-    pipeline = Pipeline(info, SampleRing(info.n_channels, capacity), SampleRing(info.n_channels, capacity), bank)
-    if not session.notes:
-        pathology = settings.source.simulator.pathology
-        session.notes = f"Guided exam: {protocol.title}; simulated patient ({pathology}, {args.compliance})"
-    if not session.muscle and muscles[0][0]:
-        session.muscle = muscles[0][0]
-    try:
-        recorder = Recorder(pipeline.raw, info, path, session, args.format, applied_filters(filters, bank.design))
-    except FormatError as exc:
-        return _fail(str(exc))
-    began = time.monotonic()
-    recorder.start()
-    try:
-        exam = HeadlessExam(
-            source,
-            pipeline,
-            recorder,
+        done = record_exam(
             protocol,
             muscles,
-            COMPLIANCE_PRESETS[args.compliance],
-            settings.source.simulator.seed,
+            args.compliance,
+            settings.source.simulator,
+            settings.filters.notch_hz,
+            session,
+            path,
+            args.format,
+            args.operator_seconds,
+            args.seconds,
         )
-        exam.run(args.operator_seconds, args.seconds)
-    finally:
-        source.close()
-    if recorder.error:
-        return _fail(recorder.error)
-    csv_path = summary_csv_path(path)
-    try:
-        write_csv(csv_path, exam.monitor.summaries)
-    except OSError as exc:
-        return _fail(f"the summary could not be written to {csv_path}: {exc.strerror or exc}")
-    seconds = recorder.samples_written / info.sample_rate
-    segments = [a for a in exam.runner.annotations if a.kind == SEGMENT]
-    flags = [a for a in exam.monitor.annotations if a.kind == FLAG]
+    except HeadlessExamError as exc:
+        return _fail(str(exc))
     print(
-        f"Recorded {protocol.name}: {seconds:.2f} s, {len(segments)} segments, {len(flags)} flags, in "
-        f"{time.monotonic() - began:.1f} s to {recorder.path}; summary {csv_path}"
+        f"Recorded {protocol.name}: {done.seconds:.2f} s, {done.segments} segments, {done.flags} flags, in "
+        f"{done.wall_seconds:.1f} s to {done.path}; summary {done.summary_path}"
     )
     return 0
-
-
-class HeadlessExam:
-    """Runner, monitor and simulated patient on one pipeline, with every annotation going to the recorder."""
-
-    def __init__(
-        self,
-        source: SimulatedSource,
-        pipeline: Pipeline,
-        recorder: Recorder,
-        protocol: Protocol,
-        muscles: list[tuple[str, str]],
-        compliance: Compliance,
-        seed: int = 0,
-    ) -> None:
-        """``seed``: the patient's reactions (the simulated patient's own seed sets its motor units)."""
-        rate = pipeline.info.sample_rate
-        self.source = source
-        self.pipeline = pipeline
-        self.recorder = recorder
-        self.runner = ExamRunner(build_plan(protocol, muscles), rate)
-        self.monitor = ExamMonitor(self.runner)
-        self.driver = SimPatientDriver(rate, self._set_effort, compliance, seed)
-        self.runner.bus.subscribe(self.driver.on_event)
-        self.runner.bus.subscribe(self._on_event)
-        self.reader = pipeline.filtered.reader("detect")
-        self.disk = pipeline.raw.readers[READER_NAME]
-
-    def _set_effort(self, percent: float) -> None:
-        self.source.effort_percent = percent
-
-    def _on_event(self, event: Event) -> None:
-        if event.kind == STEP_CHANGED and event.data["status"].planned.label == "INS":
-            self.source.insertion()
-        elif event.kind == ANNOTATION_ADDED:
-            annotation: Annotation = event.data["annotation"]
-            self.recorder.annotate_at(annotation.onset, annotation.duration, annotation.text)
-
-    def run(self, operator_s: float, limit_s: float | None) -> None:
-        """Generate block after block until the plan ends (or ``limit_s``), then a tail, then close the file."""
-        rate = self.pipeline.info.sample_rate
-        runner = self.runner
-        operator = round(operator_s * rate)
-        limit = None if limit_s is None else round(limit_s * rate)
-        runner.start(0)
-        while not runner.status.finished:
-            self._block()
-            status = runner.status
-            if status.running and status.end is None and status.sample_index - status.onset >= operator:
-                runner.next()
-            if limit is not None and runner.status.sample_index >= limit:
-                runner.abort()
-        end = runner.status.onset
-        self.recorder.stop(end)
-        while self.pipeline.filtered.write_index < end + TAIL_S * rate:
-            self._block()
-        self.monitor.flush()
-        self.recorder.join()
-
-    def _block(self) -> None:
-        """One rendering block: the patient acts, the rings fill, the runner's clock moves, the monitor reads."""
-        patient = self.source.patient
-        assert patient is not None
-        self.driver.apply_due(patient.position)
-        AcquisitionPump.push(self.pipeline, patient.generate(round(BLOCK_S * self.pipeline.info.sample_rate)))
-        ring = self.pipeline.filtered
-        self.runner.advance_to(ring.write_index)
-        data = self.reader.read()
-        self.monitor.feed(self.reader.position - data.shape[1], data[0])
-        while self.recorder.running and ring.write_index - self.disk.position > ring.capacity // 2:
-            time.sleep(0.002)
 
 
 def find_protocol(name: str) -> Protocol:

@@ -69,6 +69,8 @@ class Recorder:
         self._filters = filters
         self._markers: queue.SimpleQueue[tuple[float, str, float]] = queue.SimpleQueue()
         self._stop = threading.Event()
+        self._annotations_ended = threading.Event()
+        self._annotations_ended.set()
         self._thread = threading.Thread(target=self._run, name="recorder", daemon=True)
         self._reader = None
         self._batch = self.layout.samples_per_record * max(1, round(BATCH_S / float(self.layout.record_seconds)))
@@ -120,11 +122,22 @@ class Recorder:
         self._markers.put((onset, text, (end - onset_index) / rate))
         return onset
 
-    def stop(self, at_index: int | None = None) -> None:
-        """Finish the data record holding ``at_index`` (default: now) and close the file; returns at once."""
+    def stop(self, at_index: int | None = None, more_annotations: bool = False) -> None:
+        """Finish the data record holding ``at_index`` (default: now) and close the file; returns at once.
+
+        ``more_annotations`` keeps the file open after its last record until :meth:`end_annotations`, for a
+        caller that still has annotations of the recorded span to come (the headless exam's monitor settles the
+        last segment only after a little more signal).
+        """
+        if more_annotations:
+            self._annotations_ended.clear()
         if self.stop_index is None:
             self.stop_index = self.ring.write_index if at_index is None else at_index
         self._stop.set()
+
+    def end_annotations(self) -> None:
+        """No more annotations will come: a recording stopped with ``more_annotations`` may now close."""
+        self._annotations_ended.set()
 
     def join(self, timeout: float | None = None) -> bool:
         """Wait for the thread to finish (headless use only; the GUI watches for the STOPPED event)."""
@@ -207,7 +220,7 @@ class Recorder:
             if self._stop.is_set():
                 target = self._stop_target()
                 done = reader.position >= target or time.monotonic() - quiet_since > STOP_GRACE_S
-                if done:
+                if done and self._annotations_ended.is_set():
                     self._journal_markers(writer)
                     return
             if reader.available < self._batch:
