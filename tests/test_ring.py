@@ -109,3 +109,38 @@ def test_concurrent_writer_and_reader_never_see_torn_data() -> None:
         np.testing.assert_array_equal(chunk, ramp(start, chunk.shape[1]))
     got = sum(c.shape[1] for _, c in received)
     assert got + reader.overrun_samples == total
+
+
+def _read_shared_ring(name: str, n_channels: int, capacity: int, conn: object) -> None:
+    """In another process: read what the parent wrote, then report the indices and the data seen."""
+    ring = SampleRing.attach(name, n_channels, capacity)
+    first, data = ring.read_range(0, ring.write_index)
+    conn.send((ring.write_index, first, data))  # type: ignore[attr-defined]
+
+
+def test_shared_ring_is_read_by_another_process_and_removed_with_the_ring() -> None:
+    import gc
+    import multiprocessing as mp
+    from multiprocessing import shared_memory
+
+    ring = SampleRing.shared(2, 100)
+    assert ring.shared_name
+    ring.write(ramp(0, 130))  # wraps: the other process must see the newest 100 in order
+    context = mp.get_context("spawn")
+    parent, child = context.Pipe()
+    process = context.Process(target=_read_shared_ring, args=(ring.shared_name, 2, 100, child))
+    process.start()
+    assert parent.poll(30), "the reading process did not answer"
+    write_index, first, data = parent.recv()
+    process.join(10)
+    assert (write_index, first) == (130, 30)
+    np.testing.assert_array_equal(data, ramp(30, 100))
+    name = ring.shared_name
+    del ring
+    gc.collect()
+    with pytest.raises(FileNotFoundError):
+        shared_memory.SharedMemory(name)
+
+
+def test_private_ring_has_no_shared_name() -> None:
+    assert SampleRing(1, 10).shared_name == ""

@@ -5,7 +5,8 @@ silent serial device, so it never runs on the GUI thread), then moves every chun
 rings with the same sample indices:
 
 * ``raw``: as the device delivered it, in µV (what is recorded to disk, so replay can refilter);
-* ``filtered``: through the clinical filters (what is drawn and heard).
+* ``filtered``: through the clinical filters (what is drawn and heard). It lives in shared memory, so the audio
+  process reads it directly (see :mod:`emgscope.audio.process`).
 
 It watches for silence: a source that delivers nothing for ``Source.silence_timeout_s`` is reported as lost,
 once, and as resumed if data comes back. Everything it has to say goes out as events.
@@ -13,6 +14,7 @@ once, and as resumed if data comes back. Everything it has to say goes out as ev
 
 from __future__ import annotations
 
+import sys
 import threading
 import time
 from dataclasses import dataclass
@@ -28,10 +30,15 @@ from emgscope.dsp.filters import FilterBank
 
 RING_SECONDS = 30.0
 """How much history each ring holds: enough for the slowest sweep (10 s) three times over."""
-POLL_INTERVAL_S = 0.004
-"""How often the thread asks the source for new samples. Shorter adds latency nowhere downstream of the ring
-(the audio path measures from the ring write) but costs per-chunk overhead; 4 ms keeps chunk overhead small
-while adding at most 4 ms between the device delivering a sample and the ring holding it."""
+POLL_INTERVAL_S = 0.001
+"""How often the thread asks the source for new samples. The audio process must buffer the longest gap between
+two writes to the ring, so this is part of the sound's latency; 1 ms keeps 16 channels at 20 kHz above 50×
+real time (``emgscope bench``: ~60× at 1 ms chunks, ~160× at 4 ms) while a 4 ms poll made gaps of 5–12 ms."""
+SWITCH_INTERVAL_S = 0.0005
+"""How long a thread waiting for the GIL lets the holder run before asking it to let go (Python's default is
+5 ms). The GUI thread draws a frame in ~6 ms of numpy and Qt calls, each far shorter than that; with the default
+the pump waited for most of a frame, with 0.5 ms it gets in between two of those calls (measured: longest gap
+between writes at the 99th percentile from ~12 ms to ~8 ms while the window draws)."""
 
 
 @dataclass
@@ -66,6 +73,7 @@ class AcquisitionPump:
         self.connection_lost = False
 
     def start(self) -> None:
+        sys.setswitchinterval(min(sys.getswitchinterval(), SWITCH_INTERVAL_S))
         self._thread.start()
 
     def stop(self, timeout: float = 5.0) -> None:
@@ -105,7 +113,7 @@ class AcquisitionPump:
         self.pipeline = Pipeline(
             info,
             SampleRing(info.n_channels, capacity),
-            SampleRing(info.n_channels, capacity),
+            SampleRing.shared(info.n_channels, capacity),
             filters,
         )
         self.bus.post(Event(events.CONNECTED, info.description, 0, {"info": info}))

@@ -162,9 +162,9 @@ def measure_detector(contractions: int = 60, seconds: float = 20.0) -> dict[str,
 def detector_speed(seconds: float, chunk_ms: float = 4.0, repeats: int = 3) -> float:
     """Real time over processing time for the detector alone, on the simulated patient at mixed effort.
 
-    Chunks are the acquisition pump's (4 ms at 20 kHz), the smallest a reader can see, so per-chunk overhead
-    is counted at its worst. The fastest of ``repeats`` passes is kept (as ``timeit`` does): the others measure
-    the other processes sharing the machine.
+    Chunks of 4 ms are five times smaller than the exam reads (every 20 ms, in the window and headless), so
+    per-chunk overhead is counted generously. The fastest of ``repeats`` passes is kept (as ``timeit`` does):
+    the others measure the other processes sharing the machine.
     """
     patient = SimulatedPatient(SimulatorSettings("normal", 0.0, RATE, 1, 3))
     pieces = []

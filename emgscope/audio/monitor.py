@@ -190,8 +190,9 @@ class AudioMonitor:
 def make_monitor(
     ring: SampleRing, sample_rate: float, settings: AudioSettings, channel: int = 0
 ) -> AudioMonitor | AudioProcessMonitor:
-    """An audio monitor for ``ring``, in a child process when ``settings.separate_process`` (not yet started)."""
-    if settings.separate_process:
+    """An audio monitor for ``ring`` (not yet started), in a child process when ``settings.separate_process`` and
+    the ring is in shared memory (the pump's filtered ring is), else in this one."""
+    if settings.separate_process and ring.shared_name:
         from emgscope.audio.process import AudioProcessMonitor
 
         return AudioProcessMonitor(ring, sample_rate, settings, channel)

@@ -24,6 +24,11 @@ SINK = "emgscope_null"
 RATE = 48_000
 PACKAGES = "pulseaudio pulseaudio-utils libasound2-plugins"
 START_TIMEOUT_S = 10.0
+KEEPALIVE_LATENCY_MS = 20
+"""Buffer asked for by the stream of silence that keeps the sink running. The null sink sleeps as long as its
+lowest-latency stream allows; with only pacat's default 2 s buffer left (a low-latency stream that underran is
+reconnected by ALSA's pulse plugin), it slept ~1.95 s before playing the reconnected stream again, which no
+sound card does. At 20 ms an underrun costs a click, as on hardware."""
 
 
 class NullSinkError(Exception):
@@ -82,7 +87,17 @@ class PulseNullSink:
                 raise NullSinkError(f"PulseAudio did not start (exit {result.returncode}): {result.stderr}{details}")
             time.sleep(0.01)
         self._silence = subprocess.Popen(
-            ["pacat", "--playback", "-d", SINK, f"--rate={RATE}", "--channels=1", "--format=s16le", "/dev/zero"],
+            [
+                "pacat",
+                "--playback",
+                "-d",
+                SINK,
+                f"--rate={RATE}",
+                "--channels=1",
+                "--format=s16le",
+                f"--latency-msec={KEEPALIVE_LATENCY_MS}",
+                "/dev/zero",
+            ],
             env=self.env,
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,

@@ -10,29 +10,87 @@ copied while it was copying. A lapped reader skips ahead to the oldest sample st
 lost in ``overrun_samples``. Nothing here blocks, so the audio callback may read from the ring.
 
 Sample indices are absolute (samples since the stream started): they are the clock of the whole app.
+
+A ring can live in shared memory (:meth:`SampleRing.shared`, :meth:`SampleRing.attach`): the samples and both
+indices are then in one named block another process maps, so the audio process reads the filtered ring
+itself instead of through a copying thread in the GUI process, whose timing depends on the GIL. The protocol is
+unchanged: the data is stored before the index that publishes it, and x86-64 keeps one core's stores in order
+as other cores see them.
 """
 
 from __future__ import annotations
 
 import threading
+import weakref
+from multiprocessing import shared_memory
 
 import numpy as np
+
+_HEADER_BYTES = 16
+"""Write index and claimed index as int64, before the samples, so another process sees them too."""
 
 
 class SampleRing:
     """A fixed-capacity circular buffer of ``(channels, samples)`` float32 data."""
 
-    def __init__(self, n_channels: int, capacity: int) -> None:
+    def __init__(self, n_channels: int, capacity: int, buffer: memoryview | None = None) -> None:
+        """A new ring, or with ``buffer`` (at least :meth:`nbytes` long, zeroed when new) one that lives there."""
         if n_channels < 1 or capacity < 1:
             raise ValueError("a ring needs at least one channel and one sample of capacity")
         self.n_channels = n_channels
         self.capacity = capacity
-        self._data = np.zeros((n_channels, capacity), dtype=np.float32)
-        self._write_index = 0
-        self._claimed_index = 0
-        """Where the writer is writing up to: published before the copy, so a reader can tell a torn read."""
+        if buffer is None:
+            buffer = memoryview(bytearray(self.nbytes(n_channels, capacity)))
+        self._indices = np.ndarray((2,), dtype=np.int64, buffer=buffer)
+        """The write index, then the claimed index: where the writer is writing up to, published before the
+        copy so a reader can tell a torn read."""
+        self._data = np.ndarray((n_channels, capacity), dtype=np.float32, buffer=buffer, offset=_HEADER_BYTES)
+        self.shared_name = ""
+        """Name of the shared memory block holding the ring ('' for a ring private to this process)."""
+        self._shm: shared_memory.SharedMemory | None = None
         self._readers: dict[str, RingReader] = {}
         self._readers_lock = threading.Lock()
+
+    @staticmethod
+    def nbytes(n_channels: int, capacity: int) -> int:
+        """Bytes a ring of this shape needs (indices and samples)."""
+        return _HEADER_BYTES + 4 * n_channels * capacity
+
+    @classmethod
+    def shared(cls, n_channels: int, capacity: int) -> SampleRing:
+        """A new ring in a new shared memory block, removed when the ring is garbage collected."""
+        shm = shared_memory.SharedMemory(create=True, size=cls.nbytes(n_channels, capacity))
+        ring = cls(n_channels, capacity, shm.buf)
+        ring.shared_name = shm.name
+        ring._shm = shm  # the mapping lives as long as the ring
+        # Only the name goes with the ring: a process that attached keeps its own mapping.
+        weakref.finalize(ring, shm.unlink)
+        return ring
+
+    @classmethod
+    def attach(cls, name: str, n_channels: int, capacity: int) -> SampleRing:
+        """The ring another process created with :meth:`shared` (read it; only its creator writes)."""
+        shm = shared_memory.SharedMemory(name)
+        ring = cls(n_channels, capacity, shm.buf)
+        ring.shared_name = name
+        ring._shm = shm
+        return ring
+
+    @property
+    def _write_index(self) -> int:
+        return int(self._indices[0])
+
+    @_write_index.setter
+    def _write_index(self, value: int) -> None:
+        self._indices[0] = value
+
+    @property
+    def _claimed_index(self) -> int:
+        return int(self._indices[1])
+
+    @_claimed_index.setter
+    def _claimed_index(self, value: int) -> None:
+        self._indices[1] = value
 
     @property
     def write_index(self) -> int:

@@ -26,6 +26,16 @@ NO_DISPLAY_MESSAGE = (
 )
 
 
+class _TerminationRequest:
+    """SIGTERM or Ctrl+C received before the window existed: it closes as soon as it does."""
+
+    requested = False
+
+    @classmethod
+    def note(cls, _signum: int, _frame: object) -> None:
+        cls.requested = True
+
+
 def _close_on_termination(window: QWidget) -> None:
     """SIGTERM or Ctrl+C close the window the normal way: a recording is finished, the audio process ended.
 
@@ -39,6 +49,8 @@ def _close_on_termination(window: QWidget) -> None:
 
     signal.signal(signal.SIGTERM, close)
     signal.signal(signal.SIGINT, close)
+    if _TerminationRequest.requested:
+        QTimer.singleShot(0, window.close)
     heartbeat = QTimer(window)
     heartbeat.timeout.connect(lambda: None)
     heartbeat.start(SIGNAL_POLL_MS)
@@ -58,6 +70,8 @@ def run_gui(args: argparse.Namespace) -> int:
             print(NO_DISPLAY_MESSAGE, file=sys.stderr)
             return 2
         os.environ["QT_QPA_PLATFORM"] = "offscreen"
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(signum, _TerminationRequest.note)
     settings = Settings() if args.no_settings else load_settings()
     live_kind = settings.source.kind if settings.source.kind != "replay" else "sim"
     apply_source_options(args, settings)

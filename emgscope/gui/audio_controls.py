@@ -182,7 +182,10 @@ class AudioControls(QWidget):
                 monitor.stop()
                 self._started.emit(generation, None, f"No sound: the audio output failed ({exc}).")
                 return
-            self._started.emit(generation, monitor, "")
+            try:
+                self._started.emit(generation, monitor, "")
+            except RuntimeError:  # the strip was deleted while the device opened: nobody will stop it but us
+                monitor.stop()
 
         self.readout.setText("Audio starting…")
         threading.Thread(target=open_device, name="audio-open", daemon=True).start()
