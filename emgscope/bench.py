@@ -13,38 +13,35 @@ import time
 
 import numpy as np
 
-from emgscope.acquisition.pump import POLL_INTERVAL_S, AcquisitionPump, Pipeline
+from emgscope.acquisition.pump import POLL_INTERVAL_S, AcquisitionPump, make_pipeline
 from emgscope.acquisition.source import StreamInfo
-from emgscope.core.ring import SampleRing
 from emgscope.core.settings import FilterSettings, SimulatorSettings
-from emgscope.dsp.filters import FilterBank
 
 BENCH_CHANNELS = 16
 BENCH_RATE = 20_000.0
 
 
-def measure_pipeline(seconds: float = 10.0, chunk_ms: float = POLL_INTERVAL_S * 1000) -> dict[str, float]:
+def measure_pipeline(
+    seconds: float = 10.0, chunk_ms: float = POLL_INTERVAL_S * 1000, repeats: int = 3
+) -> dict[str, float]:
     """Acquisition-thread work (scale + filters + writes to both rings) for 16 channels at 20 kHz.
 
-    Chunks are the size the pump's polling interval gives at that rate, with the needle filter preset.
+    The pump's own rings and filters (needle preset), fed chunks of the size its polling interval gives at that
+    rate. ``seconds`` of signal are timed in ``repeats`` passes and the fastest is kept, as ``timeit`` does: the
+    slower passes measure whatever else the machine was doing.
     """
     info = StreamInfo(BENCH_RATE, tuple(f"Ch{i + 1}" for i in range(BENCH_CHANNELS)), "bench")
-    capacity = int(BENCH_RATE * 30)
-    pipeline = Pipeline(
-        info,
-        SampleRing(BENCH_CHANNELS, capacity),
-        SampleRing(BENCH_CHANNELS, capacity),
-        FilterBank(FilterSettings(), BENCH_RATE, BENCH_CHANNELS),
-    )
+    pipeline = make_pipeline(info, FilterSettings())
     chunk_n = int(BENCH_RATE * chunk_ms / 1000)
-    rng = np.random.default_rng(0)
-    chunk = rng.normal(0, 50, (BENCH_CHANNELS, chunk_n))
-    n_chunks = int(seconds * 1000 / chunk_ms)
-    start = time.perf_counter()
-    for _ in range(n_chunks):
-        AcquisitionPump.push(pipeline, chunk)
-    elapsed = time.perf_counter() - start
-    return {"pipeline_x_realtime": round(seconds / elapsed, 1)}
+    chunk = np.random.default_rng(0).normal(0, 50, (BENCH_CHANNELS, chunk_n))
+    n_chunks = int(seconds / repeats * 1000 / chunk_ms)
+    best = np.inf
+    for _ in range(repeats):
+        start = time.perf_counter()
+        for _ in range(n_chunks):
+            AcquisitionPump.push(pipeline, chunk)
+        best = min(best, time.perf_counter() - start)
+    return {"pipeline_x_realtime": round(seconds / repeats / best, 1)}
 
 
 def measure_simulator(seconds: float = 5.0) -> dict[str, float]:

@@ -51,6 +51,17 @@ class Pipeline:
     filters: FilterBank
 
 
+def make_pipeline(info: StreamInfo, filter_settings: FilterSettings, ring_seconds: float = RING_SECONDS) -> Pipeline:
+    """The rings and filters for a stream: the filtered ring in shared memory, for the audio process to read."""
+    capacity = round(info.sample_rate * ring_seconds)
+    return Pipeline(
+        info,
+        SampleRing(info.n_channels, capacity),
+        SampleRing.shared(info.n_channels, capacity),
+        FilterBank(filter_settings, info.sample_rate, info.n_channels),
+    )
+
+
 class AcquisitionPump:
     """Runs a :class:`Source` on its own thread and keeps the :class:`Pipeline` fed."""
 
@@ -108,16 +119,9 @@ class AcquisitionPump:
         if self._stop.is_set():
             self.source.close()
             return
-        capacity = round(info.sample_rate * self._ring_seconds)
-        filters = FilterBank(self._filter_settings, info.sample_rate, info.n_channels)
-        self.pipeline = Pipeline(
-            info,
-            SampleRing(info.n_channels, capacity),
-            SampleRing.shared(info.n_channels, capacity),
-            filters,
-        )
+        self.pipeline = make_pipeline(info, self._filter_settings, self._ring_seconds)
         self.bus.post(Event(events.CONNECTED, info.description, 0, {"info": info}))
-        for warning in filters.design.warnings:
+        for warning in self.pipeline.filters.design.warnings:
             self.bus.post(Event(events.WARNING, warning))
         try:
             self._loop(self.pipeline)
