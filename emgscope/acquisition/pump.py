@@ -30,10 +30,12 @@ from emgscope.dsp.filters import FilterBank
 
 RING_SECONDS = 30.0
 """How much history each ring holds: enough for the slowest sweep (10 s) three times over."""
-POLL_INTERVAL_S = 0.001
+POLL_INTERVAL_S = 0.002
 """How often the thread asks the source for new samples. The audio process must buffer the longest gap between
-two writes to the ring, so this is part of the sound's latency; 1 ms keeps 16 channels at 20 kHz above 50×
-real time (``emgscope bench``: ~60× at 1 ms chunks, ~160× at 4 ms) while a 4 ms poll made gaps of 5–12 ms."""
+two writes to the ring, so this is part of the sound's latency; but each chunk has a fixed cost. Measured with
+``emgscope bench`` for 16 channels at 20 kHz: 1 ms chunks 49–85× real time (too close to the 50× bar on a busy
+machine), 2 ms 80–125×, 4 ms ~160×; the gaps between writes are set by the GUI thread's GIL use (7–9 ms at p99
+while the window draws), not by this interval, once it is well below them."""
 SWITCH_INTERVAL_S = 0.0005
 """How long a thread waiting for the GIL lets the holder run before asking it to let go (Python's default is
 5 ms). The GUI thread draws a frame in ~6 ms of numpy and Qt calls, each far shorter than that; with the default

@@ -23,7 +23,7 @@ from emgscope.acquisition.sim_shapes import DURATION_LEVEL
 from emgscope.acquisition.simulator import BLOCK_S, SimulatedPatient
 from emgscope.acquisition.source import StreamInfo
 from emgscope.analysis.detector import ActivityDetector
-from emgscope.analysis.monitor import ExamMonitor
+from emgscope.analysis.monitor import READ_INTERVAL_MS, ExamMonitor
 from emgscope.core.events import Event
 from emgscope.core.ring import SampleRing
 from emgscope.core.settings import FILTER_PRESETS, SimulatorSettings
@@ -71,7 +71,7 @@ def run_simulated_exam(
     compliance: Compliance | None = None,
     seed: int = 1,
     pathology: str = "normal",
-    read_ms: float = 20.0,
+    read_ms: float = READ_INTERVAL_MS,
     operator_s: float = 6.0,
 ) -> ExamRun:
     """Run ``plan`` to its end on the simulated patient; the detect reader is read every ``read_ms``.
@@ -159,12 +159,11 @@ def measure_detector(contractions: int = 60, seconds: float = 20.0) -> dict[str,
     }
 
 
-def detector_speed(seconds: float, chunk_ms: float = 4.0, repeats: int = 3) -> float:
+def detector_speed(seconds: float, chunk_ms: float = READ_INTERVAL_MS, repeats: int = 3) -> float:
     """Real time over processing time for the detector alone, on the simulated patient at mixed effort.
 
-    Chunks of 4 ms are five times smaller than the exam reads (every 20 ms, in the window and headless), so
-    per-chunk overhead is counted generously. The fastest of ``repeats`` passes is kept (as ``timeit`` does):
-    the others measure the other processes sharing the machine.
+    Chunks are what an exam reads at a time (:data:`READ_INTERVAL_MS`). The fastest of ``repeats`` passes is
+    kept (as ``timeit`` does): the others measure the other processes sharing the machine.
     """
     patient = SimulatedPatient(SimulatorSettings("normal", 0.0, RATE, 1, 3))
     pieces = []

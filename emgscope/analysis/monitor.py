@@ -36,6 +36,9 @@ ACTIVITY_ONSET = "activity_onset"
 SEGMENT_SUMMARY = "segment_summary"
 MUSCLE_SUMMARY = "muscle_summary"
 ACTIVITY_LABEL = "ACT"
+READ_INTERVAL_MS = 20.0
+"""How often an exam feeds the monitor from its reader (the window's exam timer, the headless engine's blocks):
+the detector's speed in ``emgscope bench`` is measured at this chunk size."""
 MAX_SEGMENT_S = 300.0
 """Samples kept for the summary of one segment; a longer segment is summarised over its last 300 s."""
 

@@ -23,9 +23,9 @@ class AudioSettings:
     target_buffer_ms: float = 15.0
     """Source samples held between the ring and the resampler: the drift control keeps the buffer here.
     It must cover one audio block and the longest gap between two writes to the ring, or the sound breaks up.
-    The pump polls every 1 ms, but in the GUI process it waits for the GIL while a frame is drawn: measured
-    with the window drawing 16 channels at 20 kHz, gaps of 2.5 ms typically, 7–9 ms at the 99th percentile,
-    11–14 ms at the 99.9th."""
+    The pump polls every 2 ms, but in the GUI process it waits for the GIL while a frame is drawn: measured
+    with the window drawing 16 channels at 20 kHz (at 1 ms polling), gaps of 2.5 ms typically, 7–9 ms at the
+    99th percentile, 11–14 ms at the 99.9th."""
     separate_process: bool = True
     """Run the stream in its own process, where the callback never waits for the GUI's GIL (measured: up to
     8 ms while the window draws, more than the stream's buffer)."""

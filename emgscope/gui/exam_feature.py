@@ -33,7 +33,7 @@ from PyQt6.QtGui import QAction
 from PyQt6.QtWidgets import QDockWidget
 
 from emgscope.acquisition.pump import Pipeline
-from emgscope.analysis.monitor import ACTIVITY_ONSET, MUSCLE_SUMMARY, ExamMonitor
+from emgscope.analysis.monitor import ACTIVITY_ONSET, MUSCLE_SUMMARY, READ_INTERVAL_MS, ExamMonitor
 from emgscope.analysis.summary import SegmentSummary, summary_csv_path, write_csv
 from emgscope.core import events
 from emgscope.core.events import Event, EventBus
@@ -54,7 +54,7 @@ if TYPE_CHECKING:
     from emgscope.gui.main_window import MainWindow
 
 READER_NAME = "detect"
-TICK_MS = 20
+TICK_MS = round(READ_INTERVAL_MS)
 """How often the exam reads the ring: the detector's figures (``emgscope bench``) were measured at this rate."""
 SETTLE_S = 1.0
 """After the last step, how long the monitor keeps reading so activity at the very end is settled."""
