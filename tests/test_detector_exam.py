@@ -158,3 +158,14 @@ def test_median_frequency_of_a_known_spectrum() -> None:
     assert abs(median_frequency(np.sin(2 * np.pi * 250 * t), fs) - 250) <= 10
     rng = np.random.default_rng(0)
     assert abs(median_frequency(rng.normal(size=int(fs)), fs) - fs / 4) <= 150
+
+
+def test_spontaneous_activity_at_rest_is_flagged_in_a_denervated_muscle() -> None:
+    """Fibrillations and positive sharp waves fill a neurogenic rest: the baseline must not learn them."""
+    protocol = load_protocol(next(p for p in shipped_protocols() if p.stem == "needle_one_muscle"))
+    for pathology, flagged_rests in (("neurogenic", 3), ("normal", 0)):
+        run = run_simulated_exam(build_plan(protocol, [("Tibialis anterior", "L")]), seed=2, pathology=pathology)
+        rests = {a.onset for a in run.runner.annotations if a.label == "REST"}
+        flagged = {segment_of(run, a.onset).onset for a in run.monitor.annotations if FLAG_ACTIVITY_AT_REST in a.flags}
+        # The first rest sets the baseline before it is checked; the other three rests are checked against it.
+        assert len(flagged & rests) == flagged_rests, (pathology, sorted(flagged))

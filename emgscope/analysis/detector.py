@@ -12,8 +12,10 @@ envelope has stayed below threshold for ``off_hold_ms`` (longer than the slowest
 interval). Onsets and offsets are stamped on the sample where the envelope first crossed (and last left) the
 threshold, minus the envelope filter's delay; they are reported once confirmed, a few tens of ms later.
 
-The baseline is the median and MAD of the envelope over a rest segment (robust to a few spikes at rest); the
-detector keeps a decimated history of its envelope so the caller can name the rest segment after the fact.
+The baseline is the noise floor of the envelope over a rest segment, estimated from its quietest samples
+(:func:`noise_floor`): a denervated muscle fills most of a rest with fibrillations and positive sharp waves, and a
+median over the whole rest would learn them as "baseline" and never flag them. The detector keeps a decimated
+history of its envelope so the caller can name the rest segment after the fact.
 Until a baseline is set it finds nothing. Everything per chunk is vectorised; Python only loops over
 threshold crossings, of which there are a handful per chunk.
 """
@@ -54,6 +56,23 @@ DETECTOR_PRESETS: dict[str, DetectorSettings] = {
     "surface": DetectorSettings(envelope_hz=10.0, threshold_sd=5.0, min_on_ms=25.0, confirm_ms=50.0),
 }
 """Detector settings per filter preset (a protocol names its filter preset)."""
+
+
+_FLOOR_PERCENTILES = (2.0, 10.0)
+_FLOOR_Z = (-2.0537, -1.2816)
+"""Standard-normal quantiles of those percentiles."""
+
+
+def noise_floor(values: np.ndarray) -> tuple[float, float]:
+    """Level and spread of the envelope's noise, from its lowest percentiles only.
+
+    The envelope of background noise is close to normal (a low-pass averages many TKEO samples), so its 2nd and
+    10th percentiles give its mean and SD. Activity only adds to the envelope, so the estimate holds while
+    spontaneous potentials cover up to about 85 % of the rest; on a quiet rest it equals median and SD.
+    """
+    low, high = np.percentile(values, _FLOOR_PERCENTILES)
+    sd = max(0.0, float(high - low) / (_FLOOR_Z[1] - _FLOOR_Z[0]))
+    return float(high) - _FLOOR_Z[1] * sd, sd
 
 
 @dataclass(frozen=True)
@@ -102,8 +121,7 @@ class ActivityDetector:
         values = self._remembered(start, stop)
         if values is None:
             return False
-        median = float(np.median(values))
-        self.use_baseline(median, 1.4826 * float(np.median(np.abs(values - median))))
+        self.use_baseline(*noise_floor(values))
         return True
 
     def use_baseline(self, median: float, sd: float) -> None:
@@ -112,9 +130,9 @@ class ActivityDetector:
         self.threshold = max(median + self.settings.threshold_sd * sd, self.settings.threshold_ratio * median)
 
     def baseline_level(self, start: int, stop: int) -> float | None:
-        """Median envelope over ``[start, stop)`` (to pick the quietest rest), ``None`` if not held."""
+        """The envelope's noise-floor level over ``[start, stop)`` (to pick the quietest rest); ``None``: not held."""
         values = self._remembered(start, stop)
-        return None if values is None else float(np.median(values))
+        return None if values is None else noise_floor(values)[0]
 
     def _remembered(self, start: int, stop: int) -> np.ndarray | None:
         """The decimated envelope over ``[start, stop)``, or ``None`` if the history holds too little of it."""
