@@ -453,6 +453,8 @@ def test_block_reads_equal_single_reads(shared_data: Path, name: str) -> None:
     rec = open_recording(shared_data / name)
     group = rec.replay_signals()
     whole = np.vstack([rec.read(i, 0, rec.signals[i].n_samples) for i in group])
-    spr = round(rec.signals[group[0]].sample_rate * rec.duration_s / (whole.shape[1] / rec.signals[group[0]].n_samples))
+    n_records = int((shared_data / name).read_bytes()[236:244])
+    spr = rec.signals[group[0]].n_samples // n_records  # samples per data record: reads must cross its boundaries
+    assert 1 < spr < whole.shape[1]
     for start, stop in ((0, 3), (5, 7), (spr - 2, spr + 3), (1, 3 * spr + 1), (whole.shape[1] - 4, whole.shape[1] + 9)):
         np.testing.assert_array_equal(rec.read_signals(group, start, stop), whole[:, start : min(stop, whole.shape[1])])

@@ -22,6 +22,7 @@ from emgscope.recording.recorder import Recorder
 from emgscope.recording.repair import find_unfinished
 from emgscope.recording.session import SessionInfo
 from emgscope.recording.writer import EdfPlusWriter
+from emgscope.replay.reader import open_recording
 
 SESSION = SessionInfo(
     patient_id="P-0042",
@@ -301,3 +302,104 @@ def test_export_refuses_a_multi_rate_file_with_a_reason(tmp_path: Path, shared_d
     with pytest.raises(ExportError, match="5 different rates"):
         export_copy(shared_data / "pyedflib" / "test_generator.bdf", tmp_path / "x.bdf")
     assert not (tmp_path / "x.bdf").exists()
+
+
+def test_edf_recording_that_clips_says_so_in_the_file_and_the_summary(tmp_path: Path) -> None:
+    """EDF+ holds ±10 mV: a larger signal is clipped, never silently (annotation + summary)."""
+    import pyedflib
+
+    ring = SampleRing(1, 20_000)
+    path = tmp_path / "loud.edf"
+    recorder = Recorder(ring, StreamInfo(2000, ("EMG",), "test"), path, SessionInfo(patient_id="P1"), "edf")
+    recorder.start()
+    signal = np.zeros((1, 4000), dtype=np.float32)
+    signal[0, 2500:2600] = 25_000.0  # 25 mV from 1.25 s
+    ring.write(signal)
+    recorder.stop(ring.write_index)
+    assert recorder.join(10) and recorder.error is None
+    assert recorder.clipped_samples == 100
+    assert recorder.summary().endswith("; 100 samples clipped at ±10000 uV")
+    reader = pyedflib.EdfReader(str(path))
+    try:
+        onsets, _, texts = reader.readAnnotations()
+        assert reader.readSignal(0)[2550] == pytest.approx(10_000, abs=1)
+    finally:
+        reader.close()
+    clipped = [(o, t) for o, t in zip(onsets, texts, strict=True) if t.startswith("Clipped")]
+    assert len(clipped) == 1 and "±10000 uV" in clipped[0][1]
+    assert clipped[0][0] <= 1.25
+
+
+def _source_with_identifiers(path: Path) -> np.ndarray:
+    """A closed BDF+ whose free-text annotations name the patient, with a REST segment 0.2–1.2 s."""
+    from datetime import datetime
+
+    layout = edfplus.make_layout(True, ("EMG1", "EMG2"), 2000, prefilter="HP:10Hz LP:5kHz")
+    patient = SESSION.patient_field()
+    writer = EdfPlusWriter(path, layout, patient, "Startdate 02-MAR-2026 EMG-7 T._Nurse amp", datetime(2026, 3, 2, 9))
+    signal = (np.random.default_rng(1).standard_normal((2, 4000)) * 500).astype(np.float32)
+    writer.annotate(0.0, "Muscle: Tibialis anterior")
+    writer.annotate(0.2, "REST", 1.0)
+    writer.annotate(0.9, "Notes: Zoë Müller (zoe muller, P-0042, born 02-MAR-1961) tolerated it well")
+    writer.write(signal)
+    assert writer.close()
+    return signal
+
+
+def test_deidentified_copy_strips_the_patient_from_annotations_and_keeps_overlapping_segments(tmp_path: Path) -> None:
+    import pyedflib
+
+    source = tmp_path / "source.bdf"
+    signal = _source_with_identifiers(source)
+    target = tmp_path / "teaching.bdf"
+    report = export_copy(source, target, deidentify=True, start_s=0.5, end_s=1.5)
+    data = target.read_bytes()
+    for secret in (b"P-0042", b"Zoe", b"Muller", b"zoe muller", b"1961", b"02-MAR", b"EMG-7", b"Nurse"):
+        assert secret not in data, secret
+    assert "Müller".encode() not in data and "Zoë".encode() not in data
+    reader = pyedflib.EdfReader(str(target))
+    try:
+        onsets, durations, texts = reader.readAnnotations()
+        assert reader.getPrefilter(0) == "HP:10Hz LP:5kHz"
+        step = edfplus.make_layout(True, ("a",), 2000).gain
+        np.testing.assert_allclose(reader.readSignal(0), signal[0, 1000:3000], atol=step)
+    finally:
+        reader.close()
+    found = {t: (o, d) for o, d, t in zip(onsets, durations, texts, strict=True)}
+    assert report.annotations == 3
+    assert found["REST"] == pytest.approx((0.0, 0.7))  # began before the span: cut to it, not dropped
+    notes = [t for t in texts if t.startswith("Notes")]
+    assert notes == ["Notes: [removed] ([removed], [removed], born [removed]) tolerated it well"]
+
+
+def test_a_plain_copy_keeps_the_patient_and_starts_when_its_first_sample_was_taken(tmp_path: Path) -> None:
+    from datetime import datetime
+
+    source = tmp_path / "source.bdf"
+    _source_with_identifiers(source)
+    target = tmp_path / "copy.bdf"
+    export_copy(source, target, start_s=1.0)
+    head = target.read_bytes()[:256]
+    assert head[8:88] == source.read_bytes()[8:88]
+    copy = open_recording(target)
+    assert copy.start == datetime(2026, 3, 2, 9, 0, 1)
+    assert copy.duration_s == pytest.approx(1.0)
+
+
+def test_copies_of_other_formats_get_edf_plus_header_fields_not_their_raw_bytes(
+    tmp_path: Path, shared_data: Path
+) -> None:
+    """A WFDB header's text, or a BrainFlow table, must not be pasted into the patient field; odd ranges fit."""
+    wfdb_copy = tmp_path / "healthy.bdf"
+    export_copy(shared_data / "physionet_emgdb" / "emg_healthy.hea", wfdb_copy)
+    head = wfdb_copy.read_bytes()[8:256].decode("ascii")
+    assert head[:80].rstrip() == "X M X X age_44"
+    assert head[80:160].rstrip() == "Startdate X X X WFDB_emg_healthy"
+    source = shared_data / "brainflow" / "test_data.csv"
+    brainflow_copy = tmp_path / "brainflow.bdf"
+    report = export_copy(source, brainflow_copy)  # its range ±969.867… needs rounding up to fit 8 characters
+    assert report.n_channels == 16
+    original, copy = open_recording(source), open_recording(brainflow_copy)
+    step = (copy.signals[0].physical_max - copy.signals[0].physical_min) / (2**24 - 1)
+    for k in (0, 15):
+        np.testing.assert_allclose(copy.read(k, 0, 2502), original.read(original.data_signals[k], 0, 2502), atol=step)

@@ -17,7 +17,7 @@ import numpy as np
 import pytest
 
 from emgscope.recording.journal import journal_path
-from emgscope.recording.repair import find_unfinished, repair
+from emgscope.recording.repair import RepairError, find_unfinished, repair
 
 RATE = 20_000
 CHANNELS = 8
@@ -127,6 +127,11 @@ def test_kill_9_mid_recording_is_repaired_with_every_annotation(tmp_path: Path) 
                 written = int(fields[1])
                 if written >= 2.5 * RATE and int(fields[3]) == 3:
                     break
+        # While the recorder lives its file is busy, not unfinished: a repair now would destroy what follows.
+        assert find_unfinished(tmp_path) == []
+        with pytest.raises(RepairError, match="still being recorded"):
+            repair(path)
+        assert journal_path(path).exists()
     finally:
         child.kill()  # SIGKILL: no handler, no flush, no close
         child.wait(10)

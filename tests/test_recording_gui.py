@@ -20,6 +20,7 @@ from emgscope.gui.record_controls import RecordControls
 from emgscope.gui.session_dialog import SessionDialog
 from emgscope.recording.session import SessionInfo, load_muscles
 from emgscope.recording.settings import RecordingSettings
+from emgscope.replay.recent import load_recent
 
 RATE = 4000.0
 
@@ -97,9 +98,10 @@ def test_record_controls_record_markers_and_notes_to_a_named_file(qtbot, tmp_pat
     qtbot.keyClick(window, Qt.Key.Key_R)  # R stops
     qtbot.waitUntil(lambda: not controls.recording, timeout=5000)
     assert controls.recordButton.text() == "● Record"
-    assert messages and messages[-1].startswith("Saved 1.0 s to")
     files = list(tmp_path.glob("*.bdf"))
     assert len(files) == 1
+    assert messages and messages[-1] == f"Saved 1.0 s (2 channels at 4000 Hz) to {files[0]}"
+    assert load_recent() == [files[0].resolve()]  # the session just saved is one click away
     reader = pyedflib.EdfReader(str(files[0]))
     try:
         assert reader.getNSamples()[0] == 4000

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+import textwrap
 import threading
 from datetime import datetime
 from pathlib import Path
@@ -18,22 +19,34 @@ import pytest
 
 from emgscope.core import events
 from emgscope.core.events import Event, EventBus
-from emgscope.recording import edfplus
 from emgscope.recording.benchmarks import measure_recorder
 from emgscope.recording.journal import journal_path
 from emgscope.recording.repair import RepairError, find_unfinished, repair, repair_in_background
-from emgscope.recording.writer import EdfPlusWriter
 
 RATE = 1000
+REPO = Path(__file__).resolve().parent.parent
 
 
-def _unfinished(path: Path, records: int = 6) -> EdfPlusWriter:
-    layout = edfplus.make_layout(False, ("EMG",), RATE)
-    writer = EdfPlusWriter(path, layout, "P1 X X X", "Startdate X X X X", datetime(2026, 1, 2, 3, 4, 5))
-    writer.annotate(0.0, "Muscle: Deltoid")
-    writer.write(np.arange(records * layout.samples_per_record, dtype=np.float32)[np.newaxis, :])
-    writer.annotate(records * 0.5 + 0.2, "after the last record")
-    return writer
+def _unfinished(path: Path, records: int = 6) -> None:
+    """The real writer in a process that dies without closing (``os._exit``): what a crash leaves behind."""
+    script = textwrap.dedent(
+        f"""
+        import os
+        from datetime import datetime
+        from pathlib import Path
+        import numpy as np
+        from emgscope.recording import edfplus
+        from emgscope.recording.writer import EdfPlusWriter
+        layout = edfplus.make_layout(False, ("EMG",), {RATE})
+        start = datetime(2026, 1, 2, 3, 4, 5)
+        writer = EdfPlusWriter(Path({str(path)!r}), layout, "P1 X X X", "Startdate X X X X", start)
+        writer.annotate(0.0, "Muscle: Deltoid")
+        writer.write(np.arange({records} * layout.samples_per_record, dtype=np.float32)[np.newaxis, :])
+        writer.annotate({records} * 0.5 + 0.2, "after the last record")
+        os._exit(0)
+        """
+    )
+    subprocess.run([sys.executable, "-c", script], check=True, cwd=REPO, timeout=60)
 
 
 def test_torn_record_and_torn_journal_line_are_dropped_and_the_rest_kept(tmp_path: Path) -> None:

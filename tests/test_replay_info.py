@@ -108,3 +108,26 @@ def test_info_repairs_a_crashed_session(tmp_path: Path, capsys: pytest.CaptureFi
     assert "Annotations: 2" in out and "REST" in out and "MAX" in out
     rec = open_recording(path)
     assert rec.warnings == [] and rec.duration_s >= 2.0
+
+
+def test_info_on_a_file_still_being_recorded_leaves_it_alone(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A second look (``info``, another window's start-up repair) must not "repair" a live recording away."""
+    from emgscope.recording.repair import find_unfinished
+    from emgscope.recording.writer import EdfPlusWriter
+
+    path = tmp_path / "live.bdf"
+    layout = make_layout(True, ("EMG 1",), 2000.0)
+    writer = EdfPlusWriter(path, layout, "X X X X", "Startdate X X X X", datetime(2026, 11, 25, 9, 30))
+    ramp = np.arange(8000, dtype=np.float32)[np.newaxis, :]
+    writer.write(ramp[:, :4000])
+    writer.sync()
+    code, out, _ = _info(capsys, str(path))
+    assert code == 0 and out.startswith("Still being recorded")
+    assert find_unfinished(tmp_path) == []
+    writer.write(ramp[:, 4000:])
+    assert writer.close()
+    rec = open_recording(path)
+    assert rec.signals[0].n_samples == 8000
+    np.testing.assert_allclose(rec.read(0, 0, 8000), ramp[0], atol=layout.gain)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
 from test_gui import SineSource, open_window, wait_connected
 
 from emgscope.acquisition.factory import make_source
@@ -43,3 +44,30 @@ def test_opening_a_recording_replays_it_in_the_same_window(qtbot, shared_data: P
     assert window.sessions.replay_dock.isVisible()
     assert window.pipeline.info.sample_rate == 4000.0
     assert window.settings.source.kind == "replay"
+
+
+def test_export_from_the_menu_copies_the_loop_range_set_on_the_replay(
+    qtbot, shared_data: Path, tmp_path: Path, monkeypatch
+) -> None:
+    """A teacher loops the interesting seconds, then exports: the copy holds those seconds, not the whole file."""
+    from emgscope.gui import session_feature
+
+    original = shared_data / "pyedflib" / "test_generator.edf"
+    target = tmp_path / "teaching.bdf"
+    window = open_window(qtbot, Settings(), sine_or_replay)
+    wait_connected(qtbot, window)
+    window.sessions.open_recording(original)
+    qtbot.waitUntil(lambda: window.sessions.replay_source is not None and window.pipeline is not None, timeout=5000)
+    panel = window.sessions.replay_panel
+    qtbot.waitUntil(lambda: panel.body.isEnabled(), timeout=5000)
+    panel.loop_start.setValue(10.0)
+    panel.loop_end.setValue(20.0)
+    panel.loop_button.setChecked(True)
+    monkeypatch.setattr(session_feature.QFileDialog, "getOpenFileName", lambda *a, **k: (str(original), ""))
+    monkeypatch.setattr(session_feature.QFileDialog, "getSaveFileName", lambda *a, **k: (str(target), ""))
+    window.sessions.choose_export()
+    qtbot.waitUntil(lambda: "Teaching copy saved" in window.banner.text, timeout=20000)
+    assert "10.00–20.00 s" in window.banner.text
+    copy, source = open_recording(target), open_recording(original)
+    assert copy.duration_s == 10.0 and not any(copy.patient.values())
+    np.testing.assert_allclose(copy.read(1, 0, 2000), source.read(1, 2000, 4000), atol=2000 / 2**24 * 2)

@@ -27,6 +27,7 @@ from emgscope.recording import recorder as rec
 from emgscope.recording.naming import session_file
 from emgscope.recording.session import SessionInfo, applied_filters
 from emgscope.recording.settings import RecordingSettings
+from emgscope.replay.recent import add_recent
 
 REFRESH_MS = 200
 SOURCE_GONE = (events.STOPPED, events.SOURCE_ENDED, events.SOURCE_ERROR)
@@ -183,8 +184,9 @@ class RecordControls(QWidget):
         if event.kind == rec.RECORDING_FAILED:
             self.message.emit(event.message)
         elif recorder is not None:
-            seconds = recorder.samples_written / recorder.info.sample_rate
-            self.message.emit(f"Saved {seconds:.1f} s to {recorder.path}")
+            self.message.emit(recorder.summary())
+            if recorder.path is not None:
+                add_recent(recorder.path)  # the session just saved is the one most likely to be opened next
         self.recording_changed.emit(False)
 
     def _refresh_idle(self) -> None:

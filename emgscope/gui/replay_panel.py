@@ -208,6 +208,7 @@ class ReplayPanel(QWidget):
         for a in self._annotations:
             span = f" ({a.duration_s:g} s)" if a.duration_s > 0 else ""
             item = QListWidgetItem(f"{format_time(a.onset_s)}  {a.text}{span}")
+            item.setToolTip(a.text)  # long texts (device, filters, notes) are cut off by the dock's width
             item.setData(Qt.ItemDataRole.UserRole, a)
             if a.duration_s > 0:
                 item.setData(Qt.ItemDataRole.DecorationRole, QColor(label_colour(annotation_label(a.text))))

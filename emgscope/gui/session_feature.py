@@ -90,6 +90,7 @@ class SessionFeature:
         self.open_recording(Path(self.window.settings.source.replay.file), seconds)
 
     def choose_export(self) -> None:
+        """Ask for a recording and a target; a loop range set on that recording's replay is the span copied."""
         replay = self.replay_source
         start_dir = str(replay.recording.path) if replay is not None and replay.recording is not None else ""
         source, _ = QFileDialog.getOpenFileName(self.window, "Recording to copy", start_dir, FILE_FILTER)
@@ -98,22 +99,27 @@ class SessionFeature:
         suggestion = str(Path(source).with_name(Path(source).stem + "_teaching.bdf"))
         target, _ = QFileDialog.getSaveFileName(self.window, "Teaching copy", suggestion, "BDF+ (*.bdf);;EDF+ (*.edf)")
         if target:
-            self.export(Path(source), Path(target))
+            self.export(Path(source), Path(target), self._loop_of(Path(source)))
 
-    def export(self, source: Path, target: Path) -> threading.Thread:
-        """De-identify ``source`` into ``target`` on a worker thread; the outcome arrives as a banner message."""
+    def export(self, source: Path, target: Path, span: tuple[float, float] | None = None) -> threading.Thread:
+        """De-identify ``source`` (or its ``span`` in seconds) into ``target`` on a worker thread.
+
+        The outcome arrives as a banner message.
+        """
         bus = self.window.bus
+        start, end = span if span is not None else (None, None)
 
         def work() -> None:
             try:
-                report = export_copy(source, target, deidentify=True)
+                report = export_copy(source, target, deidentify=True, start_s=start, end_s=end)
             except ExportError as exc:
                 bus.post(Event(events.WARNING, f"Export failed: {exc}"))
                 return
+            cut = f"{start:.2f}–{end:.2f} s, " if span is not None else ""
             bus.post(
                 Event(
                     events.INFO,
-                    f"Teaching copy saved: {report.path} ({report.seconds:.1f} s, {report.n_channels} channels, "
+                    f"Teaching copy saved: {report.path} ({cut}{report.seconds:.1f} s, {report.n_channels} channels, "
                     f"{report.annotations} annotations, patient fields blanked).",
                 )
             )
@@ -121,6 +127,13 @@ class SessionFeature:
         thread = threading.Thread(target=work, name="export", daemon=True)
         thread.start()
         return thread
+
+    def _loop_of(self, path: Path) -> tuple[float, float] | None:
+        """The loop range of the replay of ``path``, if one is set: the span a teacher picked is the span to copy."""
+        replay = self.replay_source
+        if replay is None or replay.recording is None or replay.loop is None:
+            return None
+        return replay.loop if replay.recording.path.resolve() == path.resolve() else None
 
     def _recording_changed(self, recording: bool) -> None:
         """While recording, the source cannot change: the file holds one stream."""

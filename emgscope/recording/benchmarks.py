@@ -3,6 +3,7 @@
 16 channels at 20 kHz go through a real ring to a real BDF+ file in a temporary folder, written by the real
 recorder thread. The producer writes as fast as the recorder keeps up (it never laps the ``disk`` reader, which
 would count as lost samples), so the time taken is the recorder's throughput, with the data on disk and fsync'd.
+The file is checked afterwards: a run that left samples out of it fails instead of reporting a figure.
 """
 
 from __future__ import annotations
@@ -44,10 +45,25 @@ def measure_recorder(seconds_equivalent: float = 600.0) -> dict[str, float]:
         rss_growth = _rss_mb() - rss_before
         if recorder.error or recorder.lost_samples:
             raise RuntimeError(f"the recorder benchmark failed: {recorder.error or 'samples were lost'}")
+        _check_file(recorder, total)
     return {
         "recorder_x_realtime": round((total - warm_up) / RATE / elapsed, 1),
         "recorder_rss_growth_mb": round(rss_growth, 1),
     }
+
+
+def _check_file(recorder: Recorder, total: int) -> None:
+    """The figure counts only if every sample really is in the file on disk (whole records, as a reader sees it)."""
+    layout = recorder.layout
+    records = total // layout.samples_per_record
+    assert recorder.path is not None
+    size = recorder.path.stat().st_size
+    if recorder.samples_written != records * layout.samples_per_record or size != (
+        layout.header_bytes + records * layout.record_bytes
+    ):
+        raise RuntimeError(
+            f"the recorder benchmark failed: {recorder.samples_written} of {total} samples, {size} bytes on disk"
+        )
 
 
 def _produce(ring: SampleRing, recorder: Recorder, chunk: np.ndarray, n: int) -> None:

@@ -179,11 +179,7 @@ def _record(
         recorder.join()
     if recorder.error:
         return _fail(recorder.error)
-    seconds_written = recorder.samples_written / recorder.info.sample_rate
-    print(
-        f"Recorded {seconds_written:.2f} s ({recorder.info.n_channels} channels at {recorder.info.sample_rate:g} Hz) "
-        f"to {recorder.path}"
-    )
+    print(recorder.summary())
     if ended and ended[0].kind != events.STOPPED:
         print(f"emgscope record: the source stopped early: {ended[0].message or ended[0].kind}", file=sys.stderr)
         return 1

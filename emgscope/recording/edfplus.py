@@ -12,13 +12,15 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass
 from datetime import datetime
-from decimal import Decimal
+from decimal import ROUND_CEILING, Decimal
 from fractions import Fraction
 
 import numpy as np
 
 MAX_RECORD_BYTES = 61_440
 """The EDF specification's recommended ceiling for one data record."""
+RAW_PREFILTER = "None (raw signal as the device delivered it)"
+"""The prefilter text of a live recording: the app's filters only shape the display and sound."""
 ANNOTATION_AREA_BYTES = 480
 """Bytes per record for the annotation signal: the time-keeping list plus a few markers or a typed note."""
 MAX_RECORD_SECONDS = Fraction(1, 2)
@@ -52,7 +54,7 @@ class Layout:
     annotation_bytes: int = ANNOTATION_AREA_BYTES
     unit: str = "uV"
     transducer: str = ""
-    prefilter: str = "None (raw signal as the device delivered it)"
+    prefilter: str = RAW_PREFILTER
 
     @property
     def n_channels(self) -> int:
@@ -112,6 +114,7 @@ def make_layout(
     physical_max_uv: float | None = None,
     transducer: str = "",
     total_samples: int | None = None,
+    prefilter: str = RAW_PREFILTER,
 ) -> Layout:
     """The layout for a stream: the longest record of at most 0.5 s that fits 61,440 bytes, with an exact duration."""
     if not labels:
@@ -127,6 +130,7 @@ def make_layout(
         physical_min="-" + physical_max,
         physical_max=physical_max,
         transducer=_ascii(transducer)[:80],
+        prefilter=_ascii(prefilter)[:80],
     )
 
 
@@ -253,10 +257,16 @@ def annotation_tal(onset_s: float, text: str, duration_s: float = 0.0) -> bytes:
 
 
 def _number_text(value: float) -> str:
-    text = _strip(f"{value:.6f}")
-    if len(text) > 7:
-        raise FormatError(f"the physical range ±{value:g} does not fit the header's 8 characters")
-    return text
+    """The physical maximum as header text, rounded *up* to fit 7 characters (8 with the minimum's sign).
+
+    Rounded up, never to the nearest: a copy of a file whose range is ±969.8672 must still hold its largest sample.
+    """
+    exact = Decimal(repr(float(value)))
+    for places in range(6, -1, -1):
+        text = _strip(f"{exact.quantize(Decimal(1).scaleb(-places), rounding=ROUND_CEILING):f}")
+        if len(text) <= 7:
+            return text
+    raise FormatError(f"the physical range ±{value:g} does not fit the header's 8 characters")
 
 
 def _strip(text: str) -> str:

@@ -1,31 +1,42 @@
 """Copies of recordings, optionally cut to a time span and de-identified for teaching.
 
 The copy is written by the same writer as a live recording, from what the replay reader decodes, with the
-source's physical range so the samples come back within one quantisation step. De-identifying blanks every
-EDF+ patient subfield (code, sex, birth date, name and anything after them), the hospital administration code
-and the technician, and sets the start date to 1 January 1985, the EDF+ convention for an anonymised recording.
-Signals and annotations are kept: annotations inside the span, shifted to its start, and the session facts
-written at 0 s (muscle, side, device) when the span starts later.
+source's physical range so the samples come back within one quantisation step, and the source's own prefilter
+text (a copy of someone else's file is not "raw as the device delivered it"). An EDF/BDF source keeps its own
+patient and recording fields; any other format (WFDB, BrainFlow) gets EDF+ subfields built from what its reader
+found, never its raw bytes.
+
+De-identifying blanks every EDF+ patient subfield (code, sex, birth date, name and anything after them), the
+hospital administration code and the technician, and sets the start date to 1 January 1985, the EDF+ convention
+for an anonymised recording. Annotations are free text and may name the patient too ("Notes: Mr Smith…"): the
+patient's code, name (and each part of it) and birth date are cut out of them. Signals and annotations are kept:
+annotations that overlap the span, shifted to its start and cut to it, and the session facts written at 0 s
+(muscle, side, device) when the span starts later.
 """
 
 from __future__ import annotations
 
 import contextlib
+import re
+import unicodedata
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import numpy as np
 
 from emgscope.recording import edfplus
 from emgscope.recording.journal import journal_path
-from emgscope.recording.session import header_text, subfield
+from emgscope.recording.session import edf_date, header_text, subfield
 from emgscope.recording.writer import EdfPlusWriter, RecordingFull
-from emgscope.replay.reader import RecordingError, open_recording
+from emgscope.replay.reader import Annotation, Recording, RecordingError, open_recording
 
 ANONYMOUS_START = datetime(1985, 1, 1)
 BLANK_PATIENT = "X X X X"
 CHUNK_SECONDS = 1.0
+REDACTED = "[removed]"
+MIN_NAME_PART_CHARS = 3
+"""Parts of a name shorter than this (initials, "de", "Jr") are not cut out of annotations: too many false hits."""
 
 
 class ExportError(Exception):
@@ -59,6 +70,8 @@ def export_copy(
         raise ExportError(str(exc)) from None
     signals = recording.data_signals
     rates = {recording.signals[i].sample_rate for i in signals}
+    if not rates:
+        raise ExportError(f"{source.name} holds no data signals, only annotations: there is nothing to copy")
     if len(rates) != 1:
         raise ExportError(f"{source.name} has signals at {len(rates)} different rates; only single-rate files copy")
     rate = rates.pop()
@@ -69,6 +82,7 @@ def export_copy(
         raise ExportError(f"the span {start_s}–{end_s} s holds no samples of {source.name}")
     range_uv = max(max(abs(recording.signals[i].physical_min), abs(recording.signals[i].physical_max)) for i in signals)
     factor = recording.signals[signals[0]].uv_factor or 1.0
+    prefilters = {recording.signals[i].prefilter.strip() for i in signals}
     try:
         layout = edfplus.make_layout(
             target.suffix.lower() == ".bdf",
@@ -76,21 +90,23 @@ def export_copy(
             rate,
             range_uv * factor,
             total_samples=stop - first,
+            prefilter=prefilters.pop() if len(prefilters) == 1 else "as in the source file (differs by signal)",
         )
     except edfplus.FormatError as exc:
         raise ExportError(str(exc)) from None
-    patient, recording_field, start = _header_fields(source, recording.start, deidentify)
-    offset_s = first / rate
-    kept = [
-        a for a in recording.annotations if offset_s <= a.onset_s <= stop / rate or (a.onset_s == 0.0 and offset_s > 0)
-    ]
+    patient, recording_field, start = _header_fields(recording, deidentify)
+    if start is not ANONYMOUS_START:
+        start += timedelta(seconds=first / rate)  # the copy's first sample is this much later than the source's
+    kept = _annotations_in_span(recording.annotations, first / rate, stop / rate)
+    if deidentify:
+        kept = [Annotation(a.onset_s, a.duration_s, redact(a.text, recording.patient)) for a in kept]
     try:
         writer = EdfPlusWriter(target, layout, patient, recording_field, start)
     except OSError as exc:
         raise ExportError(f"cannot create {target}: {exc.strerror or exc}") from None
     try:
         for a in kept:
-            writer.annotate(max(a.onset_s - offset_s, 0.0), a.text, a.duration_s)
+            writer.annotate(a.onset_s, a.text, a.duration_s)
         step = max(1, round(CHUNK_SECONDS * rate))
         for begin in range(first, stop, step):
             end = min(stop, begin + step)
@@ -104,14 +120,75 @@ def export_copy(
     return ExportReport(target, writer.samples_written / rate, len(signals), len(kept))
 
 
-def _header_fields(source: Path, start: datetime | None, deidentify: bool) -> tuple[str, str, datetime]:
-    """The patient and recording fields and start for the copy: the source's own bytes, or blanked ones."""
-    with source.open("rb") as fh:
-        head = fh.read(168)
-    patient = head[8:88].decode("ascii", "replace").strip()
-    recording_field = head[88:168].decode("ascii", "replace").strip()
-    if not deidentify:
-        return patient, recording_field, start or ANONYMOUS_START
-    parts = recording_field.split(" ")
-    equipment = parts[4] if len(parts) >= 5 and parts[0] == "Startdate" else "X"
-    return BLANK_PATIENT, header_text(f"Startdate X X X {subfield(equipment)}"), ANONYMOUS_START
+def _annotations_in_span(annotations: list[Annotation], start_s: float, stop_s: float) -> list[Annotation]:
+    """Annotations overlapping ``[start_s, stop_s]``, in the copy's time: shifted to its start and cut to it.
+
+    A REST segment that began before the span still labels the part of it inside the span; the facts written
+    at 0 s (muscle, side, device) describe the whole recording and stay at 0 s.
+    """
+    kept = []
+    for a in annotations:
+        end = a.onset_s + a.duration_s
+        if a.onset_s == 0.0 and a.duration_s == 0.0 and start_s > 0:
+            kept.append(a)
+        elif a.onset_s <= stop_s and (end > start_s or a.onset_s >= start_s):
+            onset = max(a.onset_s, start_s)
+            duration = max(0.0, min(end, stop_s) - onset) if a.duration_s > 0 else 0.0
+            kept.append(Annotation(onset - start_s, duration, a.text))
+    return kept
+
+
+def redact(text: str, patient: dict[str, str]) -> str:
+    """``text`` with the patient's code, name (whole and each part) and birth date cut out.
+
+    Matched case- and accent-insensitively: the header holds ``Zoe_Muller`` (EDF headers are ASCII) while a typed
+    note says "Zoë Müller".
+    """
+    secrets = {patient.get("code", ""), patient.get("birthdate", "")}
+    name = patient.get("name", "")
+    secrets |= {name, name.replace("_", " ")}
+    secrets |= {part for part in re.split(r"[\s_,]+", name) if len(part) >= MIN_NAME_PART_CHARS}
+    secrets = {_fold(s.strip()) for s in secrets if s.strip() and s.strip().upper() != "X"}
+    if not secrets:
+        return text
+    pattern = re.compile("|".join(re.escape(s) for s in sorted(secrets, key=len, reverse=True)), re.IGNORECASE)
+    folded = _fold(text)
+    spans = [match.span() for match in pattern.finditer(folded)]
+    for first, stop in reversed(spans):
+        text = text[:first] + REDACTED + text[stop:]
+    return text
+
+
+def _fold(text: str) -> str:
+    """Accents dropped character by character, so positions in the result are positions in ``text``."""
+    out = []
+    for char in text:
+        base = "".join(c for c in unicodedata.normalize("NFKD", char) if not unicodedata.combining(c))
+        out.append(base if len(base) == 1 else char)
+    return "".join(out)
+
+
+def _header_fields(recording: Recording, deidentify: bool) -> tuple[str, str, datetime]:
+    """The patient and recording fields and start for the copy: the source's own, or blanked ones."""
+    start = recording.start or ANONYMOUS_START
+    if deidentify:
+        equipment = recording.recording_info.get("equipment", "") or _equipment(recording)
+        return BLANK_PATIENT, header_text(f"Startdate X X X {subfield(equipment)}"), ANONYMOUS_START
+    if recording.format[:3] in ("EDF", "BDF"):
+        with recording.path.open("rb") as fh:
+            head = fh.read(168)
+        return head[8:88].decode("ascii", "replace").strip(), head[88:168].decode("ascii", "replace").strip(), start
+    p = recording.patient
+    fields = (subfield(p.get("code", "")), p.get("sex") or "X", subfield(p.get("birthdate", "")))
+    patient = " ".join((*fields, subfield(p.get("name", ""))))
+    additional = p.get("additional", "").strip()
+    if additional:
+        patient += " " + subfield(additional)
+    startdate = edf_date(recording.start.date()) if recording.start else "X"
+    return header_text(patient), header_text(f"Startdate {startdate} X X {subfield(_equipment(recording))}"), start
+
+
+def _equipment(recording: Recording) -> str:
+    """What wrote a non-EDF source, for the copy's equipment subfield (``WFDB emg_healthy``)."""
+    info = recording.recording_info
+    return " ".join(x for x in (recording.format, info.get("board", "") or info.get("record", "")) if x)

@@ -213,7 +213,7 @@ class Recorder:
             if lost:
                 self._write_gap(writer, lost)
             if data.shape[1]:
-                writer.write(data)
+                self._write(writer, data)
                 quiet_since = time.monotonic()
             self.samples_written = writer.samples_written
             self.busy_seconds += time.monotonic() - began
@@ -225,6 +225,29 @@ class Recorder:
                     return
             if reader.available < self._batch:
                 time.sleep(POLL_INTERVAL_S)
+
+    def _write(self, writer: EdfPlusWriter, data: np.ndarray) -> None:
+        """Write samples; the first clipped sample is annotated, so a reader of the file sees where it began."""
+        first_sample = writer.samples_received
+        before = writer.clipped_samples
+        writer.write(data)
+        self.clipped_samples = writer.clipped_samples
+        if self.clipped_samples and not before:
+            onset = first_sample / self.info.sample_rate
+            text = f"Clipped: the signal went beyond the file's range of ±{self.layout.physical_max} uV"
+            writer.annotate(onset, text + (" (BDF+ records a wider range)" if not self.layout.bdf else ""))
+
+    def summary(self) -> str:
+        """After the recording: what was saved and, so that nothing is lost silently, what was clipped or lost."""
+        rate = self.info.sample_rate
+        text = (
+            f"Saved {self.samples_written / rate:.1f} s ({self.info.n_channels} channels at {rate:g} Hz) to {self.path}"
+        )
+        if self.clipped_samples:
+            text += f"; {self.clipped_samples} samples clipped at ±{self.layout.physical_max} uV"
+        if self.lost_samples:
+            text += f"; {self.lost_samples} samples lost (written as zeros, annotated)"
+        return text
 
     def _stop_target(self) -> int:
         """Stop on a record boundary: the sample where the record holding the Stop press ends."""

@@ -5,7 +5,8 @@ annotations in the journal, and the *whole* data records on disk (a torn last re
 new file beside the old one — same data bytes, the record count from the file size, every annotation placed in
 the annotation areas — checks that pyEDFlib reads it back with the expected samples and annotations, and only
 then renames it over the original and deletes the journal. Anything unexpected leaves the original and the
-journal untouched for another try.
+journal untouched for another try. A recording whose journal a live recorder still holds (see
+:mod:`emgscope.recording.journal`) is busy, not unfinished: it is never listed, and repairing it is refused.
 
 An annotation made after the last sample that reached the disk is kept, moved to that last sample (a reader
 would otherwise drop it as outside the recording); the report counts such moves.
@@ -26,7 +27,15 @@ from emgscope.core import events
 from emgscope.core.events import Event, EventBus
 from emgscope.recording import edfplus
 from emgscope.recording.edfplus import Layout
-from emgscope.recording.journal import SUFFIX, journal_path, read_journal, recording_path, sync_folder
+from emgscope.recording.journal import (
+    SUFFIX,
+    exclusive,
+    in_use,
+    journal_path,
+    read_journal,
+    recording_path,
+    sync_folder,
+)
 
 CHUNK_RECORDS = 256
 """Records copied per read (a few MB at most), so repair runs in constant memory."""
@@ -59,10 +68,10 @@ class RepairReport:
 
 
 def find_unfinished(folder: Path) -> list[Path]:
-    """Recordings in ``folder`` whose journal is still there (the app stopped before closing them)."""
+    """Recordings in ``folder`` whose journal is still there but no recorder holds it (the app died mid-way)."""
     if not Path(folder).is_dir():
         return []
-    return sorted(recording_path(j) for j in Path(folder).glob("*" + SUFFIX) if j.is_file())
+    return sorted(recording_path(j) for j in Path(folder).glob("*" + SUFFIX) if j.is_file() and not in_use(j))
 
 
 def repair_in_background(folder: Path, bus: EventBus) -> threading.Thread:
@@ -85,9 +94,24 @@ def repair_in_background(folder: Path, bus: EventBus) -> threading.Thread:
 
 
 def repair(path: Path) -> RepairReport:
-    """Rebuild the unfinished recording at ``path`` from its whole data records and its journal."""
+    """Rebuild the unfinished recording at ``path`` from its whole data records and its journal.
+
+    Refused (:class:`RepairError`) while a recorder is still writing it, or another repair is running on it.
+    """
     path = Path(path)
     journal = journal_path(path)
+    try:
+        with exclusive(journal):
+            if not journal.exists():
+                raise RepairError(f"{path.name} was finished by its recorder meanwhile: nothing to repair")
+            return _repair_locked(path, journal)
+    except BlockingIOError:
+        raise RepairError(f"{path.name} is still being recorded; it is repaired only if its recorder dies") from None
+    except FileNotFoundError:
+        raise RepairError(f"{path.name} is not an unfinished recording (it has no journal)") from None
+
+
+def _repair_locked(path: Path, journal: Path) -> RepairReport:
     try:
         contents = read_journal(journal)
         layout = Layout.from_json(contents.start["layout"])

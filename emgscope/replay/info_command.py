@@ -76,10 +76,14 @@ def describe(rec: Recording, max_annotations: int = 50) -> str:
 def _repair_if_unfinished(path: Path) -> str:
     """Let the recorder rebuild a recording the app never closed (a crash) before we describe it.
 
-    Without this, ``info`` on a crashed session would report a truncated file instead of what was saved.
+    Without this, ``info`` on a crashed session would report a truncated file instead of what was saved. A file a
+    recorder is still writing is only described, as far as it has been written.
     """
+    from emgscope.recording.journal import in_use, journal_path
     from emgscope.recording.repair import RepairError, find_unfinished, repair
 
+    if path.is_file() and in_use(journal_path(path)):
+        return "Still being recorded: what follows is what has been written so far."
     if not path.is_file() or path.resolve() not in {p.resolve() for p in find_unfinished(path.parent)}:
         return ""
     try:
