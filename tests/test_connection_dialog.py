@@ -10,6 +10,7 @@ from PyQt6.QtCore import QObject, Qt, pyqtSignal
 from emgscope.acquisition import brainflow_boards as boards
 from emgscope.acquisition.factory import make_source
 from emgscope.acquisition.pump import AcquisitionPump
+from emgscope.acquisition.simulator import MAX_CHANNELS, MAX_SAMPLE_RATE, MIN_SAMPLE_RATE
 from emgscope.core import events
 from emgscope.core.events import EventBus
 from emgscope.core.settings import BrainFlowSettings, FilterSettings, SimulatorSettings, SourceSettings
@@ -47,11 +48,13 @@ def test_simulated_patient_settings_round_trip(qtbot) -> None:
     dialog.rateSpin.setValue(25_000)
     dialog.channelsSpin.setValue(4)
     dialog.seedSpin.setValue(9)
+    assert dialog.mainsCombo.currentText() == "50 Hz", "the hum in the settings is shown"
+    dialog.mainsCombo.setCurrentIndex(dialog.mainsCombo.findData(60.0))
     click_ok(qtbot, dialog)
     assert dialog.result() == dialog.DialogCode.Accepted
     result = dialog.source_settings()
     assert result.kind == "sim"
-    assert result.simulator == SimulatorSettings("neurogenic", 30.0, 25_000.0, 4, 9, 50.0)
+    assert result.simulator == SimulatorSettings("neurogenic", 30.0, 25_000.0, 4, 9, 60.0)
     assert original.simulator.pathology == "normal", "the caller's settings are not edited in place"
 
 
@@ -213,3 +216,13 @@ def test_a_real_connect_failure_is_shown_in_plain_words(qtbot) -> None:
     with qtbot.assertNotEmitted(progress.cancelled):
         qtbot.mouseClick(progress.cancelButton, Qt.MouseButton.LeftButton)
     assert not progress.isVisible()
+
+
+def test_the_simulator_fields_reach_the_simulators_own_limits(qtbot) -> None:
+    """A patient started from the command line (``--channels 64 --rate 200000``) survives the dialog's OK."""
+    original = SourceSettings(simulator=SimulatorSettings(sample_rate=MAX_SAMPLE_RATE, channels=MAX_CHANNELS))
+    dialog = ConnectionDialog(original)
+    qtbot.addWidget(dialog)
+    result = dialog.source_settings().simulator
+    assert (result.sample_rate, result.channels) == (MAX_SAMPLE_RATE, MAX_CHANNELS)
+    assert dialog.rateSpin.minimum() == MIN_SAMPLE_RATE and dialog.channelsSpin.minimum() == 1

@@ -59,3 +59,18 @@ def test_command_line_source_options_override_settings() -> None:
     assert settings.source.kind == "brainflow"
     assert settings.source.brainflow.board == "CYTON_BOARD"
     assert settings.source.brainflow.serial_port == "/dev/ttyUSB0"
+
+
+def test_scales_and_mode_out_of_range_snap_to_the_presets(private_config_dir: Path) -> None:
+    """A hand-edited file must not open the scope at 0 µV/div or a negative sweep (it divided by zero)."""
+    path = settings_path()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    for display, expected in (
+        ({"sensitivity_uv": 0, "sweep_ms": -5, "mode": "zigzag"}, (10.0, 1.0, "sweep")),
+        ({"sensitivity_uv": 180, "sweep_ms": 12.5, "mode": "scroll"}, (200.0, 10.0, "scroll")),
+        ({"sensitivity_uv": 1e9, "sweep_ms": 1e9, "hidden_channels": ["Needle 2", 3]}, (5000.0, 1000.0, "sweep")),
+    ):
+        path.write_text(json.dumps({"display": display}), encoding="utf-8")
+        loaded = load_settings().display
+        assert (loaded.sensitivity_uv, loaded.sweep_ms, loaded.mode) == expected
+        assert all(isinstance(label, str) for label in loaded.hidden_channels)

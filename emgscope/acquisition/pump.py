@@ -24,6 +24,7 @@ import numpy as np
 from emgscope.acquisition.source import Source, SourceEnded, SourceError, StreamInfo
 from emgscope.core import events
 from emgscope.core.events import Event, EventBus
+from emgscope.core.realtime import ACQUISITION_PRIORITY, raise_priority
 from emgscope.core.ring import SampleRing
 from emgscope.core.settings import FilterSettings
 from emgscope.dsp.filters import FilterBank
@@ -41,6 +42,9 @@ SWITCH_INTERVAL_S = 0.0005
 5 ms). The GUI thread draws a frame in ~6 ms of numpy and Qt calls, each far shorter than that; with the default
 the pump waited for most of a frame, with 0.5 ms it gets in between two of those calls (measured: longest gap
 between writes at the 99th percentile from ~12 ms to ~8 ms while the window draws)."""
+
+PREVIOUS_POLL_S = 0.01
+"""How often a new pump checks whether the one it replaces has let go of its device."""
 
 
 @dataclass
@@ -73,8 +77,12 @@ class AcquisitionPump:
         filter_settings: FilterSettings,
         bus: EventBus,
         ring_seconds: float = RING_SECONDS,
+        previous: AcquisitionPump | None = None,
     ) -> None:
+        """``previous``: a pump being stopped whose source must be let go before this one opens. Reconnecting
+        to the same board otherwise races its release, and BrainFlow refuses a board that is still open."""
         self.source = source
+        self._previous = previous
         self.bus = bus
         self._filter_settings = filter_settings
         self._ring_seconds = ring_seconds
@@ -108,6 +116,8 @@ class AcquisitionPump:
                 self.bus.post(Event(events.WARNING, warning))
 
     def _run(self) -> None:
+        if not self._wait_for_previous():
+            return
         try:
             info = self.source.open()
         except SourceError as exc:
@@ -131,7 +141,20 @@ class AcquisitionPump:
             self.source.close()
             self.bus.post(Event(events.STOPPED, "", self.pipeline.raw.write_index))
 
+    def _wait_for_previous(self) -> bool:
+        """Wait (on this thread) until the previous pump has closed its source; ``False`` if stopped meanwhile.
+
+        The previous thread may sit in a blocking connect for seconds (a silent serial device): this one waits it
+        out rather than fail with "already in use", and stopping this pump ends the wait at once.
+        """
+        previous, self._previous = self._previous, None
+        while previous is not None and previous.running:
+            if self._stop.wait(PREVIOUS_POLL_S):
+                return False
+        return not self._stop.is_set()
+
     def _loop(self, pipeline: Pipeline) -> None:
+        raise_priority(ACQUISITION_PRIORITY)  # every ms this thread waits is buffered before the loudspeaker
         last_data = time.monotonic()
         timeout = self.source.silence_timeout_s
         while not self._stop.is_set():

@@ -19,7 +19,6 @@ import contextlib
 import dataclasses
 import math
 import multiprocessing as mp
-import os
 from dataclasses import asdict
 from multiprocessing import shared_memory
 from typing import Any
@@ -29,26 +28,12 @@ import numpy as np
 from emgscope.audio.engine import AudioStats
 from emgscope.audio.monitor import AudioUnavailable
 from emgscope.audio.settings import AudioSettings
+from emgscope.core.realtime import AUDIO_PRIORITY, raise_priority
 from emgscope.core.ring import SampleRing
 
 START_TIMEOUT_S = 15.0
 STATS_INTERVAL_S = 0.05
-REALTIME_PRIORITY = 20
-"""SCHED_FIFO priority for the audio process: above ordinary work, below the kernel's own interrupt threads."""
 _STAT_FIELDS = ("latency_ms", "underruns", "device_underruns", "resyncs", "output_delay_ms", "trim", "running")
-
-
-def _raise_priority() -> None:
-    """Ask for real-time scheduling (the stream's thread inherits it): allowed for root or with an rtprio limit.
-
-    On a busy machine the sound card's deadline is a few milliseconds; an ordinary time-sliced process can be
-    kept off the CPU longer than that by unrelated work. Refused quietly where not permitted.
-    """
-    try:
-        os.sched_setscheduler(0, os.SCHED_FIFO, os.sched_param(REALTIME_PRIORITY))
-    except (AttributeError, OSError):
-        with contextlib.suppress(OSError):
-            os.nice(-10)
 
 
 def _child(
@@ -59,7 +44,7 @@ def _child(
 
     ring = SampleRing.attach(*ring_shape)
     stats_shm = shared_memory.SharedMemory(stats_name)
-    _raise_priority()
+    raise_priority(AUDIO_PRIORITY)
     stats = np.ndarray((len(_STAT_FIELDS) + 1,), dtype=np.float64, buffer=stats_shm.buf)
     monitor = AudioMonitor(ring, rate, AudioSettings(**settings), channel)
     try:

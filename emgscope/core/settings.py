@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import json
+import math
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -170,7 +171,28 @@ def load_settings(path: Path | None = None) -> Settings:
         return Settings()
     settings = from_dict(Settings, data)
     settings.schema_version = SCHEMA_VERSION
+    _repair_display(settings.display)
     return settings
+
+
+DISPLAY_MODES: tuple[str, ...] = ("sweep", "scroll")
+
+
+def nearest_preset(presets: tuple[float, ...], value: float) -> float:
+    """The preset closest to ``value`` on a log scale (a hand-edited 0 or a negative value gives the smallest)."""
+    if not math.isfinite(value) or value <= 0:
+        return float(presets[0])
+    return float(min(presets, key=lambda preset: abs(math.log(preset / value))))
+
+
+def _repair_display(display: DisplaySettings) -> None:
+    """Snap the scales to the presets and the mode to a known one: a file edited by hand (or by an older
+    version) must not open a scope at 0 µV/div, which draws nothing and divides by zero."""
+    display.sensitivity_uv = nearest_preset(SENSITIVITY_PRESETS_UV, display.sensitivity_uv)
+    display.sweep_ms = nearest_preset(SWEEP_PRESETS_MS, display.sweep_ms)
+    if display.mode not in DISPLAY_MODES:
+        display.mode = DisplaySettings.mode
+    display.hidden_channels = [label for label in display.hidden_channels if isinstance(label, str)]
 
 
 def save_settings(settings: Settings, path: Path | None = None) -> None:

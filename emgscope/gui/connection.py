@@ -40,7 +40,12 @@ class ConnectionController:
         return self.pump.source if self.pump is not None else None
 
     def connect(self, settings: SourceSettings, filters: FilterSettings) -> None:
-        """Start connecting to ``settings`` (replacing any current source); returns at once."""
+        """Start connecting to ``settings`` (replacing any current source); returns at once.
+
+        The new pump's thread opens its source only once the replaced pump's thread has closed its own, so
+        reconnecting to the same board (the "Reconnect" of a lost connection) never finds it still in use.
+        """
+        previous = self.pump
         self.disconnect()
         self.settings = settings
         try:
@@ -49,7 +54,7 @@ class ConnectionController:
             self.bus.post(Event(events.CONNECT_FAILED, f"Could not create the source: {exc}"))
             return
         pump_bus = EventBus()
-        pump = AcquisitionPump(source, filters, pump_bus)
+        pump = AcquisitionPump(source, filters, pump_bus, previous=previous)
         pump_bus.subscribe(lambda event: self._forward(pump, event))
         self.pump = pump
         pump.start()

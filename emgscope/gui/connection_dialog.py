@@ -45,6 +45,8 @@ from emgscope.gui.forms import load_form
 
 NEEDLE_RATE_HZ = 20_000.0
 """The sampling rate needle EMG needs for its 10 kHz high-frequency filter (DESIGN §3)."""
+MAINS_CHOICES = ((0.0, "Off"), (50.0, "50 Hz"), (60.0, "60 Hz"))
+"""The simulated patient's optional mains hum (SimulatorSettings.mains_hz)."""
 SERIAL_PORT_PATTERNS = ("/dev/ttyUSB*", "/dev/ttyACM*", "/dev/rfcomm*", "/dev/cu.*")
 """Where USB serial dongles appear (Linux, macOS): offered as suggestions, any path can be typed."""
 
@@ -61,6 +63,7 @@ class ConnectionDialog(QDialog):
     rateSpin: QSpinBox  # noqa: N815
     channelsSpin: QSpinBox  # noqa: N815
     seedSpin: QSpinBox  # noqa: N815
+    mainsCombo: QComboBox  # noqa: N815
     searchEdit: QLineEdit  # noqa: N815
     boardList: QListWidget  # noqa: N815
     boardInfoLabel: QLabel  # noqa: N815
@@ -118,6 +121,8 @@ class ConnectionDialog(QDialog):
     def _fill_lists(self) -> None:
         for pathology in PATHOLOGIES:
             self.pathologyCombo.addItem(pathology.capitalize(), pathology)
+        for hz, name in MAINS_CHOICES:
+            self.mainsCombo.addItem(name, hz)
         self.masterBoardCombo.addItem("(choose the board that recorded it)", "")
         for board in self._catalogue.values():
             item = QListWidgetItem(board.title)
@@ -134,6 +139,7 @@ class ConnectionDialog(QDialog):
         self.rateSpin.setValue(round(sim.sample_rate))
         self.channelsSpin.setValue(sim.channels)
         self.seedSpin.setValue(sim.seed)
+        self.mainsCombo.setCurrentIndex(max(0, self.mainsCombo.findData(sim.mains_hz)))
         bf = settings.brainflow
         self.serialPortCombo.setCurrentText(bf.serial_port)
         self.macAddressEdit.setText(bf.mac_address)
@@ -211,6 +217,7 @@ class ConnectionDialog(QDialog):
         sim.sample_rate = float(self.rateSpin.value())
         sim.channels = self.channelsSpin.value()
         sim.seed = self.seedSpin.value()
+        sim.mains_hz = float(self.mainsCombo.currentData())
         board = self.current_board()
         result.brainflow = BrainFlowSettings(
             board=board.name if board is not None else result.brainflow.board,

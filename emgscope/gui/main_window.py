@@ -55,7 +55,7 @@ class MainWindow(QMainWindow):
         self.scope = ScopeView()
         self.scopeLayout.addWidget(self.scope)
         self.banner = Banner(self.bannerFrame, self.bannerLabel, self.bannerAction, self.bannerClose)
-        self.status = StatusPanel(self.statusbar, self.scope)
+        self.status = StatusPanel(self.statusbar, self.scope, lambda: self.connection.source)
         self.controls = ScopeControls(self)
         self.controls.show_simulator(False)
         display = settings.display
@@ -237,8 +237,11 @@ class MainWindow(QMainWindow):
 
     def choose_filter_preset(self, name: str) -> None:
         if name in FILTER_PRESETS:
-            preset = dataclasses.replace(FILTER_PRESETS[name])
-            preset.notch_hz = self.settings.filters.notch_hz
+            # A preset sets the band; the mains notch is a property of the room, so it stays as it was.
+            current = self.settings.filters
+            preset = dataclasses.replace(
+                FILTER_PRESETS[name], notch_hz=current.notch_hz, notch_harmonics=current.notch_harmonics
+            )
             self.apply_filters(preset)
         else:
             self.edit_filters()

@@ -99,11 +99,13 @@ class ScopeControls:
         self.insertion_action = self._action("&Insertion", "I", window.insertion, window.menuDisplay)
         self.insertion_action.setToolTip("Move the needle: an insertional burst (key I)")
         self.sim_section.addAction(self.insertion_action)
+        self.channel_actions: list[QAction] = []
+        self._hear_separator: QAction | None = None
 
     def add_channel_keys(self, hear: Callable[[int], None]) -> None:
         """Alt+1 … Alt+9 choose the channel heard (the digits alone drop recording markers)."""
         menu = self.window.menuChannels
-        menu.addSeparator()
+        self._hear_separator = menu.addSeparator()
         for n in range(1, 10):
             self._action(f"Hear channel {n}", f"Alt+{n}", lambda _checked=False, n=n: hear(n - 1), menu)
 
@@ -141,11 +143,16 @@ class ScopeControls:
         self.effort_label.setText(f"{self.effort.value():3d} %")
 
     def set_channels(self, labels: tuple[str, ...], hidden: set[str]) -> None:
-        """One checkable entry per channel of the connected stream."""
+        """One checkable entry per channel of the connected stream, above the "Hear channel" keys (which stay)."""
         menu: QMenu = self.window.menuChannels
-        menu.clear()
+        for old in self.channel_actions:
+            menu.removeAction(old)
+            old.deleteLater()
+        self.channel_actions = []
         for label in labels:
-            action = menu.addAction(label)
+            action = QAction(label, menu)
+            menu.insertAction(self._hear_separator, action)
+            self.channel_actions.append(action)
             action.setCheckable(True)
             action.setChecked(label not in hidden)
             action.toggled.connect(lambda on, name=label: self.window.set_channel_visible(name, on))

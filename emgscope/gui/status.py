@@ -2,32 +2,41 @@
 
 Refreshed twice a second from plain attributes (ring reader counters, the view's frame times); nothing here
 waits on the acquisition thread. Dropped samples are the sum of every reader's overrun counter on both rings,
-so a slow recorder or audio path shows up here too, not only the display.
+so a slow recorder or audio path shows up here too, not only the display, and so does a source that skipped
+samples it could not deliver in time.
 """
 
 from __future__ import annotations
+
+from collections.abc import Callable
 
 from PyQt6.QtCore import QTimer
 from PyQt6.QtWidgets import QLabel, QStatusBar
 
 from emgscope.acquisition.pump import Pipeline
+from emgscope.acquisition.source import Source
 from emgscope.gui.scope_view import ScopeView
 from emgscope.gui.units import format_hz
 
 REFRESH_MS = 500
 
 
-def dropped_samples(pipeline: Pipeline) -> int:
-    """Samples lost by any consumer of either ring."""
+def dropped_samples(pipeline: Pipeline, source: Source | None = None) -> int:
+    """Samples lost by any consumer of either ring, plus those the source itself skipped."""
     readers = list(pipeline.filtered.readers.values()) + list(pipeline.raw.readers.values())
-    return sum(reader.overrun_samples for reader in readers)
+    skipped = source.skipped_samples if source is not None else 0
+    return skipped + sum(reader.overrun_samples for reader in readers)
 
 
 class StatusPanel:
-    """Permanent labels in the window's status bar, updated by a slow timer."""
+    """Permanent labels in the window's status bar, updated by a slow timer.
 
-    def __init__(self, bar: QStatusBar, scope: ScopeView) -> None:
+    ``source`` returns the running source (or ``None``), read on each refresh so a reconnect needs no rewiring.
+    """
+
+    def __init__(self, bar: QStatusBar, scope: ScopeView, source: Callable[[], Source | None] = lambda: None) -> None:
         self.scope = scope
+        self._source = source
         self.source = QLabel("Not connected")
         self.rate = QLabel()
         self.channels = QLabel()
@@ -51,5 +60,5 @@ class StatusPanel:
         else:
             self.rate.setText(format_hz(pipeline.info.sample_rate))
             self.channels.setText(f"{pipeline.info.n_channels} ch")
-            self.dropped.setText(f"dropped {dropped_samples(pipeline)}")
+            self.dropped.setText(f"dropped {dropped_samples(pipeline, self._source())}")
         self.fps.setText(f"{self.scope.fps:.0f} fps")
