@@ -14,7 +14,7 @@ from contextlib import contextmanager
 import numpy as np
 import pytest
 
-from emgscope.acquisition.pump import AcquisitionPump
+from emgscope.acquisition.pump import POLL_INTERVAL_S, AcquisitionPump
 from emgscope.audio.dsp import FULL_SCALE_UV, LIMITER_CEILING
 from emgscope.audio.monitor import AudioMonitor, make_monitor
 from emgscope.audio.process import AudioProcessMonitor
@@ -134,19 +134,18 @@ def test_latency_holds_its_target_when_the_source_clock_drifts(null_sink, clock_
         engine = monitor.engine
         time.sleep(2.0)  # the control settles (the clock error is taken up by the integral term)
         first_block, underruns, resyncs = engine.blocks, monitor.stats.underruns, monitor.stats.resyncs
-        delays = []
-        for _ in range(10):
-            time.sleep(0.5)
-            delays.append(monitor.stats.output_delay_ms)
-        history = engine.latency_history[first_block : engine.blocks].copy()
+        time.sleep(5.0)
+        last_block = engine.blocks
+        history = engine.latency_history[first_block:last_block].copy()
+        delays = engine.delay_history[first_block:last_block].copy()
         stats = monitor.stats
     # Other processes on a loaded machine can starve the stream for a moment (each is counted, not hidden);
     # the control must not be thrown by it.
     assert stats.underruns - underruns <= 1
     assert stats.resyncs - resyncs <= 1
     assert stats.trim == pytest.approx(clock_ratio, abs=0.002)
-    # Target: the buffer, the stream's own delay, and the newest chunk's age in the ring (half a block period).
-    target_ms = settings.target_buffer_ms + float(np.median(delays)) + settings.blocksize / RATE_OUT / 2 * 1000
+    # Target: the buffer, the stream's own delay, and the newest chunk's age in the ring (half a poll interval).
+    target_ms = settings.target_buffer_ms + float(np.median(delays)) + POLL_INTERVAL_S / 2 * 1000
     assert np.median(history) == pytest.approx(target_ms, abs=5)
     # Every half second's median stays within ±5 ms of target, from the first to the last: the latency neither
     # creeps nor collapses (single blocks swing with the sound server's bursty callbacks; drift moves medians).
@@ -209,10 +208,13 @@ def test_the_separate_audio_process_plays_the_channel_chosen_and_obeys_mute(null
 def test_benchmark_measures_the_windows_own_stream_under_display_load(null_sink) -> None:
     from emgscope.audio.benchmarks import measure_audio
 
-    figures = measure_audio(2.0, AudioSettings(device=null_sink.device))
-    # Honest by construction: every block's latency includes the stream's own delay and the buffer target.
+    settings = AudioSettings(device=null_sink.device)
+    figures = measure_audio(2.0, settings)
+    # Honest by construction: every block's latency includes the stream's own delay and the buffer target (the
+    # stream delay reported is the last block's, which swings by a block or two with the server's bursts).
     assert figures["audio_output_delay_ms"] > 0
-    assert figures["audio_output_delay_ms"] + 10 < figures["audio_latency_ms_median"] < 200
+    floor_ms = figures["audio_output_delay_ms"] + settings.target_buffer_ms - 2 * settings.blocksize / RATE_OUT * 1000
+    assert floor_ms < figures["audio_latency_ms_median"] < 200
     assert figures["audio_latency_ms_p99"] >= figures["audio_latency_ms_median"]
     parts = ("audio_starved_per_min", "audio_device_underruns_per_min", "audio_resyncs_per_min")
     assert figures["audio_underruns_per_min"] == pytest.approx(sum(figures[name] for name in parts), abs=0.05)

@@ -135,7 +135,7 @@ def drive(engine: AudioEngine, ring: SampleRing, seconds: float, clock_ratio: fl
         while next_chunk <= now:
             due = int(next_chunk * rate * clock_ratio)
             if due > written:
-                ring.write(generate(written, due - written).astype(np.float32))
+                ring.write(generate(written, due - written).astype(np.float32), stamp_s=next_chunk)
                 written = due
             next_chunk += rng.uniform(0.001, 0.008)
         engine.fill(out, 0.005, now)
@@ -151,8 +151,10 @@ def test_drift_control_holds_latency_over_five_simulated_minutes(clock_ratio: fl
     drive(engine, ring, 300.0, clock_ratio, block)
     per_second = OUT_RATE / block
     latency = engine.latency_history[int(10 * per_second) : engine.blocks]
-    # Target: the buffer, the stream's delay, and the newest chunk's age in the ring (half a callback period).
-    target_ms = settings.target_buffer_ms + 5.0 + block / OUT_RATE / 2 * 1000
+    # Target: the buffer, the stream's delay, and the newest chunk's mean age in the ring when a callback comes:
+    # E[g²] / 2E[g] for gaps g uniform in 1–8 ms, 2.7 ms.
+    chunk_age_ms = (8**3 - 1**3) / (3 * 7) / (2 * 4.5)
+    target_ms = settings.target_buffer_ms + 5.0 + chunk_age_ms
     assert engine.stats.underruns == 0
     assert engine.stats.resyncs == 0
     # On average the resampler consumed source samples at the source's true rate.

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+import time
 
 import numpy as np
 import pytest
@@ -115,7 +116,7 @@ def _read_shared_ring(name: str, n_channels: int, capacity: int, conn: object) -
     """In another process: read what the parent wrote, then report the indices and the data seen."""
     ring = SampleRing.attach(name, n_channels, capacity)
     first, data = ring.read_range(0, ring.write_index)
-    conn.send((ring.write_index, first, data))  # type: ignore[attr-defined]
+    conn.send((ring.write_index, first, data, ring.written_at_s))  # type: ignore[attr-defined]
 
 
 def test_shared_ring_is_read_by_another_process_and_removed_with_the_ring() -> None:
@@ -125,21 +126,33 @@ def test_shared_ring_is_read_by_another_process_and_removed_with_the_ring() -> N
 
     ring = SampleRing.shared(2, 100)
     assert ring.shared_name
+    before = time.monotonic()
     ring.write(ramp(0, 130))  # wraps: the other process must see the newest 100 in order
+    after = time.monotonic()
     context = mp.get_context("spawn")
     parent, child = context.Pipe()
     process = context.Process(target=_read_shared_ring, args=(ring.shared_name, 2, 100, child))
     process.start()
     assert parent.poll(30), "the reading process did not answer"
-    write_index, first, data = parent.recv()
+    write_index, first, data, written_at = parent.recv()
     process.join(10)
     assert (write_index, first) == (130, 30)
+    assert before <= written_at <= after  # the write's time, on the clock every process shares
     np.testing.assert_array_equal(data, ramp(30, 100))
     name = ring.shared_name
     del ring
     gc.collect()
     with pytest.raises(FileNotFoundError):
         shared_memory.SharedMemory(name)
+
+
+def test_write_is_stamped_with_its_own_or_a_given_time() -> None:
+    ring = SampleRing(1, 10)
+    assert ring.written_at_s == 0.0
+    ring.write(np.zeros((1, 3), dtype=np.float32), stamp_s=12.5)
+    assert ring.written_at_s == 12.5
+    ring.write(np.zeros((1, 3), dtype=np.float32))
+    assert abs(ring.written_at_s - time.monotonic()) < 0.1
 
 
 def test_private_ring_has_no_shared_name() -> None:

@@ -31,17 +31,16 @@ from emgscope.dsp.filters import FilterBank
 
 RING_SECONDS = 30.0
 """How much history each ring holds: enough for the slowest sweep (10 s) three times over."""
-POLL_INTERVAL_S = 0.002
+POLL_INTERVAL_S = 0.001
 """How often the thread asks the source for new samples. The audio process must buffer the longest gap between
 two writes to the ring, so this is part of the sound's latency; but each chunk has a fixed cost. Measured with
-``emgscope bench`` for 16 channels at 20 kHz: 1 ms chunks 49–85× real time (too close to the 50× bar on a busy
-machine), 2 ms 80–125×, 4 ms ~160×; the gaps between writes are set by the GUI thread's GIL use (7–9 ms at p99
-while the window draws), not by this interval, once it is well below them."""
-SWITCH_INTERVAL_S = 0.0005
+``emgscope bench`` for 16 channels at 20 kHz: 1 ms chunks 126× real time, 2 ms 184×. With the window drawing,
+the gaps between writes are this interval plus the wait for the GIL (up to ~4 ms, see
+:mod:`emgscope.core.realtime` and :mod:`emgscope.gui.gil`), so a shorter interval shortens the longest gap."""
+SWITCH_INTERVAL_S = 0.00025
 """How long a thread waiting for the GIL lets the holder run before asking it to let go (Python's default is
-5 ms). The GUI thread draws a frame in ~6 ms of numpy and Qt calls, each far shorter than that; with the default
-the pump waited for most of a frame, with 0.5 ms it gets in between two of those calls (measured: longest gap
-between writes at the 99th percentile from ~12 ms to ~8 ms while the window draws)."""
+5 ms). Qt's C++ painting holds the GIL, and a drop request is honoured only between two Python steps; the
+sooner it is made, the sooner the pump gets in between two of the GUI thread's calls."""
 
 PREVIOUS_POLL_S = 0.01
 """How often a new pump checks whether the one it replaces has let go of its device."""

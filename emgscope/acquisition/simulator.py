@@ -296,8 +296,10 @@ class SimulatedPatient:
 
 MAX_CATCH_UP_S = 0.1
 """After a stall, one read delivers at most this much; the rest is skipped (and counted), not rushed."""
-MIN_READ_S = 0.002
-"""Reads return nothing until this much is due, so the pump sleeps between reads instead of spinning."""
+MIN_READ_S = 0.0005
+"""Reads return nothing until this much is due, so a caller polling in a tight loop gets chunks worth their
+cost. Half the pump's 1 ms poll: every poll finds samples, so the simulated amplifier delivers every ~1 ms, as
+a USB amplifier does, and the sound waits for no coarser packet than that."""
 
 
 class SimulatedSource(Source):

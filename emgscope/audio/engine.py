@@ -111,12 +111,11 @@ class AudioEngine:
         max_input = math.ceil(max_block * input_rate / settings.sample_rate * (1 + DRIFT_TRIM_LIMIT)) + 8
         self._scratch = np.zeros((ring.n_channels, max_input), dtype=np.float32)
         self._primed = False
-        self._last_write_index = ring.write_index
-        self._write_seen = 0.0
-        self._last_callback = 0.0
         self.latency_history = np.full(LATENCY_HISTORY, np.nan)
         self.callback_history = np.full(LATENCY_HISTORY, np.nan)
         """When each block was asked for (the ``now`` given to :meth:`fill`): the callback's scheduling jitter."""
+        self.delay_history = np.full(LATENCY_HISTORY, np.nan)
+        """Each block's stream delay (ms): the sound server's share of :attr:`latency_history`."""
         self.blocks = 0
 
     def apply(self, settings: AudioSettings) -> None:
@@ -139,23 +138,15 @@ class AudioEngine:
         return (self.reader.available + self.chain.resampler.held) / self.input_rate
 
     def _write_age_s(self, now: float) -> float:
-        """How long ago the newest chunk entered the ring, estimated from the callbacks that saw it arrive.
-
-        The writer does not stamp its writes, but a chunk that appeared since the previous callback was written
-        between the two: the midpoint is off by at most half a block period.
-        """
-        write_index = self.ring.write_index
-        if write_index != self._last_write_index:
-            self._last_write_index = write_index
-            self._write_seen = (self._last_callback + now) / 2 if self._last_callback else now
-        self._last_callback = now
-        return max(0.0, now - self._write_seen)
+        """How long ago the newest chunk entered the ring (the writer stamps each write in the ring itself)."""
+        written = self.ring.written_at_s
+        return max(0.0, now - written) if written else 0.0
 
     def fill(self, out: np.ndarray, output_delay_s: float, now: float) -> None:
         """Fill ``out`` (one output block, float32) with sound.
 
         ``output_delay_s`` is the stream's own latency for this block (PortAudio's DAC time minus its current
-        time) and ``now`` the callback's time in any clock that only this engine compares with itself.
+        time) and ``now`` the callback's time on the clock the ring's writes are stamped with (``time.monotonic``).
         """
         n_out = out.shape[0]
         dt = n_out / self.output_rate
@@ -191,4 +182,5 @@ class AudioEngine:
         self.stats.trim = self.drift.trim
         self.latency_history[self.blocks % LATENCY_HISTORY] = latency_ms
         self.callback_history[self.blocks % LATENCY_HISTORY] = now
+        self.delay_history[self.blocks % LATENCY_HISTORY] = output_delay_s * 1000
         self.blocks += 1

@@ -66,13 +66,17 @@ class PulseNullSink:
         )
         log = self.runtime_dir / "pulseaudio.log"
         # As root (CI) PulseAudio runs as a user daemon only with --system=false spelled out; -n skips the
-        # system default.pa (which would probe for sound cards) and -F loads only the script above.
+        # system default.pa (which would probe for sound cards) and -F loads only the script above. Real-time
+        # scheduling is what a desktop's PulseAudio asks for too (through rtkit); where it is refused the
+        # daemon runs without it.
         command = [
             "pulseaudio",
             "--daemonize=yes",
             "--exit-idle-time=-1",
             "--system=false",
             "--use-pid-file=yes",
+            "--high-priority=yes",
+            "--realtime=yes",
             f"--log-target=file:{log}",
             "-n",
             "-F",

@@ -17,15 +17,15 @@ class AudioSettings:
     """PortAudio output device name (or part of it); empty = the system default."""
     sample_rate: float = 48_000.0
     blocksize: int = 128
-    """Frames per PortAudio callback. 128 at 48 kHz (2.7 ms) measured 6.9 ms of stream latency on PulseAudio."""
+    """Frames per PortAudio callback. 128 at 48 kHz (2.7 ms) measured 4.4–5.6 ms of stream latency on
+    PulseAudio; 64 measured 2.4–3.9 ms but PulseAudio reported underflows several times a minute."""
     stream_latency_s: float = 0.004
     """Suggested PortAudio output latency; the host rounds it (PulseAudio gives 5.3 ms for 4 ms asked)."""
-    target_buffer_ms: float = 15.0
+    target_buffer_ms: float = 8.0
     """Source samples held between the ring and the resampler: the drift control keeps the buffer here.
     It must cover one audio block and the longest gap between two writes to the ring, or the sound breaks up.
-    The pump polls every 2 ms, but in the GUI process it waits for the GIL while a frame is drawn: measured
-    with the window drawing 16 channels at 20 kHz (at 1 ms polling), gaps of 2.5 ms typically, 7–9 ms at the
-    99th percentile, 11–14 ms at the 99.9th."""
+    The pump polls every 1 ms, but in the GUI process it waits for the GIL while a frame is painted: measured
+    with the window drawing 16 channels at 20 kHz, gaps of ~1.1 ms typically and up to 4–5 ms."""
     separate_process: bool = True
     """Run the stream in its own process, where the callback never waits for the GUI's GIL (measured: up to
     8 ms while the window draws, more than the stream's buffer)."""

@@ -21,13 +21,15 @@ as other cores see them.
 from __future__ import annotations
 
 import threading
+import time
 import weakref
 from multiprocessing import shared_memory
 
 import numpy as np
 
-_HEADER_BYTES = 16
-"""Write index and claimed index as int64, before the samples, so another process sees them too."""
+_HEADER_BYTES = 24
+"""Write index, claimed index and the time of the last write (int64 each), before the samples, so another
+process sees them too."""
 
 
 class SampleRing:
@@ -41,9 +43,10 @@ class SampleRing:
         self.capacity = capacity
         if buffer is None:
             buffer = memoryview(bytearray(self.nbytes(n_channels, capacity)))
-        self._indices = np.ndarray((2,), dtype=np.int64, buffer=buffer)
-        """The write index, then the claimed index: where the writer is writing up to, published before the
-        copy so a reader can tell a torn read."""
+        self._indices = np.ndarray((3,), dtype=np.int64, buffer=buffer)
+        """The write index, then the claimed index (where the writer is writing up to, published before the
+        copy so a reader can tell a torn read), then when the last chunk was published (``time.monotonic_ns``,
+        one clock for every process on the machine)."""
         self._data = np.ndarray((n_channels, capacity), dtype=np.float32, buffer=buffer, offset=_HEADER_BYTES)
         self.shared_name = ""
         """Name of the shared memory block holding the ring ('' for a ring private to this process)."""
@@ -90,12 +93,22 @@ class SampleRing:
         return self._write_index
 
     @property
+    def written_at_s(self) -> float:
+        """When the newest chunk was published (``time.monotonic`` seconds; 0 before the first write). The audio
+        monitor's latency starts here: how long the newest sample has already waited in the ring."""
+        return int(self._indices[2]) / 1e9
+
+    @property
     def oldest_index(self) -> int:
         """Absolute index of the oldest sample still held."""
         return max(0, self._write_index - self.capacity)
 
-    def write(self, chunk: np.ndarray) -> None:
-        """Append ``chunk`` of shape ``(n_channels, n)``. Only the one writer thread may call this."""
+    def write(self, chunk: np.ndarray, stamp_s: float | None = None) -> None:
+        """Append ``chunk`` of shape ``(n_channels, n)``. Only the one writer thread may call this.
+
+        ``stamp_s`` is when it was written (``time.monotonic`` seconds, now when ``None``); tests that run on a
+        simulated clock give their own.
+        """
         if chunk.ndim != 2 or chunk.shape[0] != self.n_channels:
             raise ValueError(f"expected ({self.n_channels}, n) samples, got {chunk.shape}")
         n = chunk.shape[1]
@@ -116,6 +129,7 @@ class SampleRing:
         if first < n:
             self._data[:, : n - first] = chunk[:, first:]
         indices[0] = index + n
+        indices[2] = time.monotonic_ns() if stamp_s is None else round(stamp_s * 1e9)
 
     def read_range(self, start: int, stop: int, out: np.ndarray | None = None) -> tuple[int, np.ndarray]:
         """Copy absolute samples ``[start, stop)``; returns ``(first_index_returned, data)``.
