@@ -14,7 +14,7 @@ import sys
 from collections.abc import Sequence
 
 from emgscope import __version__
-from emgscope.core.settings import PATHOLOGIES, Settings
+from emgscope.core.settings import MAINS_HZ, PATHOLOGIES, Settings
 
 SUBCOMMANDS: dict[str, tuple[str, str]] = {
     "bench": ("emgscope.bench", "measure the real-time figures and print them as JSON"),
@@ -44,6 +44,13 @@ def add_source_options(parser: argparse.ArgumentParser) -> None:
     group.add_argument("--rate", type=float, metavar="HZ", help="simulated patient: sample rate (default 20000)")
     group.add_argument("--channels", type=int, help="simulated patient: number of needle channels")
     group.add_argument("--seed", type=int, help="simulated patient: random seed (same seed, same patient)")
+    group.add_argument(
+        "--mains",
+        type=float,
+        choices=MAINS_HZ,
+        metavar="0|50|60",
+        help="simulated patient: mains hum at 50 or 60 Hz, with its third harmonic (0: none)",
+    )
 
 
 def apply_source_options(args: argparse.Namespace, settings: Settings) -> None:
@@ -91,6 +98,8 @@ def apply_source_options(args: argparse.Namespace, settings: Settings) -> None:
         sim.channels = args.channels
     if args.seed is not None:
         sim.seed = args.seed
+    if args.mains is not None:
+        sim.mains_hz = args.mains
 
 
 def gui_parser() -> argparse.ArgumentParser:

@@ -179,6 +179,54 @@ def test_engine_counts_underruns_and_plays_silence_when_the_source_stops() -> No
     assert np.all(out == 0)
 
 
+def play_clock(
+    engine: AudioEngine, ring: SampleRing, start_s: float, seconds: float, stalls: tuple[float, float] | None = None
+) -> float:
+    """From ``start_s``, a source writing every 1 ms and a card pulling 128 frames; ``stalls`` = (every, length):
+    the source writes nothing for ``length`` s every ``every`` s, then catches up at once. Returns the end time."""
+    rate = engine.input_rate
+    out = np.zeros(128, dtype=np.float32)
+    period = 128 / OUT_RATE
+    next_write = start_s
+    for k in range(int(seconds / period)):
+        now = start_s + k * period
+        while next_write <= now:
+            stalled = stalls is not None and (next_write - start_s) % stalls[0] < stalls[1]
+            due = int(next_write * rate)
+            if not stalled and due > ring.write_index:
+                ring.write(np.full((1, due - ring.write_index), 100.0, dtype=np.float32), stamp_s=next_write)
+            next_write += 0.001
+        engine.fill(out, 0.005, now)
+    return start_s + seconds
+
+
+def test_buffer_target_learns_a_margin_from_late_writes_and_gives_it_back() -> None:
+    rate = 20_000.0
+    ring = SampleRing(1, int(rate * 5))
+    engine = AudioEngine(ring, rate, AudioSettings(target_buffer_ms=8.0))
+    ring.write(np.zeros((1, int(rate * 0.01)), dtype=np.float32), stamp_s=0.0)
+    # Writes 12 ms late every 2 s: the 8 ms buffer runs dry until the target has grown enough to cover them.
+    now = play_clock(engine, ring, 0.01, 10.0, stalls=(2.0, 0.012))
+    early = engine.stats.underruns
+    now = play_clock(engine, ring, now, 20.0, stalls=(2.0, 0.012))
+    before_last = engine.stats.underruns
+    now = play_clock(engine, ring, now, 10.0, stalls=(2.0, 0.012))
+    assert early >= 4  # every stall clicked at first
+    assert engine.stats.underruns - before_last <= 1  # the same stalls barely click once it has learnt
+    learnt = engine.target.margin_s
+    assert 0.005 <= learnt <= 0.012
+    assert engine.stats.target_ms == pytest.approx(8.0 + learnt * 1000)
+    dry = engine.stats.underruns
+    # Two clean minutes give two steps back.
+    now = play_clock(engine, ring, now, 125.0)
+    assert engine.target.margin_s == pytest.approx(learnt - 0.002)
+    # A source that pauses for a second runs the buffer dry once but teaches nothing: it was not late, it stopped.
+    margin = engine.target.margin_s
+    play_clock(engine, ring, now, 3.0, stalls=(10.0, 1.0))
+    assert engine.stats.underruns == dry + 1
+    assert engine.target.margin_s == margin
+
+
 def test_channel_choice_is_checked_and_takes_effect() -> None:
     ring = SampleRing(2, 100_000)
     engine = AudioEngine(ring, 20_000.0, AudioSettings(target_buffer_ms=5.0))

@@ -2,13 +2,19 @@
 
 from __future__ import annotations
 
+import os
+import signal
+import subprocess
+import sys
 import threading
 import time
+from pathlib import Path
 
 import numpy as np
 import pytest
 
 from emgscope.core.ring import SampleRing
+from emgscope.core.shm import SHM_DIR, creator_pid, remove_stale_blocks
 
 
 def ramp(start: int, n: int, channels: int = 2) -> np.ndarray:
@@ -140,6 +146,8 @@ def test_shared_ring_is_read_by_another_process_and_removed_with_the_ring() -> N
     assert before <= written_at <= after  # the write's time, on the clock every process shares
     np.testing.assert_array_equal(data, ramp(30, 100))
     name = ring.shared_name
+    if SHM_DIR.is_dir():
+        assert (SHM_DIR / name).exists()  # the reader's exit (and its resource tracker) left the block alone
     del ring
     gc.collect()
     with pytest.raises(FileNotFoundError):
@@ -157,3 +165,77 @@ def test_write_is_stamped_with_its_own_or_a_given_time() -> None:
 
 def test_private_ring_has_no_shared_name() -> None:
     assert SampleRing(1, 10).shared_name == ""
+
+
+MAKE_SHARED_RING = """
+import sys
+from emgscope.core.ring import SampleRing
+ring = SampleRing.shared(16, 20_000)
+print(ring.shared_name, flush=True)
+sys.stdin.readline()
+"""
+"""A process that holds a shared ring until its stdin closes, then ends normally (and unlinks it)."""
+
+
+def _holding_process() -> tuple[subprocess.Popen[str], str]:
+    """Start :data:`MAKE_SHARED_RING` in its own process group; returns it and its block's name."""
+    process = subprocess.Popen(
+        [sys.executable, "-c", MAKE_SHARED_RING],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
+    )
+    assert process.stdout is not None
+    return process, process.stdout.readline().strip()
+
+
+def _ended_pid() -> int:
+    """The PID of a process that has just ended (and been reaped)."""
+    process = subprocess.Popen([sys.executable, "-c", "pass"])
+    process.wait()
+    return process.pid
+
+
+def test_shared_block_is_named_after_its_creator() -> None:
+    ring = SampleRing.shared(1, 10)
+    assert ring.shared_name.startswith(f"emgscope-{os.getpid()}-")
+    assert creator_pid(ring.shared_name) == os.getpid()
+    assert creator_pid("psm_1234abcd") is None
+    assert creator_pid("emgscope-x-1") is None
+
+
+def test_only_blocks_of_ended_processes_are_removed(tmp_path: Path) -> None:
+    dead = _ended_pid()
+    for name in (f"emgscope-{dead}-aa", f"emgscope-{os.getpid()}-bb", f"emgscope-{os.getppid()}-cc", "psm_dd"):
+        (tmp_path / name).touch()
+    assert remove_stale_blocks(tmp_path) == [f"emgscope-{dead}-aa"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(
+        [f"emgscope-{os.getpid()}-bb", f"emgscope-{os.getppid()}-cc", "psm_dd"]
+    )
+    assert remove_stale_blocks(tmp_path / "absent") == []  # a system with no /dev/shm
+
+
+@pytest.mark.skipif(not SHM_DIR.is_dir(), reason="POSIX shared memory is listed in /dev/shm on Linux only")
+def test_block_left_by_a_killed_process_is_removed_and_a_live_ones_kept() -> None:
+    """The crash that leaks: SIGKILL to the whole process group, so the resource tracker dies too.
+
+    (A ``kill -9`` of the app alone is cleaned up by multiprocessing's resource tracker, which outlives it.)
+    """
+    crashed, crashed_name = _holding_process()
+    live, live_name = _holding_process()
+    try:
+        os.killpg(crashed.pid, signal.SIGKILL)
+        crashed.wait(10)
+        assert (SHM_DIR / crashed_name).exists()
+        assert (SHM_DIR / crashed_name).stat().st_size >= SampleRing.nbytes(16, 20_000)
+
+        removed = remove_stale_blocks()
+        assert crashed_name in removed
+        assert not (SHM_DIR / crashed_name).exists()
+        assert (SHM_DIR / live_name).exists()
+        assert live_name not in removed
+    finally:
+        live.communicate("\n", timeout=30)
+    assert live.returncode == 0
+    assert not (SHM_DIR / live_name).exists()  # the live process still owned and unlinked its block

@@ -27,6 +27,16 @@ enough that the pitch of a MUAP does not audibly bend while the control settles.
 RESYNC_EXCESS_S = 0.03
 """A buffer this far over target (the sound server stalled, or the source delivered a burst) is skipped ahead
 rather than played out slowly: draining 30 ms at a 1 % trim would take 3 s of audible lag, a skip is one click."""
+MARGIN_STEP_S = 0.001
+"""How much the buffer target grows each time the buffer runs dry, and shrinks after a clean spell."""
+MARGIN_MAX_S = 0.02
+"""The most the target grows over the operator's setting: past that the machine is too busy for live sound,
+and the underrun count says so."""
+MARGIN_RELAX_S = 60.0
+"""Clean playing time after which the learnt margin shrinks by a step, towards the setting."""
+LATE_WRITE_S = 0.25
+"""A buffer that ran dry and refilled within this long was fed late, and teaches the target a margin; one that
+stayed dry longer had a source that paused or stopped (replay paused, a lost device), which teaches nothing."""
 LATENCY_HISTORY = 1 << 16
 """Latency figures kept for the benchmark (~3 minutes of 2.7 ms blocks)."""
 
@@ -64,6 +74,35 @@ class DriftControl:
         return self.trim
 
 
+class BufferTarget:
+    """The buffer target: the operator's setting plus a margin learnt from the buffer running dry.
+
+    The setting suits the machine it was measured on; a busier one (other programs, a slower CPU) delays the
+    writes to the ring more, and a fixed target would click again and again. Each time the buffer runs dry the
+    margin grows by :data:`MARGIN_STEP_S`, and after :data:`MARGIN_RELAX_S` without that it shrinks by a step:
+    a busy machine settles at the latency it can play without clicks, a quiet one returns to the setting.
+    """
+
+    def __init__(self, setting_s: float) -> None:
+        self.setting_s = setting_s
+        self.margin_s = 0.0
+        self._clean_s = 0.0
+
+    @property
+    def target_s(self) -> float:
+        return self.setting_s + self.margin_s
+
+    def ran_dry(self) -> None:
+        self.margin_s = min(MARGIN_MAX_S, self.margin_s + MARGIN_STEP_S)
+        self._clean_s = 0.0
+
+    def played(self, seconds: float) -> None:
+        self._clean_s += seconds
+        if self._clean_s >= MARGIN_RELAX_S:
+            self._clean_s = 0.0
+            self.margin_s = max(0.0, self.margin_s - MARGIN_STEP_S)
+
+
 @dataclass
 class AudioStats:
     """What the UI shows live, read from any thread."""
@@ -81,6 +120,8 @@ class AudioStats:
     """Times the buffer was skipped ahead after growing far over target."""
     output_delay_ms: float = math.nan
     """The stream's own share of the latency (PortAudio's DAC time minus its current time)."""
+    target_ms: float = math.nan
+    """The buffer target in force: the setting plus what underruns taught (see :class:`BufferTarget`)."""
     trim: float = 1.0
     running: bool = False
 
@@ -102,7 +143,8 @@ class AudioEngine:
         self.output_rate = settings.sample_rate
         self.max_block = max_block
         self.chain = AudioChain(input_rate, settings.sample_rate, max_block)
-        self.drift = DriftControl(settings.target_buffer_ms / 1000)
+        self.target = BufferTarget(settings.target_buffer_ms / 1000)
+        self.drift = DriftControl(self.target.target_s)
         self.stats = AudioStats()
         self.channel = channel
         self.apply(settings)
@@ -111,6 +153,7 @@ class AudioEngine:
         max_input = math.ceil(max_block * input_rate / settings.sample_rate * (1 + DRIFT_TRIM_LIMIT)) + 8
         self._scratch = np.zeros((ring.n_channels, max_input), dtype=np.float32)
         self._primed = False
+        self._dry_since = -math.inf
         self.latency_history = np.full(LATENCY_HISTORY, np.nan)
         self.callback_history = np.full(LATENCY_HISTORY, np.nan)
         """When each block was asked for (the ``now`` given to :meth:`fill`): the callback's scheduling jitter."""
@@ -123,7 +166,7 @@ class AudioEngine:
         self.chain.limiter.target_volume = volume_gain(settings.volume_db, settings.muted)
         self.chain.squelch.threshold_uv = max(0.0, settings.squelch_uv)
         self.chain.band.configure(settings.band_filter, settings.band_low_hz, settings.band_high_hz)
-        self.drift.target_s = settings.target_buffer_ms / 1000
+        self.target.setting_s = settings.target_buffer_ms / 1000
 
     def set_channel(self, channel: int) -> None:
         if not 0 <= channel < self.ring.n_channels:
@@ -152,12 +195,15 @@ class AudioEngine:
         dt = n_out / self.output_rate
         write_age = self._write_age_s(now)
         buffered = self.buffered_s()
+        self.drift.target_s = self.target.target_s
         if not self._primed:
             if buffered < self.drift.target_s:
                 out[:] = 0
                 return
             self._primed = True
             self.drift.restart()
+            if now - self._dry_since < LATE_WRITE_S:
+                self.target.ran_dry()  # the samples came late, not to an end: buffer more of them
         elif buffered > self.drift.target_s + RESYNC_EXCESS_S:
             skip = round((buffered - self.drift.target_s) * self.input_rate) - math.ceil(self.chain.resampler.held)
             if skip > 0:
@@ -176,6 +222,10 @@ class AudioEngine:
             out[produced:] = 0
             self.stats.underruns += 1
             self._primed = False
+            self._dry_since = now
+        else:
+            self.target.played(dt)
+        self.stats.target_ms = self.drift.target_s * 1000
         latency_ms = (buffered + write_age + output_delay_s) * 1000
         self.stats.latency_ms = latency_ms
         self.stats.output_delay_ms = output_delay_s * 1000

@@ -30,10 +30,20 @@ from emgscope.audio.monitor import AudioUnavailable
 from emgscope.audio.settings import AudioSettings
 from emgscope.core.realtime import AUDIO_PRIORITY, raise_priority
 from emgscope.core.ring import SampleRing
+from emgscope.core.shm import create_block
 
 START_TIMEOUT_S = 15.0
 STATS_INTERVAL_S = 0.05
-_STAT_FIELDS = ("latency_ms", "underruns", "device_underruns", "resyncs", "output_delay_ms", "trim", "running")
+_STAT_FIELDS = (
+    "latency_ms",
+    "underruns",
+    "device_underruns",
+    "resyncs",
+    "output_delay_ms",
+    "target_ms",
+    "trim",
+    "running",
+)
 
 
 def _child(
@@ -87,7 +97,7 @@ class AudioProcessMonitor:
         self.sample_rate = sample_rate
         self.channel = channel
         self._source = ring
-        self._stats_shm = shared_memory.SharedMemory(create=True, size=8 * (len(_STAT_FIELDS) + 1))
+        self._stats_shm = create_block(8 * (len(_STAT_FIELDS) + 1))
         self._stats = np.ndarray((len(_STAT_FIELDS) + 1,), dtype=np.float64, buffer=self._stats_shm.buf)
         self._stats[:] = math.nan
         self._conn: Any = None
@@ -144,6 +154,7 @@ class AudioProcessMonitor:
             device_underruns=int(np.nan_to_num(values["device_underruns"])),
             resyncs=int(np.nan_to_num(values["resyncs"])),
             output_delay_ms=float(values["output_delay_ms"]),
+            target_ms=float(values["target_ms"]),
             trim=float(np.nan_to_num(values["trim"], nan=1.0)),
             running=self._process is not None and self._process.is_alive(),
         )

@@ -27,6 +27,8 @@ from multiprocessing import shared_memory
 
 import numpy as np
 
+from emgscope.core.shm import create_block
+
 _HEADER_BYTES = 24
 """Write index, claimed index and the time of the last write (int64 each), before the samples, so another
 process sees them too."""
@@ -61,8 +63,12 @@ class SampleRing:
 
     @classmethod
     def shared(cls, n_channels: int, capacity: int) -> SampleRing:
-        """A new ring in a new shared memory block, removed when the ring is garbage collected."""
-        shm = shared_memory.SharedMemory(create=True, size=cls.nbytes(n_channels, capacity))
+        """A new ring in a new shared memory block, removed when the ring is garbage collected.
+
+        The block is named after this process (:func:`~emgscope.core.shm.create_block`), so what a crash leaves
+        behind is found and removed at the next start.
+        """
+        shm = create_block(cls.nbytes(n_channels, capacity))
         ring = cls(n_channels, capacity, shm.buf)
         ring.shared_name = shm.name
         ring._shm = shm  # the mapping lives as long as the ring

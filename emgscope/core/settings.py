@@ -32,6 +32,8 @@ DIVISIONS = 10
 
 PATHOLOGIES: tuple[str, ...] = ("normal", "myopathic", "neurogenic")
 """The simulated patient's presets."""
+MAINS_HZ: tuple[float, ...] = (0.0, 50.0, 60.0)
+"""The simulated patient's mains hum (``SimulatorSettings.mains_hz``): none, or either mains frequency."""
 
 
 @dataclass

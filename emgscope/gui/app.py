@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 
 from emgscope.cli import apply_source_options
 from emgscope.core.settings import Settings, load_settings, save_settings
+from emgscope.core.shm import remove_stale_blocks
 from emgscope.paths import resource, ui_file
 
 if TYPE_CHECKING:
@@ -72,6 +73,7 @@ def run_gui(args: argparse.Namespace) -> int:
         os.environ["QT_QPA_PLATFORM"] = "offscreen"
     for signum in (signal.SIGTERM, signal.SIGINT):
         signal.signal(signum, _TerminationRequest.note)
+    remove_stale_blocks()  # a crashed run's rings would otherwise hold RAM until the machine restarts
     settings = Settings() if args.no_settings else load_settings()
     live_kind = settings.source.kind if settings.source.kind != "replay" else "sim"
     apply_source_options(args, settings)

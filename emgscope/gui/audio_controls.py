@@ -231,6 +231,13 @@ class AudioControls(QWidget):
         lost = stats.underruns + stats.device_underruns
         latency = "—" if stats.latency_ms != stats.latency_ms else f"{stats.latency_ms:.0f} ms"
         self.readout.setText(f"Latency {latency} · underruns {lost}")
+        if stats.target_ms == stats.target_ms:
+            self.readout.setToolTip(
+                f"Amplifier → loudspeaker, of which {stats.target_ms:.0f} ms is buffered against late samples "
+                f"(the setting is {self.monitor.settings.target_buffer_ms:.0f} ms; it grows after underruns and "
+                f"returns when the sound has played cleanly for a while). Underruns: {stats.underruns} buffer ran "
+                f"dry, {stats.device_underruns} reported by the sound card."
+            )
 
     def _on_started(self, generation: int, monitor: AudioMonitor | AudioProcessMonitor | None, failure: str) -> None:
         if failure:

@@ -39,14 +39,12 @@ from PyQt6.QtWidgets import (
 
 from emgscope.acquisition import brainflow_boards as boards
 from emgscope.acquisition.brainflow_errors import missing_fields
-from emgscope.core.settings import PATHOLOGIES, BrainFlowSettings, SourceSettings
+from emgscope.core.settings import MAINS_HZ, PATHOLOGIES, BrainFlowSettings, SourceSettings
 from emgscope.dsp.filters import NYQUIST_FRACTION
 from emgscope.gui.forms import load_form
 
 NEEDLE_RATE_HZ = 20_000.0
 """The sampling rate needle EMG needs for its 10 kHz high-frequency filter (DESIGN §3)."""
-MAINS_CHOICES = ((0.0, "Off"), (50.0, "50 Hz"), (60.0, "60 Hz"))
-"""The simulated patient's optional mains hum (SimulatorSettings.mains_hz)."""
 SERIAL_PORT_PATTERNS = ("/dev/ttyUSB*", "/dev/ttyACM*", "/dev/rfcomm*", "/dev/cu.*")
 """Where USB serial dongles appear (Linux, macOS): offered as suggestions, any path can be typed."""
 
@@ -121,8 +119,8 @@ class ConnectionDialog(QDialog):
     def _fill_lists(self) -> None:
         for pathology in PATHOLOGIES:
             self.pathologyCombo.addItem(pathology.capitalize(), pathology)
-        for hz, name in MAINS_CHOICES:
-            self.mainsCombo.addItem(name, hz)
+        for hz in MAINS_HZ:
+            self.mainsCombo.addItem(f"{hz:g} Hz" if hz else "Off", hz)
         self.masterBoardCombo.addItem("(choose the board that recorded it)", "")
         for board in self._catalogue.values():
             item = QListWidgetItem(board.title)

@@ -24,6 +24,7 @@ from emgscope.cli import add_source_options, apply_source_options
 from emgscope.core import events
 from emgscope.core.events import Event, EventBus
 from emgscope.core.settings import Settings, load_settings
+from emgscope.core.shm import remove_stale_blocks
 from emgscope.protocol.loader import ProtocolError, load_protocol, protocols_dir
 from emgscope.protocol.model import Protocol
 from emgscope.protocol.sim_patient_driver import COMPLIANCE_PRESETS
@@ -92,6 +93,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    remove_stale_blocks()  # a crashed run's rings would otherwise hold RAM until the machine restarts
     settings = Settings() if args.no_settings else load_settings()
     apply_source_options(args, settings)
     if args.protocol is None and args.seconds is None:
