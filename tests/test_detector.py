@@ -16,7 +16,7 @@ from emgscope.analysis.benchmarks import (
     onset_errors_ms,
     run_simulated_exam,
 )
-from emgscope.analysis.detector import DETECTOR_PRESETS, ActivityDetector
+from emgscope.analysis.detector import DETECTOR_PRESETS, ActivityDetector, DetectorSettings
 from emgscope.analysis.monitor import READ_INTERVAL_MS
 from emgscope.core.settings import FILTER_PRESETS, SimulatorSettings
 from emgscope.dsp.filters import FilterBank
@@ -141,3 +141,44 @@ def test_real_surface_emg_rest_and_activation_sequences(shared_data: Path) -> No
     long_ones = [(a, b) for a, b in zip(onsets, offsets, strict=True) if b - a >= 0.2]
     assert 8 <= len(long_ones) <= 12, long_ones
     assert not np.any(onsets > 46.0), "the last 18 s are at rest"
+
+
+def test_rescan_finds_before_the_baseline_what_live_detection_would_have() -> None:
+    """The first rest gives the baseline only once it has ended: looking back over the remembered envelope must
+    find the same onsets and offsets (to the history's 1 ms step) as a detector that had the baseline all along,
+    and live detection must carry on from there, even in the middle of an activity."""
+    signal = needle_signal([0, 30, 0, 0, 0, 60, 0])
+    chunk = 400
+    late = ActivityDetector(RATE)
+    cut = round(5.5 * RATE)  # inside the second contraction (5-6 s)
+    for start in range(0, cut, chunk):
+        assert late.process(start, signal[start : start + chunk]) == []
+    assert late.set_baseline(round(2 * RATE), round(5 * RATE))  # the quiet rest at 2-5 s
+    found = late.rescan(0)
+    assert late.active  # the second contraction is still going on
+    for start in range(cut, signal.size, chunk):
+        found += late.process(start, signal[start : start + chunk])
+
+    known = ActivityDetector(RATE)
+    known.use_baseline(*late.baseline)
+    expected = []
+    for start in range(0, signal.size, chunk):
+        expected += known.process(start, signal[start : start + chunk])
+    assert [t.onset for t in expected] == [True, False, True, False]
+    assert [t.onset for t in found] == [t.onset for t in expected]
+    step = late._decimation
+    for got, want in zip(found, expected, strict=True):
+        assert abs(got.sample - want.sample) <= step, (got, want)
+    assert abs(found[0].sample - RATE) <= 0.005 * RATE and abs(found[2].sample - 5 * RATE) <= 0.005 * RATE
+
+
+def test_rescan_does_nothing_without_a_baseline_and_ignores_what_was_forgotten() -> None:
+    signal = needle_signal([0, 30, 0, 0])
+    detector = ActivityDetector(RATE, DetectorSettings(history_s=2.0))
+    for start in range(0, signal.size, 400):
+        detector.process(start, signal[start : start + 400])
+    assert detector.rescan(0) == []  # no baseline yet
+    assert detector.set_baseline(round(2.5 * RATE), round(4 * RATE))
+    found = detector.rescan(0)
+    # Only the last 2 s are remembered: the contraction's onset at 1 s is gone, at most its tail is seen.
+    assert all(t.sample >= 2 * RATE - detector.delay_samples for t in found), found

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from emgscope.analysis.benchmarks import RATE, contraction_plan, run_simulated_exam
-from emgscope.analysis.checks import CHECK_LABEL, REACTION_LABEL, RELAX_LABEL, check_segment
+from emgscope.analysis.checks import CHECK_LABEL, REACTION_LABEL, RELAX_LABEL, CheckSettings, check_segment
 from emgscope.analysis.monitor import MUSCLE_SUMMARY
 from emgscope.analysis.summary import median_frequency, summary_csv_path, write_csv
 from emgscope.protocol.annotation import ACTIVITY, FLAG_ACTIVITY_AT_REST, FLAG_NO_CONTRACTION, Annotation
@@ -161,11 +161,32 @@ def test_median_frequency_of_a_known_spectrum() -> None:
 
 
 def test_spontaneous_activity_at_rest_is_flagged_in_a_denervated_muscle() -> None:
-    """Fibrillations and positive sharp waves fill a neurogenic rest: the baseline must not learn them."""
+    """Fibrillations and positive sharp waves fill a neurogenic rest: the baseline must not learn them, and the
+    first rest, which gives the baseline, is checked against it too (looked back over once it has ended)."""
     protocol = load_protocol(next(p for p in shipped_protocols() if p.stem == "needle_one_muscle"))
-    for pathology, flagged_rests in (("neurogenic", 3), ("normal", 0)):
-        run = run_simulated_exam(build_plan(protocol, [("Tibialis anterior", "L")]), seed=2, pathology=pathology)
-        rests = {a.onset for a in run.runner.annotations if a.label == "REST"}
-        flagged = {segment_of(run, a.onset).onset for a in run.monitor.annotations if FLAG_ACTIVITY_AT_REST in a.flags}
-        # The first rest sets the baseline before it is checked; the other three rests are checked against it.
-        assert len(flagged & rests) == flagged_rests, (pathology, sorted(flagged))
+    plan = build_plan(protocol, [("Tibialis anterior", "L")])
+    grace = round(CheckSettings().relax_grace_s * RATE)
+    for pathology in ("neurogenic", "normal"):
+        run = run_simulated_exam(plan, seed=2, pathology=pathology)
+        rests = [a for a in run.runner.annotations if a.label == "REST"]
+        assert [(a.onset, a.repeat) for a in rests] == [
+            (60_000, "site 1/3"),
+            (260_000, "site 2/3"),
+            (460_000, "site 3/3"),
+            (960_000, ""),
+        ]
+        flags = [a for a in run.monitor.annotations if FLAG_ACTIVITY_AT_REST in a.flags]
+        rows = {row.onset_s: row for row in run.monitor.summaries}
+        if pathology == "normal":
+            assert flags == [] and run.monitor.activity[0][0] > rests[2].end  # quiet until the contraction
+            assert [rows[r.onset / RATE].active_percent for r in rests[:3]] == [0.0] * 3
+            continue
+        # Every rest is flagged, the first site included, from the moment the patient had time to relax.
+        assert [(f.onset, f.end, f.repeat) for f in flags] == [(r.onset + grace, r.end, r.repeat) for r in rests]
+        # The first site's activity is there from the start: the denervated muscle fires within the first
+        # second of the exam, long before the first baseline existed (at 13 s).
+        onset, offset = run.monitor.activity[0]
+        assert onset < RATE and (offset is None or offset > rests[0].end)
+        assert rows[rests[0].onset / RATE].active_percent >= 90.0
+        assert rows[rests[0].onset / RATE].flags == FLAG_ACTIVITY_AT_REST
+        assert rows[0.0].active_percent >= 90.0  # the insertion before it, summarised with the same baseline

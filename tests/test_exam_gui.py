@@ -307,8 +307,9 @@ def test_replayed_exam_shows_its_segments_as_bands(qtbot, tmp_path: Path) -> Non
     qtbot.waitUntil(lambda: bool(window.scope.bands.bands("replay")), timeout=3000)
     bands = window.scope.bands.bands("replay")
     # Replay began 2 s into the file: ring index 0 is file sample 40 000, so the REST from 3 s is at ring 20 000.
-    rest = next(b for b in bands if b.text == "REST Tibialis anterior L")
+    rest = next(b for b in bands if b.text == "REST Tibialis anterior L site 1/3")
     assert (rest.onset, rest.end) == (20_000, 220_000)
+    assert rest.colour == label_colour("REST") and rest.lane == LANE_SEGMENT  # the site does not hide the label
     assert bands[0].text == "INS Tibialis anterior L" and (bands[0].onset, bands[0].end) == (0, 20_000)
     source = window.connection.source
     source.seek(40.0)

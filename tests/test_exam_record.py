@@ -31,6 +31,8 @@ from emgscope.replay.reader import open_recording
 
 REPO = Path(__file__).resolve().parent.parent
 LABELS = ("INS", "REST", "MIN", "MOD", "MAX")
+SITES = ("", "site 1/3", "site 2/3", "site 3/3", "", "", "", "")
+"""The numbered rest sites of ``needle_one_muscle``, step by step."""
 
 
 def record(*args: str) -> subprocess.CompletedProcess:
@@ -71,16 +73,28 @@ def test_headless_exam_writes_a_labelled_recording_and_its_summary(tmp_path: Pat
     assert recording.duration_s == pytest.approx(total)
     segments = [a for a in recording.annotations if a.text.split(" ")[0] in LABELS]
     assert [(a.onset_s, a.duration_s, a.text) for a in segments] == [
-        (onset, duration, f"{label} Tibialis anterior L") for onset, duration, label in expected
+        (onset, duration, f"{label} Tibialis anterior L {site}".strip())
+        for (onset, duration, label), site in zip(expected, SITES, strict=True)
     ]
     texts = [a.text for a in recording.annotations]
+    at_rest = [(a.onset_s, a.duration_s, a.text) for a in recording.annotations if "activity at rest" in a.text]
+    activity = [(a.onset_s, a.duration_s) for a in recording.annotations if a.text.startswith("ACT ")]
+    # The insertional burst (300-500 ms) is found although no baseline existed yet: the first rest's baseline
+    # is applied back to the start of the exam.
+    assert activity[0][0] < 0.05, activity
     if pathology == "neurogenic":
-        # Fibrillations and positive sharp waves at rest: flagged, and the muscle is never quiet enough before
-        # the contraction prompt for a reaction time to mean anything.
-        assert "CHECK Tibialis anterior L [activity at rest]" in texts, texts
+        # Fibrillations and positive sharp waves fill every rest, the first site included, from the moment the
+        # patient has had time to relax (1.5 s); the muscle is never quiet enough for a reaction time.
+        assert at_rest == [
+            (4.5, 8.5, "CHECK Tibialis anterior L site 1/3 [activity at rest]"),
+            (14.5, 8.5, "CHECK Tibialis anterior L site 2/3 [activity at rest]"),
+            (24.5, 8.5, "CHECK Tibialis anterior L site 3/3 [activity at rest]"),
+            (49.5, 3.5, "CHECK Tibialis anterior L [activity at rest]"),
+        ]
     else:
         assert any(t.startswith("RT Tibialis anterior L [") and t.endswith(" ms]") for t in texts), texts
-        assert not any("activity at rest" in t for t in texts), texts
+        assert at_rest == []
+        assert 0.3 <= activity[0][1] <= 1.0, activity  # the insertional burst, over before the first rest
     assert f"simulated patient ({pathology}, compliant)" in " ".join(texts)
 
     reader = pyedflib.EdfReader(str(out))
@@ -97,6 +111,9 @@ def test_headless_exam_writes_a_labelled_recording_and_its_summary(tmp_path: Pat
     with open(out.with_name(f"{pathology}_summary.csv"), newline="", encoding="utf-8") as handle:
         rows = list(csv.DictReader(handle))
     assert [(float(r["onset_s"]), float(r["duration_s"]), r["label"]) for r in rows] == expected
+    assert [r["repeat"] for r in rows] == list(SITES)
+    rest_flagged = [r["repeat"] for r in rows if r["label"] == "REST" and "activity at rest" in r["flags"]]
+    assert rest_flagged == (["site 1/3", "site 2/3", "site 3/3", ""] if pathology == "neurogenic" else [])
     rms = {r["label"]: float(r["rms_uv"]) for r in rows}
     assert rms["MAX"] > 2 * rms["MIN"] > 0  # the simulated patient followed the prompts
 
@@ -122,7 +139,8 @@ def test_headless_exam_of_several_muscles_with_a_non_compliant_patient(tmp_path:
     segments = [a for a in recording.annotations if a.text.split(" ")[0] in LABELS]
     protocol = load_protocol(protocols_dir() / "needle_multi_muscle.toml")
     assert len(segments) == 2 * len(protocol.steps)
-    assert {a.text.split(" ", 1)[1] for a in segments} == {"Biceps brachii L", "Deltoid R"}
+    places = {"Biceps brachii L", "Deltoid R"}
+    assert {a.text.split(" ", 1)[1] for a in segments} == places | {f"{p} site {k}/2" for p in places for k in (1, 2)}
     assert all(b.onset_s == pytest.approx(a.onset_s + a.duration_s) for a, b in itertools.pairwise(segments))
     flags = [a.text for a in recording.annotations if a.text.startswith("CHECK")]
     assert any("activity at rest" in text for text in flags), flags  # a patient who does not relax is flagged

@@ -42,9 +42,18 @@ def test_panel_shows_prompt_instruction_countdown_step_and_muscle(qtbot: QtBot) 
     assert panel.place_label.text() == "Tibialis anterior L"
     assert panel.countdown_label.text() == " 1.8 s"
     assert panel.prompt_label.font().pointSize() >= 36
+    # The countdown is read across the room too: large and bold, on its own line under the prompt, clear of
+    # the header's step and muscle.
+    count = panel.countdown_label
+    assert count.font().pointSize() >= 30 and count.font().bold()
+    assert count.font().pointSize() >= 2 * panel.step_label.font().pointSize()
+    prompt_box = panel.prompt_label.geometry()
+    assert count.geometry().top() >= prompt_box.bottom() and count.geometry().left() >= prompt_box.left()
+    assert not count.geometry().intersects(panel.step_label.geometry())
+    assert count.fontMetrics().horizontalAdvance("10.0 s") <= count.width()
     runner.advance_to(3000)
     qtbot.waitUntil(lambda: panel.prompt_label.text() == "Relax completely.", timeout=2000)
-    assert panel.step_label.text() == "Step 2 of 8: REST (1/3)"
+    assert panel.step_label.text() == "Step 2 of 8: REST (site 1/3)"
     assert "spontaneous activity" in panel.instruction_label.text()
 
 
@@ -64,7 +73,7 @@ def test_buttons_and_keys_act_on_the_runner_at_the_current_sample(qtbot: QtBot) 
         ("REST", 500, 200, (FLAG_REPEATED,)),
         ("REST", 700, 200, (FLAG_REPEAT, FLAG_SKIPPED)),
     ]
-    assert panel.step_label.text() == "Step 3 of 8: REST (2/3)"
+    assert panel.step_label.text() == "Step 3 of 8: REST (site 2/3)"
     qtbot.keyClick(panel, Qt.Key.Key_Escape, Qt.KeyboardModifier.ShiftModifier)
     qtbot.waitUntil(lambda: runner.status.aborted, timeout=2000)
     assert panel.prompt_label.text() == "Exam aborted"
@@ -86,12 +95,14 @@ def test_events_from_another_thread_reach_the_panel_on_the_gui_thread(qtbot: QtB
     worker.start()
     worker.join()
     row = SegmentSummary("Tibialis anterior", "L", "MAX", 1, 1.0, 4.0, 210.5, 3100.0, 160.0, 97.5, "")
+    rest = SegmentSummary("Tibialis anterior", "L", "REST", 1, 5.0, 10.0, 4.1, 30.0, 900.0, 0.0, "", "site 2/3")
     threading.Thread(
-        target=runner.bus.post, args=(Event(MUSCLE_SUMMARY, "Tibialis anterior L", 3000, {"rows": [row]}),)
+        target=runner.bus.post, args=(Event(MUSCLE_SUMMARY, "Tibialis anterior L", 3000, {"rows": [row, rest]}),)
     ).start()
-    qtbot.waitUntil(lambda: panel.summary_table.rowCount() == 1, timeout=2000)
+    qtbot.waitUntil(lambda: panel.summary_table.rowCount() == 2, timeout=2000)
     assert seen_threads and all(t is threading.main_thread() for t in seen_threads)
     assert panel.summary_table.item(0, 0).text() == "MAX"
     assert panel.summary_table.item(0, 2).text() == "210.5"
+    assert panel.summary_table.item(1, 0).text() == "REST site 2/3"  # which site, in the end-of-muscle table
     assert panel.summary_title.text() == "Summary: Tibialis anterior L"
     panel.detach()

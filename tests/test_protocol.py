@@ -116,6 +116,15 @@ def test_single_muscle_protocol_uses_only_the_first_muscle() -> None:
             '[[step.block]]\nlabel = "REST"\nprompt = "P"\nduration = 0\n',
             "broken.toml, step 1, block step 2 (REST): duration must be seconds",
         ),
+        (
+            'title = "x"\n[[step]]\nlabel = "REST"\nprompt = "P"\nduration = 1\nrepeats = 2\nrepeat_name = "Site 1"\n',
+            "broken.toml, step 1 (REST): repeat_name must be one lower-case word (e.g. site, trial), not 'Site 1'",
+        ),
+        (
+            'title = "x"\n[[step]]\nrepeats = 2\n[[step.block]]\nlabel = "MAX"\nprompt = "P"\nduration = 1\n'
+            'repeat_name = "trial"\n',
+            "broken.toml, step 1, block step 1: repeat_name belongs to the block, not to a step inside it",
+        ),
     ],
 )
 def test_broken_protocol_names_file_step_and_defect(tmp_path: Path, text: str, expected: str) -> None:
@@ -134,6 +143,27 @@ def test_missing_and_binary_files_give_readable_errors(tmp_path: Path) -> None:
     path.write_bytes(b"\xff\xfe\x00title")
     with pytest.raises(ProtocolError, match=r"^binary.toml: is not UTF-8 text"):
         load_protocol(path)
+
+
+def test_repeated_rests_are_numbered_sites_and_other_repeats_trials() -> None:
+    """The file tells site 1 from site 3: the needle protocols call their rest repeats sites, MVC counts trials."""
+    one = load_protocol(next(p for p in shipped_protocols() if p.stem == "needle_one_muscle"))
+    plan = build_plan(one, [("Tibialis anterior", "L")])
+    assert [(p.label, p.repeat_text) for p in plan] == [
+        ("INS", ""),
+        ("REST", "site 1/3"),
+        ("REST", "site 2/3"),
+        ("REST", "site 3/3"),
+        ("MIN", ""),
+        ("MOD", ""),
+        ("MAX", ""),
+        ("REST", ""),
+    ]
+    multi = load_protocol(next(p for p in shipped_protocols() if p.stem == "needle_multi_muscle"))
+    sites = [p.repeat_text for p in build_plan(multi, [("Deltoid", "L"), ("Biceps brachii", "R")]) if p.repeat_text]
+    assert sites == ["site 1/2", "site 2/2"] * 2
+    mvc = load_protocol(next(p for p in shipped_protocols() if p.stem == "surface_mvc"))
+    assert [p.repeat_text for p in build_plan(mvc, [])] == ["", *[f"trial {k}/3" for k in (1, 2, 3) for _ in "ab"]]
 
 
 def test_until_operator_and_defaults(tmp_path: Path) -> None:

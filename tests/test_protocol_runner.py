@@ -136,3 +136,22 @@ def test_subscribers_may_act_on_the_runner_from_an_event() -> None:
     runner.next()
     assert runner.status.planned.label == "MAX"
     assert [a.flags for a in runner.annotations] == [(), (FLAG_SKIPPED,)]
+
+
+def test_repeated_steps_are_numbered_in_their_annotation_text() -> None:
+    """Three rests at three sites must differ in the file; the label stays the first word (replay colours by it)."""
+    protocol = load_protocol(next(p for p in shipped_protocols() if p.stem == "needle_one_muscle"))
+    runner = ExamRunner(build_plan(protocol, [("Tibialis anterior", "L")]), 1000.0)
+    runner.start(0)
+    runner.advance_to(13_000)  # INS 3 s, REST site 1 10 s
+    runner.repeat()  # site 2 again, at once: a repeat and a site number side by side
+    runner.advance_to(23_000)
+    texts = [a.text for a in runner.annotations]
+    assert texts == [
+        "INS Tibialis anterior L",
+        "REST Tibialis anterior L site 1/3",
+        "REST Tibialis anterior L site 2/3 [repeated]",
+        "REST Tibialis anterior L site 2/3 [repeat 2]",
+    ]
+    assert [a.repeat for a in runner.annotations] == ["", "site 1/3", "site 2/3", "site 2/3"]
+    assert all(text.split(" ", 1)[0] == a.label for text, a in zip(texts, runner.annotations, strict=True))

@@ -63,7 +63,7 @@ def check_segment(
     settings = settings or CheckSettings()
     start, stop = segment.onset, segment.end
     found: list[Annotation] = []
-    place = {"muscle": segment.muscle, "side": segment.side}
+    place = {"muscle": segment.muscle, "side": segment.side, "repeat": segment.repeat}
     onsets = [a for a, _ in activity if start <= a < stop]
     active_at_start = any(a < start < b for a, b in activity)
     window = round(settings.reaction_window_s * sample_rate)

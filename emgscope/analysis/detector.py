@@ -15,8 +15,10 @@ threshold, minus the envelope filter's delay; they are reported once confirmed, 
 The baseline is the noise floor of the envelope over a rest segment, estimated from its quietest samples
 (:func:`noise_floor`): a denervated muscle fills most of a rest with fibrillations and positive sharp waves, and a
 median over the whole rest would learn them as "baseline" and never flag them. The detector keeps a decimated
-history of its envelope so the caller can name the rest segment after the fact.
-Until a baseline is set it finds nothing. Everything per chunk is vectorised; Python only loops over
+history of its envelope so the caller can name the rest segment after the fact, and so that, once the first
+baseline is known, :meth:`ActivityDetector.rescan` can look back over what came before it (the first rest and
+the insertion before it, where a denervated muscle's fibrillations are the finding). Until a baseline is set it
+finds nothing by itself. Everything per chunk is vectorised; Python only loops over
 threshold crossings, of which there are a handful per chunk.
 """
 
@@ -134,13 +136,39 @@ class ActivityDetector:
         values = self._remembered(start, stop)
         return None if values is None else noise_floor(values)[0]
 
+    def rescan(self, start: int) -> list[Transition]:
+        """Run the threshold over the remembered envelope from ``start`` to now, as if the baseline had been known
+        then, and return what it finds; live detection carries on from the state this leaves.
+
+        The baseline comes from a rest only once that rest has ended, so without this the first rest (and the
+        insertion before it) would never be checked. The history is decimated, so what this finds is stamped to
+        within one history step (1 ms by default); history older than ``history_s`` is not looked at.
+        """
+        if self.threshold is None:
+            return []
+        self.active = False
+        self._candidate = None
+        self._above = 0
+        end = self.position - 1  # the next envelope sample, where live detection takes over
+        first, values = self._window(start, end)
+        found: list[Transition] = []
+        d = self._decimation
+        for run_start, run_stop in zip(*_runs(values > self.threshold), strict=True):
+            self._run((first + run_start) * d, min(end, (first + run_stop) * d), found)
+        self._expire(end, found)
+        return found
+
     def _remembered(self, start: int, stop: int) -> np.ndarray | None:
         """The decimated envelope over ``[start, stop)``, or ``None`` if the history holds too little of it."""
+        _, values = self._window(start, stop)
+        return None if values.size < 10 else values
+
+    def _window(self, start: int, stop: int) -> tuple[int, np.ndarray]:
+        """The decimated envelope over ``[start, stop)`` that the history still holds, and its first entry's index
+        (entry ``j`` is the envelope at absolute sample ``j × decimation``)."""
         first = max(-(-start // self._decimation), self._history_count - self._history.size)
-        last = min(-(-stop // self._decimation), self._history_count)
-        if last - first < 10:
-            return None
-        return self._history[np.arange(first, last) % self._history.size]
+        last = max(first, min(-(-stop // self._decimation), self._history_count))
+        return first, self._history[np.arange(first, last) % self._history.size]
 
     def envelope(self, start: int, chunk: np.ndarray) -> tuple[int, np.ndarray]:
         """Advance the envelope over ``chunk`` (first sample ``start``); returns ``(first index, envelope)``.
@@ -173,15 +201,8 @@ class ActivityDetector:
             # The common case at rest or between potentials: nothing crossed, only time passed.
             self._expire(first + env.size, found)
             return found
-        edges = np.flatnonzero(above[1:] != above[:-1])
-        starts = list(edges[~above[edges]] + 1)
-        stops = list(edges[above[edges]] + 1)
-        if above[0]:
-            starts.insert(0, 0)
-        if above[-1]:
-            stops.append(above.size)
-        for run_start, run_stop in zip(starts, stops, strict=True):
-            self._run(first + int(run_start), first + int(run_stop), found)
+        for run_start, run_stop in zip(*_runs(above), strict=True):
+            self._run(first + run_start, first + run_stop, found)
         self._expire(first + env.size, found)
         return found
 
@@ -230,3 +251,11 @@ class ActivityDetector:
         self._history[begin : begin + head] = picked[:head]
         self._history[: picked.size - head] = picked[head:]
         self._history_count = index + picked.size
+
+
+def _runs(above: np.ndarray) -> tuple[list[int], list[int]]:
+    """Start and stop indices of the stretches of ``True`` in ``above`` (as Python ints: the caller loops)."""
+    padded = np.zeros(above.size + 2, dtype=bool)
+    padded[1:-1] = above
+    edges = np.flatnonzero(padded[1:] != padded[:-1]).tolist()
+    return edges[::2], edges[1::2]

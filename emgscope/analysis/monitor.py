@@ -13,7 +13,11 @@ channel (from a ring reader named ``detect``). It posts what it finds on the sam
 
 A segment is checked once the detector has seen enough samples after its end for activity there to be
 settled (confirmed or ended). Rest segments set the detector's baseline: the quietest rest so far wins, so a
-first rest where the patient was not relaxed is replaced by a better one. Call :meth:`feed` and the runner's
+first rest where the patient was not relaxed is replaced by a better one. The first baseline exists only once
+the first rest has ended, so at that moment the detector looks back over its remembered envelope from the exam's
+start (:meth:`~emgscope.analysis.detector.ActivityDetector.rescan`) and the segments before it wait to be checked
+until it has: the first site's fibrillations and the insertion are found like the later ones. After that the
+detector is causal again; later, quieter baselines only change what comes next. Call :meth:`feed` and the runner's
 ``advance_to`` from the same thread; operator actions may come from another thread.
 """
 
@@ -30,6 +34,7 @@ from emgscope.analysis.detector import ActivityDetector, DetectorSettings, Trans
 from emgscope.analysis.summary import SegmentSummary, summarize
 from emgscope.core.events import Event
 from emgscope.protocol.annotation import ACTIVITY, SEGMENT, Annotation
+from emgscope.protocol.model import PlannedStep
 from emgscope.protocol.runner import ANNOTATION_ADDED, MUSCLE_FINISHED, STEP_CHANGED, ExamRunner, RunnerStatus
 
 ACTIVITY_ONSET = "activity_onset"
@@ -78,6 +83,11 @@ class ExamMonitor:
         self._chunks: deque[tuple[int, np.ndarray]] = deque()
         self._kept = 0
         self._muscle_rows: list[SegmentSummary] = []
+        self._exam_onset = 0
+        self._looked_back = False
+        """The first baseline's look back over the exam so far has been done."""
+        self._rest_ahead = any(expects_activity(planned) is False for planned in runner.plan)
+        """A rest still to come may give the first baseline: segments wait for it before they are checked."""
         settings = self.detector.settings
         self._settle_samples = round((settings.off_hold_ms + settings.confirm_ms) * self.sample_rate / 1000) + (
             2 * self.detector.delay_samples
@@ -89,14 +99,17 @@ class ExamMonitor:
         if chunk.size == 0:
             return
         self._keep(start, np.array(chunk, dtype=np.float32))
+        events = self._look_back()
         transitions = self.detector.process(start, chunk)
-        events = [event for transition in transitions if (event := self._transition(transition)) is not None]
+        events += [event for transition in transitions if (event := self._transition(transition)) is not None]
         for event in events:
             self.bus.post(event)
         self._settle_pending()
 
     def flush(self) -> None:
         """The stream has ended: close open activity and settle every pending segment with what there is."""
+        for event in self._look_back():
+            self.bus.post(event)
         end = self.detector.position
         if self.activity and self.activity[-1][1] is None:
             event = self._transition(Transition(end, False))
@@ -121,9 +134,12 @@ class ExamMonitor:
         if event.kind == STEP_CHANGED:
             status: RunnerStatus = event.data["status"]
             planned = status.planned
+            if status.index == 0 and status.attempt == 1:
+                self._exam_onset = status.onset
+            self._rest_ahead = any(expects_activity(p) is False for p in self.runner.plan[status.index :])
             if planned is not None:
                 self._place = (planned.muscle, planned.side)
-                self._expects = None if planned.label == "INS" else planned.step.effort_percent > 0
+                self._expects = expects_activity(planned)
         elif event.kind == ANNOTATION_ADDED and event.data["annotation"].kind == SEGMENT:
             segment = event.data["annotation"]
             if self._expects is False:
@@ -145,10 +161,25 @@ class ExamMonitor:
         if current is None or level < current[0]:
             self.detector.set_baseline(start, segment.end)
 
-    def _transition(self, transition: Transition) -> Event | None:
+    def _look_back(self) -> list[Event]:
+        """Once the first baseline is known: the activity of everything before it, placed where it began."""
+        if self._looked_back or self.detector.baseline is None:
+            return []
+        self._looked_back = True
+        segments = self.runner.annotations
+        events = []
+        for transition in self.detector.rescan(self._exam_onset):
+            where = next((a for a in segments if a.onset <= transition.sample < a.end), None)
+            place = self._place if where is None else (where.muscle, where.side)
+            if (event := self._transition(transition, place)) is not None:
+                events.append(event)
+        return events
+
+    def _transition(self, transition: Transition, place: tuple[str, str] | None = None) -> Event | None:
+        """Record an onset or offset; ``place``: where it happened if not the current step."""
         if transition.onset:
-            self._activity_place = self._place
-            muscle, side = self._place
+            self._activity_place = place or self._place
+            muscle, side = self._activity_place
             self.activity.append([transition.sample, None])
             return Event(ACTIVITY_ONSET, "activity", transition.sample, {"muscle": muscle, "side": side})
         if not self.activity or self.activity[-1][1] is not None:
@@ -161,6 +192,8 @@ class ExamMonitor:
         return Event(ANNOTATION_ADDED, annotation.text, onset, {"annotation": annotation})
 
     def _settle_pending(self, force: bool = False) -> None:
+        if not force and not self._looked_back and self._rest_ahead:
+            return
         position = self.detector.position
         while True:
             with self._lock:
@@ -212,3 +245,8 @@ class ExamMonitor:
             if b > a:
                 parts.append(chunk[a - first : b - first])
         return np.concatenate(parts) if parts else np.empty(0, np.float32)
+
+
+def expects_activity(planned: PlannedStep) -> bool | None:
+    """What a step asks of the muscle: True a contraction, False rest, ``None`` nothing checked (insertion)."""
+    return None if planned.label == "INS" else planned.step.effort_percent > 0

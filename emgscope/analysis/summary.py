@@ -34,6 +34,8 @@ class SegmentSummary:
     active_percent: float
     flags: str
     """Flags of the segment and of the checks on it, ``;``-separated."""
+    repeat: str = ""
+    """Which repetition of a repeated step, e.g. ``site 2/3``."""
 
 
 def median_frequency(data: np.ndarray, sample_rate: float) -> float:
@@ -76,6 +78,7 @@ def summarize(
         round(median_frequency(data, sample_rate), 1),
         round(active, 1),
         ";".join(dict.fromkeys(flags)),
+        segment.repeat,
     )
 
 

@@ -282,7 +282,7 @@ class ExamFeature(QObject):
             status = event.data["status"]
             planned = status.planned
             label = planned.label
-            text = " ".join(p for p in (label, planned.muscle, planned.side) if p) + RUNNING_SUFFIX
+            text = " ".join(p for p in (label, planned.muscle, planned.side, planned.repeat_text) if p) + RUNNING_SUFFIX
             exam.running_band = Band(status.onset, None, text, label_colour(label), lane_for(label))
             source = self.window.connection.source
             if label == "INS" and exam.driver is not None and hasattr(source, "insertion"):

@@ -47,6 +47,8 @@ CUE_SPEECH = "speech"
 REFRESH_MS = 100
 """Countdown refresh: a tenth of a second is what the display shows."""
 PROMPT_POINT_SIZE = 40
+COUNTDOWN_POINT_SIZE = 34
+"""The countdown sits under the prompt nearly as large: the patient holding a contraction reads it across the room."""
 KEYS: dict[str, tuple[str, ...]] = {
     "next": ("N", "PgDown"),
     "repeat": ("Shift+R",),
@@ -90,17 +92,25 @@ class PromptPanel(QWidget):
     def _build(self) -> None:
         self.step_label = QLabel()
         self.place_label = QLabel()
-        self.countdown_label = QLabel()
-        self.countdown_label.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
         bold = QFont(self.font())
         bold.setPointSizeF(max(12.0, bold.pointSizeF() * 1.3))
         bold.setBold(True)
-        for label in (self.step_label, self.place_label, self.countdown_label):
+        for label in (self.step_label, self.place_label):
             label.setFont(bold)
         header = QHBoxLayout()
         header.addWidget(self.step_label)
-        header.addWidget(self.place_label, 1, Qt.AlignmentFlag.AlignHCenter)
-        header.addWidget(self.countdown_label)
+        header.addWidget(self.place_label, 1, Qt.AlignmentFlag.AlignRight)
+
+        self.countdown_label = QLabel()
+        self.countdown_label.setObjectName("examCountdown")
+        self.countdown_label.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.countdown_label.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Fixed)
+        self._count_font = QFont(self.font())
+        self._count_font.setPointSize(COUNTDOWN_POINT_SIZE)
+        self._count_font.setBold(True)
+        self._wait_font = bold
+        """A step that waits for the operator has no count, only a note for the operator: in the header's size."""
+        self.countdown_label.setFont(self._count_font)
 
         self.prompt_label = QLabel()
         self.prompt_label.setWordWrap(True)
@@ -166,7 +176,10 @@ class PromptPanel(QWidget):
         self._shown_colour = ""
         prompt_row = QHBoxLayout()
         prompt_row.addWidget(self.colour_bar)
-        prompt_row.addWidget(self.prompt_label, 1)
+        prompt_column = QVBoxLayout()
+        prompt_column.addWidget(self.prompt_label, 1)
+        prompt_column.addWidget(self.countdown_label)
+        prompt_row.addLayout(prompt_column, 1)
         layout.addLayout(prompt_row, 3)
         layout.addWidget(self.instruction_label, 1)
         layout.addWidget(self.check_label)
@@ -204,13 +217,14 @@ class PromptPanel(QWidget):
             self.countdown_label.setText("")
             self._colour("#777777")
             return
-        repeat = f" ({planned.repeat}/{planned.repeats})" if planned.repeats > 1 else ""
+        repeat = f" ({planned.repeat_text})" if planned.repeat_text else ""
         attempt = f", attempt {status.attempt}" if status.attempt > 1 else ""
         self.step_label.setText(f"Step {status.index + 1} of {status.total}: {planned.label}{repeat}{attempt}")
         self.place_label.setText(" ".join(part for part in (planned.muscle, planned.side) if part))
         self.prompt_label.setText(planned.step.prompt or planned.label)
         self.instruction_label.setText(planned.step.instruction)
         remaining = status.remaining_s(self.runner.sample_rate)
+        self.countdown_label.setFont(self._wait_font if remaining is None else self._count_font)
         self.countdown_label.setText("until you advance" if remaining is None else f"{remaining:4.1f} s")
         self._colour(label_colour(planned.label))
 
@@ -239,7 +253,7 @@ class PromptPanel(QWidget):
         self.summary_table.setRowCount(len(rows))
         for r, row in enumerate(rows):
             for c, (field, _) in enumerate(SUMMARY_COLUMNS):
-                self.summary_table.setItem(r, c, QTableWidgetItem(str(getattr(row, field))))
+                self.summary_table.setItem(r, c, QTableWidgetItem(_cell(row, field)))
         self.summary_title.setVisible(True)
         self.summary_table.setVisible(True)
 
@@ -253,3 +267,10 @@ class PromptPanel(QWidget):
             speech.finished.connect(speech.deleteLater)
             speech.start("espeak-ng", [status.planned.step.prompt])
             self._speech = speech
+
+
+def _cell(row: SegmentSummary, field: str) -> str:
+    """A summary table cell; the step names its site (``REST site 2/3``) so repeated rests can be told apart."""
+    if field == "label" and row.repeat:
+        return f"{row.label} {row.repeat}"
+    return str(getattr(row, field))

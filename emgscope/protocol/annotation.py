@@ -64,6 +64,8 @@ class Annotation:
     """1 for the first run of a step, 2 for the first repetition the operator asked for, ..."""
     value_ms: float | None = None
     """A time the annotation reports (a reaction time), or ``None``."""
+    repeat: str = ""
+    """Which repetition of a repeated step, e.g. ``site 2/3`` (so site 1 and site 3 differ in the file)."""
 
     @property
     def end(self) -> int:
@@ -78,11 +80,11 @@ class Annotation:
 
     @property
     def text(self) -> str:
-        """One line for an EDF+ annotation, a scope band or a list row, e.g. ``MAX Biceps brachii L [repeat 2]``."""
-        parts = [self.label]
-        place = " ".join(p for p in (self.muscle, self.side) if p)
-        if place:
-            parts.append(place)
+        """One line for an EDF+ annotation, a scope band or a list row, e.g. ``REST Deltoid L site 2/3 [repeat 2]``.
+
+        The label is always the first word: replay colours a file's annotations by it.
+        """
+        parts = [p for p in (self.label, self.muscle, self.side, self.repeat) if p]
         notes = list(self.flags)
         if self.attempt > 1 and FLAG_REPEAT not in notes:
             notes.append(f"attempt {self.attempt}")

@@ -14,10 +14,11 @@ A protocol file looks like this::
     instruction = "Look and listen for spontaneous activity."   # what the operator does
     duration = 10                   # seconds, or "operator": until the operator advances
     effort_percent = 0              # the simulated patient's target (standard labels have defaults)
-    repeats = 1
+    repeats = 3
+    repeat_name = "site"            # how the file numbers the repeats (site 2/3); default: trial
 
     [[step]]                        # a block: its steps run in order, the whole block ``repeats`` times
-    repeats = 3
+    repeats = 3                     # repeat_name goes here too, for the whole block
     [[step.block]]
     label = "MAX"
     ...
@@ -29,6 +30,7 @@ a misspelt ``duraton`` must not silently become "until the operator advances".
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import re
 import sys
@@ -37,7 +39,7 @@ from typing import Any
 
 from emgscope.core.settings import FILTER_PRESETS
 from emgscope.paths import resource
-from emgscope.protocol.model import DEFAULT_EFFORT_PERCENT, Protocol, Step
+from emgscope.protocol.model import DEFAULT_EFFORT_PERCENT, DEFAULT_REPEAT_NAME, Protocol, Step
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -49,10 +51,12 @@ MAX_DURATION_S = 3600.0
 MAX_REPEATS = 100
 LABEL_PATTERN = re.compile(r"^[A-Za-z0-9_-]{1,16}$")
 """Short and without spaces: labels go into EDF+ annotation text, scope bands and CSV columns."""
+REPEAT_NAME_PATTERN = re.compile(r"^[a-z]{1,16}$")
+"""One lower-case word: it goes into annotation text after the muscle and side (``REST Deltoid L site 2/3``)."""
 
 _TOP_KEYS = {"title", "description", "filter_preset", "per_muscle", "muscles", "sides", "step"}
-_STEP_KEYS = {"label", "prompt", "instruction", "duration", "effort_percent", "repeats"}
-_BLOCK_KEYS = {"block", "repeats"}
+_STEP_KEYS = {"label", "prompt", "instruction", "duration", "effort_percent", "repeats", "repeat_name"}
+_BLOCK_KEYS = {"block", "repeats", "repeat_name"}
 
 
 class ProtocolError(Exception):
@@ -115,6 +119,7 @@ def parse_protocol(data: dict[str, Any], name: str, where: str) -> Protocol:
 def _parse_block(raw: dict[str, Any], context: str) -> list[tuple[Step, int, int]]:
     _no_unknown_keys(raw, _BLOCK_KEYS, context + " (a block)")
     repeats = _repeats(raw, context + " (a block)")
+    name = _repeat_name(raw, context + " (a block)")
     block = raw["block"]
     if not isinstance(block, list) or not block:
         raise ProtocolError(f"{context}: block must hold at least one [[step.block]] table")
@@ -125,9 +130,10 @@ def _parse_block(raw: dict[str, Any], context: str) -> list[tuple[Step, int, int
             raise ProtocolError(f"{sub_context}: must be a table ([[step.block]]), not {sub!r}")
         if "block" in sub:
             raise ProtocolError(f"{sub_context}: blocks cannot be nested")
-        if "repeats" in sub:
-            raise ProtocolError(f"{sub_context}: repeats belongs to the block, not to a step inside it")
-        inner.append(_parse_step(sub, sub_context))
+        for key in ("repeats", "repeat_name"):
+            if key in sub:
+                raise ProtocolError(f"{sub_context}: {key} belongs to the block, not to a step inside it")
+        inner.append(dataclasses.replace(_parse_step(sub, sub_context), repeat_name=name))
     return [(step, k, repeats) for k in range(1, repeats + 1) for step in inner]
 
 
@@ -143,7 +149,9 @@ def _parse_step(raw: dict[str, Any], context: str) -> Step:
     instruction = _string(raw, "instruction", context)
     if not prompt and not instruction:
         raise ProtocolError(f"{context}: needs a prompt for the patient or an instruction for the operator")
-    return Step(label, prompt, instruction, _duration(raw, context), _effort(raw, label, context))
+    return Step(
+        label, prompt, instruction, _duration(raw, context), _effort(raw, label, context), _repeat_name(raw, context)
+    )
 
 
 def _duration(raw: dict[str, Any], context: str) -> float | None:
@@ -177,6 +185,13 @@ def _repeats(raw: dict[str, Any], context: str) -> int:
     value = raw.get("repeats", 1)
     if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= MAX_REPEATS:
         raise ProtocolError(f"{context}: repeats must be a whole number from 1 to {MAX_REPEATS}, not {value!r}")
+    return value
+
+
+def _repeat_name(raw: dict[str, Any], context: str) -> str:
+    value = raw.get("repeat_name", DEFAULT_REPEAT_NAME)
+    if not isinstance(value, str) or not REPEAT_NAME_PATTERN.match(value):
+        raise ProtocolError(f"{context}: repeat_name must be one lower-case word (e.g. site, trial), not {value!r}")
     return value
 
 

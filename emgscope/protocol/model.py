@@ -13,6 +13,8 @@ STANDARD_LABELS: tuple[str, ...] = ("INS", "REST", "MIN", "MOD", "MAX")
 
 DEFAULT_EFFORT_PERCENT: dict[str, float] = {"INS": 0.0, "REST": 0.0, "MIN": 10.0, "MOD": 40.0, "MAX": 100.0}
 """Target effort of the simulated patient for a standard label when the protocol does not give one."""
+DEFAULT_REPEAT_NAME = "trial"
+"""What a repetition is called when the protocol does not say (the needle protocols' rests say ``site``)."""
 
 
 @dataclass(frozen=True)
@@ -28,6 +30,9 @@ class Step:
     """How long the step lasts; ``None``: until the operator advances."""
     effort_percent: float
     """How hard the simulated patient contracts during this step (0-100 % of maximal)."""
+    repeat_name: str = DEFAULT_REPEAT_NAME
+    """What one repetition of a repeated step (or block) is called in the file: ``site`` for a needle rest, where
+    the needle moves to a new site each time."""
 
 
 @dataclass(frozen=True)
@@ -65,6 +70,11 @@ class PlannedStep:
     @property
     def label(self) -> str:
         return self.step.label
+
+    @property
+    def repeat_text(self) -> str:
+        """Which repetition this is, e.g. ``site 2/3``; empty for a step that is not repeated."""
+        return f"{self.step.repeat_name} {self.repeat}/{self.repeats}" if self.repeats > 1 else ""
 
 
 def build_plan(protocol: Protocol, muscles: list[tuple[str, str]]) -> list[PlannedStep]:

@@ -162,6 +162,7 @@ class ExamRunner:
             planned.side,
             flags,
             attempt=status.attempt,
+            repeat=planned.repeat_text,
         )
         self._annotations.append(annotation)
         return [Event(ANNOTATION_ADDED, annotation.text, status.onset, {"annotation": annotation})]
