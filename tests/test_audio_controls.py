@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 import time
 
@@ -9,6 +10,7 @@ import numpy as np
 import pytest
 
 from emgscope.audio import monitor as monitor_module
+from emgscope.audio.process import AudioProcessMonitor
 from emgscope.audio.settings import AudioSettings
 from emgscope.core.ring import SampleRing
 from emgscope.gui.audio_controls import AudioControls
@@ -62,6 +64,7 @@ def test_strip_plays_shows_latency_and_follows_the_operator(qtbot, null_sink) ->
 
     qtbot.waitUntil(feed, timeout=10_000)
     assert re.fullmatch(r"Latency \d+ ms · underruns \d+", strip.readout.text())
+    assert "of which 20 ms is buffered against late samples" in strip.readout.toolTip()
     strip.volume.setValue(-12)
     strip.squelch.setValue(50)
     strip.mute.setChecked(True)
@@ -90,3 +93,19 @@ def test_output_dialog_lists_devices_and_returns_the_choice(qtbot, null_sink) ->
     chosen = dialog.audio_settings()
     assert chosen.device == names[1]
     assert (chosen.blocksize, chosen.target_buffer_ms, chosen.sample_rate) == (256, 30.0, 48_000.0)
+
+
+def test_quitting_waits_for_the_audio_process_to_end_and_free_its_memory(qtbot, null_sink) -> None:
+    ring = SampleRing.shared(1, 20_000)
+    strip = AudioControls(AudioSettings(device=null_sink.device))
+    qtbot.addWidget(strip)
+    strip.attach(ring, 20_000.0, ("Ch1",))
+    qtbot.waitUntil(lambda: strip.monitor is not None, timeout=15_000)
+    monitor = strip.monitor
+    assert isinstance(monitor, AudioProcessMonitor)
+    ours = f"emgscope-{os.getpid()}-"
+    assert len([name for name in os.listdir("/dev/shm") if name.startswith(ours)]) == 2  # the ring, the figures
+    strip.detach()  # returns at once: the stream closes on a thread
+    strip.wait_closed()
+    assert not monitor.stats.running
+    assert [name for name in os.listdir("/dev/shm") if name.startswith(ours)] == [ring.shared_name.lstrip("/")]

@@ -108,6 +108,7 @@ def run_gui(args: argparse.Namespace) -> int:
     app.exec()
     if not window.isHidden():
         window.close()
+    window.audio.wait_closed()
     if not args.no_settings:
         if settings.source.kind == "replay":
             # A replay is one visit to a file, not the source to start with next time.

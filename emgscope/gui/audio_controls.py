@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import dataclasses
 import threading
+import time
 
 from PyQt6.QtCore import Qt, QTimer, pyqtSignal
 from PyQt6.QtWidgets import (
@@ -35,6 +36,8 @@ from emgscope.core.ring import SampleRing
 from emgscope.gui.audio_dialog import AudioDialog
 
 READOUT_INTERVAL_MS = 250
+CLOSE_TIMEOUT_S = 6.0
+"""Longest wait at exit for a stream to close: the audio process is given 5 s to end before it is killed."""
 SQUELCH_MAX_UV = 2000.0
 
 
@@ -57,6 +60,7 @@ class AudioControls(QWidget):
         self._stream: tuple[SampleRing, float, tuple[str, ...]] | None = None
         """The stream last attached, so new output settings can reopen the device on it."""
         self._generation = 0
+        self._closing: list[threading.Thread] = []
         """Counts attach/detach, so a device that opens after the stream already changed is closed unused."""
 
         self.channel = QComboBox()
@@ -196,9 +200,22 @@ class AudioControls(QWidget):
         self._timer.stop()
         monitor, self.monitor = self.monitor, None
         if monitor is not None:
-            threading.Thread(target=monitor.stop, name="audio-close", daemon=True).start()
+            self._close_in_background(monitor)
         if not self.unavailable_reason:
             self.readout.setText("Audio off")
+
+    def _close_in_background(self, monitor: AudioMonitor | AudioProcessMonitor) -> None:
+        """Stop ``monitor`` on a thread of its own: ending the stream and its process takes a moment."""
+        closing = threading.Thread(target=monitor.stop, name="audio-close", daemon=True)
+        self._closing = [thread for thread in self._closing if thread.is_alive()] + [closing]
+        closing.start()
+
+    def wait_closed(self, timeout_s: float = CLOSE_TIMEOUT_S) -> None:
+        """Wait for streams still closing (when the app quits, after its event loop): an audio process that is
+        cut off mid-stop leaves its shared memory behind for the resource tracker to complain about."""
+        deadline = time.monotonic() + timeout_s
+        for thread in self._closing:
+            thread.join(max(0.0, deadline - time.monotonic()))
 
     def choose_output(self) -> None:
         """The output dialog; accepting it reopens the device with the new settings (off the GUI thread)."""
@@ -246,7 +263,7 @@ class AudioControls(QWidget):
             return
         assert monitor is not None
         if generation != self._generation:
-            threading.Thread(target=monitor.stop, name="audio-close", daemon=True).start()
+            self._close_in_background(monitor)
             return
         self.monitor = monitor
         monitor.set_channel(self.channel_index())
