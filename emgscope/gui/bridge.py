@@ -9,6 +9,9 @@ annotation added); samples never travel this way: the display pulls them from th
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Callable
+
 from PyQt6.QtCore import QObject, pyqtSignal
 
 from emgscope.core.events import Event, EventBus
@@ -22,8 +25,9 @@ class EventBridge(QObject):
     def __init__(self, bus: EventBus, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self.bus = bus
-        bus.subscribe(self._relay)
-        self.destroyed.connect(lambda *_: bus.unsubscribe(self._relay))
+        relay = self._relay
+        bus.subscribe(relay)
+        self.destroyed.connect(lambda *_: _unsubscribe(bus, relay))
 
     def _relay(self, event: Event) -> None:
         self.event.emit(event)
@@ -31,3 +35,14 @@ class EventBridge(QObject):
     def close(self) -> None:
         """Stop relaying (before the window goes away while a core thread may still post)."""
         self.bus.unsubscribe(self._relay)
+
+
+def _unsubscribe(bus: EventBus, relay: Callable[[Event], None]) -> None:
+    """Stop relaying from a bridge Qt has destroyed, so no core thread posts into a deleted object.
+
+    When the bus and the bridge are garbage together (a window that was never closed, collected at exit), the
+    cycle collector may have emptied the bus before Qt destroys the bridge: nothing can post on it any more, and
+    an exception in this slot would make PyQt abort the whole process.
+    """
+    with contextlib.suppress(AttributeError):
+        bus.unsubscribe(relay)
