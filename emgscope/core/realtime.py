@@ -10,6 +10,7 @@ pump ran ``SCHED_FIFO``.
 from __future__ import annotations
 
 import contextlib
+import gc
 import os
 
 AUDIO_PRIORITY = 20
@@ -33,3 +34,15 @@ def raise_priority(priority: int) -> bool:
         with contextlib.suppress(AttributeError, OSError):
             os.nice(-10)
         return False
+
+
+def freeze_startup_heap() -> None:
+    """Leave everything that exists now (modules, Qt wrappers, the window) out of the garbage collector's passes.
+
+    Python's full collection walks every tracked object while holding the GIL. With the window open that is
+    hundreds of thousands of objects: measured 66 ms once every ~30 s, which no audio buffer covers (the pump
+    cannot write to the ring meanwhile). Frozen, the startup heap is never walked again; what is allocated later
+    is collected as before. Called once by the composition root, after the window is built and running.
+    """
+    gc.collect()
+    gc.freeze()

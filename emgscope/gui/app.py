@@ -14,6 +14,7 @@ import sys
 from typing import TYPE_CHECKING
 
 from emgscope.cli import apply_source_options
+from emgscope.core.realtime import freeze_startup_heap
 from emgscope.core.settings import Settings, load_settings, save_settings
 from emgscope.core.shm import remove_stale_blocks
 from emgscope.paths import resource, ui_file
@@ -93,6 +94,7 @@ def run_gui(args: argparse.Namespace) -> int:
     window.resize(1400, 900)
     window.show()
     window.start()
+    freeze_startup_heap()
     _close_on_termination(window)
     status = 0
     if args.screenshot:

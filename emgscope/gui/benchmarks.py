@@ -13,6 +13,7 @@ audio path beside the window's.
 
 from __future__ import annotations
 
+import gc
 import os
 import time
 from collections.abc import Callable, Iterator
@@ -22,6 +23,7 @@ from typing import Any
 import numpy as np
 
 from emgscope.audio.settings import AudioSettings
+from emgscope.core.realtime import freeze_startup_heap
 from emgscope.core.settings import Settings
 
 BENCH_CHANNELS = 16
@@ -116,6 +118,7 @@ def bench_window(audio: AudioSettings | None = None) -> Iterator[BenchWindow]:
     window.resize(*WINDOW_SIZE)
     window.show()
     window.start()
+    freeze_startup_heap()  # as the app does
     session = BenchWindow(window)
     try:
         if not session.wait(lambda: window.pipeline is not None, CONNECT_TIMEOUT_S):
@@ -123,6 +126,7 @@ def bench_window(audio: AudioSettings | None = None) -> Iterator[BenchWindow]:
         yield session
     finally:
         window.close()
+        gc.unfreeze()  # a closed window in the frozen heap would never be collected, in a test run or a second bench
 
 
 def measure_gui(seconds: float = 5.0) -> dict[str, float]:
