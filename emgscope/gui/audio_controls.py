@@ -60,8 +60,9 @@ class AudioControls(QWidget):
         self._stream: tuple[SampleRing, float, tuple[str, ...]] | None = None
         """The stream last attached, so new output settings can reopen the device on it."""
         self._generation = 0
-        self._closing: list[threading.Thread] = []
         """Counts attach/detach, so a device that opens after the stream already changed is closed unused."""
+        self._closing: list[threading.Thread] = []
+        """Streams being stopped in the background; :meth:`wait_closed` waits for them when the app quits."""
 
         self.channel = QComboBox()
         self.channel.setToolTip("Channel heard (click a trace to choose it)")
