@@ -309,14 +309,16 @@ def test_a_recording_that_ends_is_reported_as_lost_within_2_s(short_recording: t
     assert "Connection lost" in lost.message
 
 
-def test_reconnecting_to_the_same_board_waits_for_the_old_session_to_be_released() -> None:
+@pytest.mark.parametrize("factory", [None, make_source], ids=["acquisition process", "thread"])
+def test_reconnecting_to_the_same_board_waits_for_the_old_session_to_be_released(factory) -> None:
     """The "Reconnect" button replaces a live pump on the same board: the new session must not find it in use.
 
     Before the new pump waited for the old one, every other immediate reconnect failed with "already in use".
+    The app's sources run in the acquisition process; a caller's factory runs them on a thread here.
     """
     bus = EventBus()
     recorder = Recorder(bus)
-    controller = ConnectionController(bus, make_source)
+    controller = ConnectionController(bus, factory)
     settings = SourceSettings("brainflow", brainflow=BrainFlowSettings("SYNTHETIC_BOARD"))
     try:
         controller.connect(settings, FilterSettings())

@@ -18,7 +18,6 @@ import numpy as np
 import pytest
 from PyQt6.QtCore import Qt
 
-from emgscope.acquisition.factory import make_source
 from emgscope.acquisition.source import Source, StreamInfo
 from emgscope.core.settings import (
     BrainFlowSettings,
@@ -77,7 +76,7 @@ class BlockingSource(SineSource):
         return super().open()
 
 
-def open_window(qtbot, settings: Settings, factory=make_source) -> MainWindow:
+def open_window(qtbot, settings: Settings, factory=None) -> MainWindow:
     window = MainWindow(settings, factory)
     qtbot.addWidget(window)
     window.resize(1200, 800)
@@ -338,8 +337,8 @@ def test_a_filter_preset_changes_the_band_and_keeps_the_mains_notch(qtbot) -> No
 
 
 def test_dropped_count_includes_samples_the_source_skipped(qtbot) -> None:
-    """A simulated patient that skipped samples after a stall shows them as dropped: no sample is lost silently."""
-    window = open_window(qtbot, Settings())
+    """A source that skipped samples after a stall shows them as dropped: no sample is lost silently."""
+    window = open_window(qtbot, Settings(), lambda _: SineSource())
     wait_connected(qtbot, window)
     window.status.refresh()
     assert window.status.dropped.text() == "dropped 0"

@@ -1,4 +1,8 @@
-"""The replay dock with real widgets (offscreen) driving a real ReplaySource in the real pump."""
+"""The replay dock with real widgets (offscreen) driving a real replay in the real pump.
+
+Each test runs twice: with the replay in the acquisition process, as the app runs it (the panel drives its
+proxy), and with a :class:`ReplaySource` on a pump thread in this process, as a caller's factory runs it.
+"""
 
 from __future__ import annotations
 
@@ -9,27 +13,36 @@ import pytest
 from PyQt6.QtCore import Qt
 from PyQt6.QtWidgets import QMenu
 
+from emgscope.acquisition.process import ProcessPump
 from emgscope.acquisition.pump import AcquisitionPump
+from emgscope.acquisition.remote_source import Replay
 from emgscope.core.events import EventBus
-from emgscope.core.settings import FilterSettings
+from emgscope.core.settings import FilterSettings, ReplaySettings, SourceSettings
 from emgscope.gui.replay_panel import ReplayPanel, fill_recent_menu, format_time, parse_time
 from emgscope.replay.recent import add_recent
 from emgscope.replay.source import ReplaySource
 
+PUMPS = pytest.mark.parametrize("pump_kind", ["acquisition process", "thread"])
 
-def _running(path: Path, speed: float = 1.0) -> tuple[ReplaySource, AcquisitionPump]:
-    source = ReplaySource(path, speed=speed)
-    pump = AcquisitionPump(source, FilterSettings(), EventBus())
+
+def _running(path: Path, pump_kind: str, speed: float = 1.0) -> tuple[Replay, AcquisitionPump | ProcessPump]:
+    pump: AcquisitionPump | ProcessPump
+    if pump_kind == "thread":
+        pump = AcquisitionPump(ReplaySource(path, speed=speed), FilterSettings(), EventBus())
+    else:
+        settings = SourceSettings("replay", replay=ReplaySettings(file=str(path), speed=speed))
+        pump = ProcessPump(settings, FilterSettings(), EventBus())
     pump.start()
-    deadline = time.monotonic() + 5
+    deadline = time.monotonic() + 10
     while pump.pipeline is None and time.monotonic() < deadline:
         time.sleep(0.005)
     assert pump.pipeline is not None
-    return source, pump
+    return pump.source, pump
 
 
-def test_play_pause_speed_annotations_and_time(qtbot, shared_data: Path) -> None:
-    source, pump = _running(shared_data / "mne_python/test.edf")
+@PUMPS
+def test_play_pause_speed_annotations_and_time(qtbot, shared_data: Path, pump_kind: str) -> None:
+    source, pump = _running(shared_data / "mne_python/test.edf", pump_kind)
     try:
         panel = ReplayPanel()
         qtbot.addWidget(panel)
@@ -90,8 +103,10 @@ def test_play_pause_speed_annotations_and_time(qtbot, shared_data: Path) -> None
         pump.stop()
 
 
-def test_end_of_recording_offers_restart(qtbot, shared_data: Path) -> None:
-    source, pump = _running(shared_data / "bids_examples/emg_CustomBipolar__sub-01_task-holdWeight_emg.edf", 4.0)
+@PUMPS
+def test_end_of_recording_offers_restart(qtbot, shared_data: Path, pump_kind: str) -> None:
+    path = shared_data / "bids_examples/emg_CustomBipolar__sub-01_task-holdWeight_emg.edf"
+    source, pump = _running(path, pump_kind, 4.0)
     try:
         panel = ReplayPanel()
         qtbot.addWidget(panel)

@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 
 from emgscope.core.ring import SampleRing
-from emgscope.core.shm import SHM_DIR, creator_pid, remove_stale_blocks
+from emgscope.core.shm import SHM_DIR, owner_pid_of, remove_stale_blocks
 
 
 def ramp(start: int, n: int, channels: int = 2) -> np.ndarray:
@@ -200,9 +200,9 @@ def _ended_pid() -> int:
 def test_shared_block_is_named_after_its_creator() -> None:
     ring = SampleRing.shared(1, 10)
     assert ring.shared_name.startswith(f"emgscope-{os.getpid()}-")
-    assert creator_pid(ring.shared_name) == os.getpid()
-    assert creator_pid("psm_1234abcd") is None
-    assert creator_pid("emgscope-x-1") is None
+    assert owner_pid_of(ring.shared_name) == os.getpid()
+    assert owner_pid_of("psm_1234abcd") is None
+    assert owner_pid_of("emgscope-x-1") is None
 
 
 def test_only_blocks_of_ended_processes_are_removed(tmp_path: Path) -> None:

@@ -18,6 +18,7 @@ import sys
 import threading
 import time
 from dataclasses import dataclass
+from typing import Protocol
 
 import numpy as np
 
@@ -56,15 +57,43 @@ class Pipeline:
     filters: FilterBank
 
 
-def make_pipeline(info: StreamInfo, filter_settings: FilterSettings, ring_seconds: float = RING_SECONDS) -> Pipeline:
-    """The rings and filters for a stream: the filtered ring in shared memory, for the audio process to read."""
+def make_pipeline(
+    info: StreamInfo, filter_settings: FilterSettings, ring_seconds: float = RING_SECONDS, owner_pid: int | None = None
+) -> Pipeline:
+    """The rings and filters for a stream: the filtered ring in shared memory, for the audio process to read.
+
+    ``owner_pid``: the rings are for that process (a pump in its own process, see
+    :mod:`emgscope.acquisition.process`), so the raw ring is shared too and both are named after their owner.
+    """
     capacity = round(info.sample_rate * ring_seconds)
+    n = info.n_channels
     return Pipeline(
         info,
-        SampleRing(info.n_channels, capacity),
-        SampleRing.shared(info.n_channels, capacity),
-        FilterBank(filter_settings, info.sample_rate, info.n_channels),
+        SampleRing(n, capacity) if owner_pid is None else SampleRing.shared(n, capacity, owner_pid),
+        SampleRing.shared(n, capacity, owner_pid),
+        FilterBank(filter_settings, info.sample_rate, n),
     )
+
+
+class Replaced(Protocol):
+    """A pump of either kind (this module's or :class:`~emgscope.acquisition.process.ProcessPump`), as the one
+    replacing it sees it."""
+
+    @property
+    def running(self) -> bool: ...
+
+
+def wait_for_previous(previous: Replaced | None, stop: threading.Event) -> bool:
+    """Wait until ``previous`` (a pump being replaced, or ``None``) has let go of its device; ``False`` if
+    ``stop`` was set meanwhile.
+
+    The previous pump may sit in a blocking connect for seconds (a silent serial device): the new one waits it
+    out rather than fail with "already in use", and stopping the new pump ends the wait at once.
+    """
+    while previous is not None and previous.running:
+        if stop.wait(PREVIOUS_POLL_S):
+            return False
+    return not stop.is_set()
 
 
 class AcquisitionPump:
@@ -76,15 +105,18 @@ class AcquisitionPump:
         filter_settings: FilterSettings,
         bus: EventBus,
         ring_seconds: float = RING_SECONDS,
-        previous: AcquisitionPump | None = None,
+        previous: Replaced | None = None,
+        owner_pid: int | None = None,
     ) -> None:
         """``previous``: a pump being stopped whose source must be let go before this one opens. Reconnecting
-        to the same board otherwise races its release, and BrainFlow refuses a board that is still open."""
+        to the same board otherwise races its release, and BrainFlow refuses a board that is still open.
+        ``owner_pid``: the process the rings are for (see :func:`make_pipeline`)."""
         self.source = source
         self._previous = previous
         self.bus = bus
         self._filter_settings = filter_settings
         self._ring_seconds = ring_seconds
+        self._owner_pid = owner_pid
         self.pipeline: Pipeline | None = None
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="acquisition", daemon=True)
@@ -115,7 +147,8 @@ class AcquisitionPump:
                 self.bus.post(Event(events.WARNING, warning))
 
     def _run(self) -> None:
-        if not self._wait_for_previous():
+        previous, self._previous = self._previous, None
+        if not wait_for_previous(previous, self._stop):
             return
         try:
             info = self.source.open()
@@ -130,7 +163,7 @@ class AcquisitionPump:
         if self._stop.is_set():
             self.source.close()
             return
-        self.pipeline = make_pipeline(info, self._filter_settings, self._ring_seconds)
+        self.pipeline = make_pipeline(info, self._filter_settings, self._ring_seconds, self._owner_pid)
         self.bus.post(Event(events.CONNECTED, info.description, 0, {"info": info}))
         for warning in self.pipeline.filters.design.warnings:
             self.bus.post(Event(events.WARNING, warning))
@@ -139,18 +172,6 @@ class AcquisitionPump:
         finally:
             self.source.close()
             self.bus.post(Event(events.STOPPED, "", self.pipeline.raw.write_index))
-
-    def _wait_for_previous(self) -> bool:
-        """Wait (on this thread) until the previous pump has closed its source; ``False`` if stopped meanwhile.
-
-        The previous thread may sit in a blocking connect for seconds (a silent serial device): this one waits it
-        out rather than fail with "already in use", and stopping this pump ends the wait at once.
-        """
-        previous, self._previous = self._previous, None
-        while previous is not None and previous.running:
-            if self._stop.wait(PREVIOUS_POLL_S):
-                return False
-        return not self._stop.is_set()
 
     def _loop(self, pipeline: Pipeline) -> None:
         raise_priority(ACQUISITION_PRIORITY)  # every ms this thread waits is buffered before the loudspeaker

@@ -53,6 +53,7 @@ class SampleRing:
         self.shared_name = ""
         """Name of the shared memory block holding the ring ('' for a ring private to this process)."""
         self._shm: shared_memory.SharedMemory | None = None
+        self._unlink: weakref.finalize | None = None
         self._readers: dict[str, RingReader] = {}
         self._readers_lock = threading.Lock()
 
@@ -62,28 +63,41 @@ class SampleRing:
         return _HEADER_BYTES + 4 * n_channels * capacity
 
     @classmethod
-    def shared(cls, n_channels: int, capacity: int) -> SampleRing:
+    def shared(cls, n_channels: int, capacity: int, owner_pid: int | None = None) -> SampleRing:
         """A new ring in a new shared memory block, removed when the ring is garbage collected.
 
-        The block is named after this process (:func:`~emgscope.core.shm.create_block`), so what a crash leaves
-        behind is found and removed at the next start.
+        The block is named after its owner (:func:`~emgscope.core.shm.create_block`: this process, or
+        ``owner_pid``, which will take it over, see :meth:`hand_over`), so what a crash leaves behind is found
+        and removed at the next start.
         """
-        shm = create_block(cls.nbytes(n_channels, capacity))
+        shm = create_block(cls.nbytes(n_channels, capacity), owner_pid)
         ring = cls(n_channels, capacity, shm.buf)
         ring.shared_name = shm.name
         ring._shm = shm  # the mapping lives as long as the ring
         # Only the name goes with the ring: a process that attached keeps its own mapping.
-        weakref.finalize(ring, shm.unlink)
+        ring._unlink = weakref.finalize(ring, shm.unlink)
         return ring
 
     @classmethod
-    def attach(cls, name: str, n_channels: int, capacity: int) -> SampleRing:
-        """The ring another process created with :meth:`shared` (read it; only its creator writes)."""
+    def attach(cls, name: str, n_channels: int, capacity: int, owner: bool = False) -> SampleRing:
+        """The ring another process created with :meth:`shared` (read it; only its creator writes).
+
+        ``owner``: this process removes the block once the ring is garbage collected, because its creator
+        handed it over (:meth:`hand_over`).
+        """
         shm = shared_memory.SharedMemory(name)
         ring = cls(n_channels, capacity, shm.buf)
         ring.shared_name = name
         ring._shm = shm
+        if owner:
+            ring._unlink = weakref.finalize(ring, shm.unlink)
         return ring
+
+    def hand_over(self) -> None:
+        """Leave removing the block to the process that attaches as its owner: the acquisition process ends
+        with its source, and the GUI process may still draw, record or play from the ring afterwards."""
+        if self._unlink is not None:
+            self._unlink.detach()
 
     @property
     def _write_index(self) -> int:

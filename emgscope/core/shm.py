@@ -1,10 +1,10 @@
-"""emgscope's shared memory blocks: named after the process that made them, so a crash's leftovers can go.
+"""emgscope's shared memory blocks: named after the process that owns them, so a crash's leftovers can go.
 
 The filtered ring (tens of MB) and the audio figures live in POSIX shared memory, which outlives its process.
 multiprocessing's resource tracker unlinks the blocks of a process killed on its own, but a crash that takes the
 tracker with it (a process group killed, a session logged out) leaves them in ``/dev/shm``, which is RAM, until
 the machine restarts. Each block is therefore called ``emgscope-<pid>-<random>``, and every start of the app or of
-a headless command that makes rings removes the blocks whose creator no longer runs. A live process's block is
+a headless command that makes rings removes the blocks whose owner no longer runs. A live process's block is
 never touched, whoever made it.
 """
 
@@ -20,20 +20,22 @@ SHM_DIR = Path("/dev/shm")
 """Where Linux shows POSIX shared memory as files; elsewhere there is nothing to list and nothing is removed."""
 
 
-def create_block(size: int) -> shared_memory.SharedMemory:
-    """A new shared memory block of ``size`` bytes named after this process (the caller owns and unlinks it).
+def create_block(size: int, owner_pid: int | None = None) -> shared_memory.SharedMemory:
+    """A new shared memory block of ``size`` bytes named after the process that owns and unlinks it: this one, or
+    ``owner_pid`` (the acquisition process makes the rings its parent owns, which outlive it).
 
     The name stays under macOS's 31 characters, as the standard library's own ``psm_`` names do.
     """
+    pid = os.getpid() if owner_pid is None else owner_pid
     while True:
-        name = f"{PREFIX}{os.getpid()}-{secrets.token_hex(4)}"
+        name = f"{PREFIX}{pid}-{secrets.token_hex(4)}"
         try:
             return shared_memory.SharedMemory(name, create=True, size=size)
         except FileExistsError:
             continue  # the same random part twice: draw again, as the standard library does
 
 
-def creator_pid(name: str) -> int | None:
+def owner_pid_of(name: str) -> int | None:
     """The PID in an emgscope block's name, or ``None`` for any other name."""
     if not name.startswith(PREFIX):
         return None
@@ -53,7 +55,7 @@ def is_running(pid: int) -> bool:
 
 
 def remove_stale_blocks(directory: Path = SHM_DIR) -> list[str]:
-    """Unlink the emgscope blocks whose creating process has ended; returns their names.
+    """Unlink the emgscope blocks whose owning process has ended; returns their names.
 
     The file is removed directly rather than through :class:`~multiprocessing.shared_memory.SharedMemory`, so
     this process's resource tracker never hears of blocks it did not make. A block that cannot be removed
@@ -63,7 +65,7 @@ def remove_stale_blocks(directory: Path = SHM_DIR) -> list[str]:
         return []
     removed = []
     for path in directory.iterdir():
-        pid = creator_pid(path.name)
+        pid = owner_pid_of(path.name)
         if pid is None or pid == os.getpid() or is_running(pid):
             continue
         try:

@@ -33,6 +33,7 @@ from PyQt6.QtGui import QAction
 from PyQt6.QtWidgets import QDockWidget
 
 from emgscope.acquisition.pump import Pipeline
+from emgscope.acquisition.remote_source import Replay
 from emgscope.analysis.monitor import ACTIVITY_ONSET, MUSCLE_SUMMARY, READ_INTERVAL_MS, ExamMonitor
 from emgscope.analysis.summary import SegmentSummary, summary_csv_path, write_csv
 from emgscope.core import events
@@ -48,7 +49,6 @@ from emgscope.protocol.model import build_plan
 from emgscope.protocol.runner import ANNOTATION_ADDED, EXAM_FINISHED, STEP_CHANGED, ExamRunner
 from emgscope.protocol.sim_patient_driver import COMPLIANCE_PRESETS, SimPatientDriver
 from emgscope.recording.recorder import Recorder
-from emgscope.replay.source import ReplaySource
 
 if TYPE_CHECKING:
     from emgscope.gui.main_window import MainWindow
@@ -316,7 +316,7 @@ class ExamFeature(QObject):
     def _source_changed(self) -> None:
         """A new stream: a replay shows its file's bands; the last exam's bands belonged to the old ring."""
         source = self.window.connection.source
-        replay = source if isinstance(source, ReplaySource) and self.window.pipeline is not None else None
+        replay = source if isinstance(source, Replay) and self.window.pipeline is not None else None
         self.replay_bands.set_source(replay)
         if self.exam is None:
             self.window.scope.set_bands(BAND_GROUP, [])

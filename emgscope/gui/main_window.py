@@ -17,7 +17,6 @@ from PyQt6.QtCore import Qt, QTimer
 from PyQt6.QtGui import QCloseEvent
 from PyQt6.QtWidgets import QDialog, QDockWidget, QMainWindow, QToolBar, QWidget
 
-from emgscope.acquisition.factory import make_source
 from emgscope.acquisition.pump import Pipeline
 from emgscope.audio.settings import AudioSettings
 from emgscope.core import events
@@ -43,9 +42,10 @@ PROGRESS_DELAY_MS = 500
 
 
 class MainWindow(QMainWindow):
-    """The scope window. ``source_factory`` turns source settings into a source (``make_source`` normally)."""
+    """The scope window. Sources run in the acquisition process, unless ``source_factory`` builds them here
+    (see :mod:`emgscope.gui.connection`)."""
 
-    def __init__(self, settings: Settings, source_factory: SourceFactory = make_source) -> None:
+    def __init__(self, settings: Settings, source_factory: SourceFactory | None = None) -> None:
         super().__init__()
         load_form("main_window.ui", self)
         self.settings = settings

@@ -2,9 +2,10 @@
 
 A plain widget, so the window docks it like any other part (``MainWindow.add_dock("Replay", panel)``).
 
-It drives a :class:`~emgscope.replay.source.ReplaySource` the pump is running; every control call on the source
-holds its lock only for a few attribute writes, so nothing here waits on the file or the pump. The position is
-pulled on a timer (10 Hz), never pushed per chunk.
+It drives the replay the pump is running, through its proxy in the acquisition process
+(:class:`~emgscope.acquisition.remote_source.RemoteReplay`): a control call sends a message and every property
+is read from the proxy's mirror, so nothing here waits on the file or the pump. The position is pulled on a
+timer (10 Hz), never pushed per chunk.
 
 A replay that reached the end has stopped its pump (the source raised ``SourceEnded``); pressing play or
 seeking then emits :attr:`ReplayPanel.restart_requested` with the position wanted, for the window to start a new
@@ -40,11 +41,11 @@ from PyQt6.QtWidgets import (
     QWidget,
 )
 
+from emgscope.acquisition.remote_source import Replay
 from emgscope.gui.scope_items import Band, lane_for
 from emgscope.protocol.annotation import label_colour
 from emgscope.replay.reader import Annotation
 from emgscope.replay.recent import load_recent
-from emgscope.replay.source import ReplaySource
 
 SPEEDS = (0.25, 0.5, 1.0, 2.0, 4.0)
 SLIDER_STEPS_PER_S = 100
@@ -103,7 +104,7 @@ class ReplayPanel(QWidget):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("replayPanel")
-        self.source: ReplaySource | None = None
+        self.source: Replay | None = None
         self._annotations: list[Annotation] = []
         self._dragging = False
 
@@ -183,7 +184,7 @@ class ReplayPanel(QWidget):
 
     # --- wiring -----------------------------------------------------------------------------------------
 
-    def set_source(self, source: ReplaySource | None) -> None:
+    def set_source(self, source: Replay | None) -> None:
         """Control ``source`` (already opened by the pump: its recording is known) or nothing."""
         self.source = source
         enabled = source is not None and source.recording is not None
@@ -384,13 +385,13 @@ class ReplayBands(QObject):
     def __init__(self, show: Callable[[str, list[Band]], None], parent: QObject | None = None) -> None:
         super().__init__(parent)
         self._show = show
-        self.source: ReplaySource | None = None
+        self.source: Replay | None = None
         self._segments: tuple[tuple[int, int], ...] | None = None
         self._timer = QTimer(self)
         self._timer.setInterval(REFRESH_MS)
         self._timer.timeout.connect(self.refresh)
 
-    def set_source(self, source: ReplaySource | None) -> None:
+    def set_source(self, source: Replay | None) -> None:
         """Follow ``source`` (opened: its recording is known), or show no replay bands."""
         self.source = source
         self._segments = None

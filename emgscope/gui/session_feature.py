@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 from PyQt6.QtGui import QAction, QKeySequence
 from PyQt6.QtWidgets import QFileDialog, QMenu
 
+from emgscope.acquisition.remote_source import Replay
 from emgscope.core import events
 from emgscope.core.events import Event
 from emgscope.gui.record_controls import RecordControls
@@ -22,7 +23,6 @@ from emgscope.gui.replay_panel import FILE_FILTER, ReplayPanel, fill_recent_menu
 from emgscope.recording.export import ExportError, export_copy
 from emgscope.recording.repair import repair_in_background
 from emgscope.replay.recent import add_recent
-from emgscope.replay.source import ReplaySource
 
 if TYPE_CHECKING:
     from emgscope.gui.main_window import MainWindow
@@ -66,9 +66,9 @@ class SessionFeature:
         repair_in_background(settings.recording.folder(), window.bus)
 
     @property
-    def replay_source(self) -> ReplaySource | None:
+    def replay_source(self) -> Replay | None:
         source = self.window.connection.source
-        return source if isinstance(source, ReplaySource) else None
+        return source if isinstance(source, Replay) else None
 
     def choose_recording(self) -> None:
         path, _ = QFileDialog.getOpenFileName(self.window, "Open recording", "", FILE_FILTER)

@@ -1,0 +1,209 @@
+"""What the GUI holds of a source that runs in the acquisition process: its controls and a mirror of its state.
+
+The source itself lives in the child (:mod:`emgscope.acquisition.process`). The GUI must never wait for that
+process, so nothing here asks it anything: a control call is a message sent at once, and every property is read
+from a mirror the child refreshes whenever the source's observable state changes (at most every
+:data:`STATE_INTERVAL_S`, and right after each command it applies). A command's expected effect (a new speed, a
+seek) is written into the mirror when it is sent, and mirror updates from before the child applied it are
+ignored, so the GUI reads back what it just set.
+
+Each proxy class lists what the child publishes for it (``observed``) and which methods and attributes the GUI
+may call or set (``commands``, ``settable``): the child checks every message against them.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, ClassVar
+
+from emgscope.acquisition.simulator import clamp_effort
+from emgscope.acquisition.source import Source
+from emgscope.replay.reader import Annotation
+from emgscope.replay.source import MAX_SPEED, MIN_SPEED, ReplaySource
+
+STATE_INTERVAL_S = 0.02
+"""How often the child looks for a change of state to publish: a replay's play head drawn at 50 Hz is smooth,
+and the messages cost both processes next to nothing."""
+
+Send = Callable[[tuple[Any, ...]], None]
+
+
+class RemoteSource:
+    """Any source in the acquisition process: what every kind shares is its count of skipped samples."""
+
+    observed: ClassVar[tuple[str, ...]] = ("skipped_samples",)
+    commands: ClassVar[frozenset[str]] = frozenset()
+    settable: ClassVar[frozenset[str]] = frozenset()
+
+    def __init__(self, send: Send) -> None:
+        """``send`` delivers a command tuple to the child (it never blocks on the child)."""
+        self._send = send
+        self._state: dict[str, Any] = {"skipped_samples": 0}
+        self._lock = threading.Lock()
+        self._sent = 0
+        """Commands sent: a mirror update from the child counts the ones it had applied."""
+
+    @property
+    def skipped_samples(self) -> int:
+        return int(self._state["skipped_samples"])
+
+    def update(self, applied: int, state: dict[str, Any]) -> None:
+        """The child's view of the source after ``applied`` commands (called by the receiving thread)."""
+        with self._lock:
+            if applied >= self._sent:
+                self._state = {**self._state, **state}
+
+    def _command(self, message: tuple[Any, ...], expected: dict[str, Any]) -> None:
+        with self._lock:
+            self._sent += 1
+            self._state = {**self._state, **expected}
+            self._send(message)
+
+    def _call(self, name: str, *args: Any, **expected: Any) -> None:
+        self._command(("call", name, args), expected)
+
+    def _set(self, name: str, value: Any) -> None:
+        self._command(("set", name, value), {name: value})
+
+
+class RemoteSimulator(RemoteSource):
+    """The simulated patient: its effort can be set and an insertional burst provoked."""
+
+    observed = (*RemoteSource.observed, "effort_percent")
+    commands = frozenset({"insertion"})
+    settable = frozenset({"effort_percent"})
+
+    @property
+    def effort_percent(self) -> float:
+        return float(self._state.get("effort_percent", 0.0))
+
+    @effort_percent.setter
+    def effort_percent(self, value: float) -> None:
+        self._set("effort_percent", clamp_effort(value))
+
+    def insertion(self) -> None:
+        self._call("insertion")
+
+
+@dataclass(frozen=True)
+class RecordingFacts:
+    """What the GUI shows of the recording being replayed (the file itself stays open in the child)."""
+
+    path: Path
+    annotations: list[Annotation] = field(default_factory=list)
+
+
+class RemoteReplay(RemoteSource):
+    """A replay: the transport controls and where the play head is (see :class:`ReplaySource`)."""
+
+    observed = (
+        *RemoteSource.observed,
+        "position_s",
+        "paused",
+        "speed",
+        "loop",
+        "ended",
+        "segments",
+        "duration_s",
+        "sample_rate",
+        "n_samples",
+    )
+    commands = frozenset({"set_speed", "pause", "resume", "seek", "set_loop", "clear_loop"})
+
+    def __init__(self, send: Send) -> None:
+        super().__init__(send)
+        self.recording: RecordingFacts | None = None
+        """Known once the child opened the file (the connection message carries it)."""
+        self._state.update(
+            position_s=0.0,
+            paused=False,
+            speed=1.0,
+            loop=None,
+            ended=False,
+            segments=((0, 0),),
+            duration_s=0.0,
+            sample_rate=0.0,
+            n_samples=0,
+        )
+
+    @property
+    def position_s(self) -> float:
+        return float(self._state["position_s"])
+
+    @property
+    def paused(self) -> bool:
+        return bool(self._state["paused"])
+
+    @property
+    def speed(self) -> float:
+        return float(self._state["speed"])
+
+    @property
+    def loop(self) -> tuple[float, float] | None:
+        return self._state["loop"]
+
+    @property
+    def ended(self) -> bool:
+        return bool(self._state["ended"])
+
+    @property
+    def segments(self) -> tuple[tuple[int, int], ...]:
+        return self._state["segments"]
+
+    @property
+    def duration_s(self) -> float:
+        return float(self._state["duration_s"])
+
+    @property
+    def sample_rate(self) -> float:
+        return float(self._state["sample_rate"])
+
+    @property
+    def n_samples(self) -> int:
+        return int(self._state["n_samples"])
+
+    def set_speed(self, speed: float) -> None:
+        self._call("set_speed", speed, speed=min(max(float(speed), MIN_SPEED), MAX_SPEED))
+
+    def pause(self) -> None:
+        self._call("pause", paused=True)
+
+    def resume(self) -> None:
+        self._call("resume", paused=False)
+
+    def seek(self, seconds: float) -> None:
+        self._call("seek", seconds, position_s=min(max(seconds, 0.0), self.duration_s))
+
+    def set_loop(self, start_s: float, end_s: float) -> None:
+        """As :meth:`ReplaySource.set_loop`, whose refusal of an empty range is checked here, where it is shown."""
+        if round(min(end_s, self.duration_s) * self.sample_rate) - round(max(start_s, 0.0) * self.sample_rate) < 1:
+            raise ValueError("the loop must hold at least one sample")
+        position = self.position_s if start_s <= self.position_s < end_s else start_s
+        self._call("set_loop", start_s, end_s, loop=(start_s, end_s), position_s=position)
+
+    def clear_loop(self) -> None:
+        self._call("clear_loop", loop=None)
+
+
+def remote_class(kind: str) -> type[RemoteSource]:
+    """The proxy for a source kind (``SourceSettings.kind``)."""
+    return {"sim": RemoteSimulator, "replay": RemoteReplay}.get(kind, RemoteSource)
+
+
+def observe(source: Source, names: tuple[str, ...]) -> dict[str, Any]:
+    """The child's snapshot of ``names`` on the real source."""
+    return {name: getattr(source, name) for name in names}
+
+
+def recording_facts(source: Source) -> RecordingFacts | None:
+    """What the proxy needs of a replayed recording, or ``None`` for any other source."""
+    if isinstance(source, ReplaySource) and source.recording is not None:
+        return RecordingFacts(source.recording.path, list(source.recording.annotations))
+    return None
+
+
+Replay = ReplaySource | RemoteReplay
+"""A replay as the GUI drives it: in the acquisition process (the app), or in this one (a caller's factory)."""

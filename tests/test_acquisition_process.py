@@ -1,0 +1,160 @@
+"""The acquisition pump in its own process: the real simulated patient and real replay, seen through the proxy.
+
+Every test spawns the real child process; nothing is faked. The child is killed for real (SIGKILL) to check that a
+crash of the acquisition process is reported and leaves the rings readable.
+"""
+
+from __future__ import annotations
+
+import gc
+import os
+import signal
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+from test_brainflow_source import Recorder
+
+from emgscope.acquisition.process import ProcessPump
+from emgscope.acquisition.remote_source import RemoteReplay, RemoteSimulator
+from emgscope.core import events
+from emgscope.core.events import EventBus
+from emgscope.core.ring import SampleRing
+from emgscope.core.settings import FilterSettings, ReplaySettings, SimulatorSettings, SourceSettings
+from emgscope.core.shm import SHM_DIR, owner_pid_of, remove_stale_blocks
+
+RATE = 20_000.0
+
+
+def start(settings: SourceSettings, filters: FilterSettings | None = None) -> tuple[ProcessPump, Recorder]:
+    bus = EventBus()
+    recorder = Recorder(bus)
+    pump = ProcessPump(settings, filters or FilterSettings(), bus)
+    pump.start()
+    return pump, recorder
+
+
+def simulated(effort: float = 0.0) -> SourceSettings:
+    return SourceSettings(simulator=SimulatorSettings(channels=2, sample_rate=RATE, effort_percent=effort))
+
+
+def wait(condition, timeout: float = 5.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, "timed out"
+        time.sleep(0.01)
+
+
+def rms(ring: SampleRing, seconds: float) -> float:
+    return float(np.sqrt(np.mean(ring.latest(round(seconds * RATE))[1][0] ** 2)))
+
+
+def test_the_simulated_patient_streams_at_its_rate_and_follows_the_effort_set_here() -> None:
+    pump, recorder = start(simulated())
+    try:
+        recorder.wait_for(events.CONNECTED, 10.0)
+        pipeline = pump.pipeline
+        assert pipeline is not None and pipeline.info.sample_rate == RATE
+        assert isinstance(pump.source, RemoteSimulator)
+        began, first = time.monotonic(), pipeline.raw.write_index
+        time.sleep(1.0)
+        delivered = pipeline.raw.write_index - first
+        assert delivered == pytest.approx((time.monotonic() - began) * RATE, rel=0.05)
+        assert pipeline.filtered.write_index == pytest.approx(pipeline.raw.write_index, abs=RATE * 0.05)
+        resting = rms(pipeline.filtered, 0.5)
+
+        pump.source.effort_percent = 80.0
+        assert pump.source.effort_percent == 80.0  # read back at once, before the child confirms it
+        time.sleep(1.0)
+        assert pump.source.effort_percent == 80.0  # and still, once its own state has come back
+        assert rms(pipeline.filtered, 0.5) > 5 * resting  # the patient in the child contracts
+        pump.source.effort_percent = 250.0
+        assert pump.source.effort_percent == 100.0  # clamped as the patient clamps it
+    finally:
+        pump.stop(5.0)
+    assert not pump.running
+    _, stopped = recorder.wait_for(events.STOPPED, 1.0)
+    assert stopped.sample_index == pipeline.raw.write_index
+
+
+def test_a_replay_is_driven_through_its_proxy(shared_data: Path) -> None:
+    path = shared_data / "mne_python" / "test.edf"
+    pump, recorder = start(SourceSettings("replay", replay=ReplaySettings(file=str(path), speed=2.0)))
+    try:
+        recorder.wait_for(events.CONNECTED, 10.0)
+        source = pump.source
+        assert isinstance(source, RemoteReplay)
+        assert source.recording is not None and source.recording.path == path
+        assert len(source.recording.annotations) == 5
+        assert source.duration_s == pytest.approx(6.0) and source.speed == 2.0
+        source.pause()
+        time.sleep(0.1)
+        held = pump.pipeline.raw.write_index
+        time.sleep(0.2)
+        assert pump.pipeline.raw.write_index == held and source.paused
+        source.seek(4.0)
+        source.resume()
+        wait(lambda: source.position_s > 4.2)
+        wait(lambda: len(source.segments) == 2)
+        ring_index, file_sample = source.segments[-1]
+        assert file_sample == round(4.0 * source.sample_rate)
+        assert ring_index == pytest.approx(held, abs=source.sample_rate * 0.01)
+        with pytest.raises(ValueError, match="at least one sample"):
+            source.set_loop(3.0, 3.0)
+        recorder.wait_for(events.SOURCE_ENDED, 5.0)
+        assert source.ended  # the state arrives before the event
+    finally:
+        pump.stop(5.0)
+
+
+def test_a_file_that_cannot_be_replayed_is_reported(tmp_path: Path) -> None:
+    broken = tmp_path / "broken.edf"
+    broken.write_bytes(b"0       not an EDF header at all")
+    pump, recorder = start(SourceSettings("replay", replay=ReplaySettings(file=str(broken))))
+    _, failed = recorder.wait_for(events.CONNECT_FAILED, 10.0)
+    assert "broken.edf" in failed.message
+    wait(lambda: not pump.running)
+    assert events.SOURCE_ERROR not in recorder.kinds()  # a failed connect is not also reported as a crash
+
+
+def test_filters_changed_here_are_designed_in_the_child() -> None:
+    pump, recorder = start(simulated(30.0))
+    try:
+        recorder.wait_for(events.CONNECTED, 10.0)
+        pump.set_filters(FilterSettings("custom", 500.0, 100.0, 0.0))
+        _, warning = recorder.wait_for(events.WARNING, 2.0)
+        assert "below the low-frequency filter" in warning.message
+        assert pump.pipeline.filters.design.high_cut_hz == 0.0  # this side's design (the recording header) agrees
+    finally:
+        pump.stop(5.0)
+
+
+def test_a_killed_acquisition_process_is_reported_and_its_rings_stay_readable() -> None:
+    pump, recorder = start(simulated(20.0))
+    recorder.wait_for(events.CONNECTED, 10.0)
+    pipeline = pump.pipeline
+    time.sleep(0.3)
+    names = [pipeline.raw.shared_name, pipeline.filtered.shared_name]
+    assert all(owner_pid_of(name) == os.getpid() for name in names)  # this process owns them, not the child
+    (child,) = _spawned_children()
+    os.kill(child, signal.SIGKILL)
+    _, error = recorder.wait_for(events.SOURCE_ERROR, 5.0)
+    assert "ended unexpectedly" in error.message and "-9" in error.message
+    assert error.sample_index == pipeline.raw.write_index > 0
+    assert remove_stale_blocks() == []  # the child is gone, but its rings are this process's
+    assert all((SHM_DIR / name).exists() for name in names)
+    SampleRing.attach(names[1], 2, pipeline.filtered.capacity)  # the audio process can still map it
+    assert pipeline.filtered.latest(100)[1].shape == (2, 100)
+    pump.stop(5.0)  # the relaying thread has let go of the pump
+    del pipeline, pump
+    gc.collect()
+    assert not any((SHM_DIR / name).exists() for name in names)
+
+
+def _spawned_children() -> list[int]:
+    """PIDs of this process's multiprocessing children (Linux ``/proc``; the resource tracker is left out)."""
+    children: list[int] = []
+    for task in Path(f"/proc/{os.getpid()}/task").iterdir():
+        children += [int(pid) for pid in (task / "children").read_text().split()]
+    return [pid for pid in children if b"spawn_main" in Path(f"/proc/{pid}/cmdline").read_bytes()]
