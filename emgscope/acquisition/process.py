@@ -19,7 +19,7 @@ attach to a ring after the source ended.
 from __future__ import annotations
 
 import contextlib
-import dataclasses
+import copy
 import multiprocessing as mp
 import os
 import threading
@@ -37,6 +37,7 @@ from emgscope.acquisition.remote_source import (
 from emgscope.acquisition.source import Source, SourceError
 from emgscope.core import events
 from emgscope.core.events import Event, EventBus
+from emgscope.core.realtime import ACQUISITION_PRIORITY, freeze_startup_heap, raise_priority
 from emgscope.core.ring import SampleRing
 from emgscope.core.settings import FilterSettings, SourceSettings
 from emgscope.dsp.filters import FilterBank
@@ -97,6 +98,10 @@ def _child(settings: SourceSettings, filters: FilterSettings, conn: Any) -> None
     bus = EventBus()
     pump = AcquisitionPump(source, filters, bus, owner_pid=os.getppid())
     bus.subscribe(lambda event: link.forward(pump, event))
+    freeze_startup_heap()
+    # This thread takes the GIL too (commands, state): at ordinary priority it could be preempted while holding
+    # it, and the pump would wait for it to be scheduled again (measured: write gaps up to 10 ms).
+    raise_priority(ACQUISITION_PRIORITY)
     pump.start()
     try:
         while pump.running:
@@ -122,7 +127,6 @@ def _apply(
     if command == "filters":
         pump.set_filters(message[1])
         return
-    link.applied += 1
     name = message[1]
     try:
         if command == "call" and name in proxy.commands:
@@ -131,6 +135,7 @@ def _apply(
             setattr(source, name, message[2])
     except ValueError as exc:
         pump.bus.post(Event(events.WARNING, f"{name}: {exc}"))
+    link.applied += 1  # counted once done: state the pump thread sends meanwhile is still "before" it
 
 
 class ProcessPump:
@@ -149,7 +154,9 @@ class ProcessPump:
         previous: Replaced | None = None,
     ) -> None:
         """``previous``: the pump being replaced, whose device must be released before this child opens it."""
-        self.settings = dataclasses.replace(settings)
+        self.settings = copy.deepcopy(settings)
+        """As they were when connecting (the child gets this copy: later edits of the window's settings do not
+        reach it half-made)."""
         self.bus = bus
         self.source = remote_class(settings.kind)(self._send)
         self.pipeline: Pipeline | None = None
@@ -163,7 +170,7 @@ class ProcessPump:
     def start(self) -> None:
         self._thread.start()
 
-    def stop(self, timeout: float = 0.0) -> None:
+    def stop(self, timeout: float = 5.0) -> None:
         """Tell the child to stop; wait up to ``timeout`` for it to have released its device."""
         with self._lock:
             self._stop.set()

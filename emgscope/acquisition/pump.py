@@ -35,13 +35,12 @@ RING_SECONDS = 30.0
 POLL_INTERVAL_S = 0.001
 """How often the thread asks the source for new samples. The audio process must buffer the longest gap between
 two writes to the ring, so this is part of the sound's latency; but each chunk has a fixed cost. Measured with
-``emgscope bench`` for 16 channels at 20 kHz: 1 ms chunks 126× real time, 2 ms 184×. With the window drawing,
-the gaps between writes are this interval plus the wait for the GIL (up to ~4 ms, see
-:mod:`emgscope.core.realtime` and :mod:`emgscope.gui.gil`), so a shorter interval shortens the longest gap."""
+``emgscope bench`` for 16 channels at 20 kHz: 1 ms chunks 126× real time, 2 ms 184×."""
 SWITCH_INTERVAL_S = 0.00025
 """How long a thread waiting for the GIL lets the holder run before asking it to let go (Python's default is
-5 ms). Qt's C++ painting holds the GIL, and a drop request is honoured only between two Python steps; the
-sooner it is made, the sooner the pump gets in between two of the GUI thread's calls."""
+5 ms). In the acquisition process the pump shares the GIL only with the thread that relays commands and state;
+on a thread of the GUI process it shares it with Qt, whose C++ painting holds the GIL, and a drop request is
+honoured only between two Python steps: the sooner it is made, the sooner the pump gets in between two calls."""
 
 PREVIOUS_POLL_S = 0.01
 """How often a new pump checks whether the one it replaces has let go of its device."""

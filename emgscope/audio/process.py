@@ -28,7 +28,7 @@ import numpy as np
 from emgscope.audio.engine import AudioStats
 from emgscope.audio.monitor import AudioUnavailable
 from emgscope.audio.settings import AudioSettings
-from emgscope.core.realtime import AUDIO_PRIORITY, raise_priority
+from emgscope.core.realtime import AUDIO_PRIORITY, freeze_startup_heap, raise_priority
 from emgscope.core.ring import SampleRing
 from emgscope.core.shm import create_block
 
@@ -57,6 +57,7 @@ def _child(
     raise_priority(AUDIO_PRIORITY)
     stats = np.ndarray((len(_STAT_FIELDS) + 1,), dtype=np.float64, buffer=stats_shm.buf)
     monitor = AudioMonitor(ring, rate, AudioSettings(**settings), channel)
+    freeze_startup_heap()  # before the stream starts: the collection itself takes ~20 ms
     try:
         monitor.start()
     except AudioUnavailable as exc:

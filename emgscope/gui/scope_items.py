@@ -20,7 +20,6 @@ from PyQt6.QtWidgets import QGraphicsItem
 from emgscope.analysis.checks import CHECK_LABEL, REACTION_LABEL, RELAX_LABEL
 from emgscope.analysis.monitor import ACTIVITY_LABEL
 from emgscope.core.settings import DIVISIONS
-from emgscope.gui.gil import let_acquisition_in
 from emgscope.gui.raster import TraceRaster
 
 GRID_COLOUR = QColor(70, 86, 96)
@@ -116,7 +115,6 @@ class RasterItem(pg.GraphicsObject):
     def paint(self, painter: QPainter, *_args: object) -> None:
         if self._raster is None or self._image is None:
             return
-        let_acquisition_in()  # the image is the paint's longest part: the acquisition thread goes first
         target = painter.transform().mapRect(self.boundingRect())
         painter.save()
         painter.resetTransform()

@@ -19,13 +19,12 @@ from collections.abc import Iterable
 import numpy as np
 import pyqtgraph as pg
 from PyQt6.QtCore import Qt, QTimer, pyqtSignal
-from PyQt6.QtGui import QColor, QPaintEvent
+from PyQt6.QtGui import QColor
 from PyQt6.QtWidgets import QGraphicsItem, QHBoxLayout, QLabel, QVBoxLayout, QWidget
 
 from emgscope.acquisition.pump import Pipeline
 from emgscope.core.ring import RingReader
 from emgscope.core.settings import DIVISIONS
-from emgscope.gui.gil import let_acquisition_in
 from emgscope.gui.raster import TraceRaster
 from emgscope.gui.scope_items import LABEL_COLOUR, Band, BandsItem, ChannelLabelsItem, GridItem, RasterItem
 from emgscope.gui.units import format_sensitivity, format_sweep
@@ -35,15 +34,6 @@ FRAME_INTERVAL_MS = 16
 """16 ms rather than round(1000/60) = 17, so a precise timer really gives at least 60 frames a second."""
 READER_NAME = "display"
 BACKGROUND = QColor(8, 12, 16)
-
-
-class ScopePlot(pg.PlotWidget):
-    """The plot widget, pausing around its paint so the acquisition thread is not kept off the GIL by it."""
-
-    def paintEvent(self, event: QPaintEvent) -> None:  # noqa: N802 (Qt's name)
-        let_acquisition_in()
-        super().paintEvent(event)
-        let_acquisition_in()
 
 
 class ScopeView(QWidget):
@@ -77,7 +67,7 @@ class ScopeView(QWidget):
         header.addStretch(1)
         header.addWidget(self.band_label)
 
-        self.plot = ScopePlot(background=BACKGROUND)
+        self.plot = pg.PlotWidget(background=BACKGROUND)
         self.plot.setObjectName("scopePlot")
         self.view_box: pg.ViewBox = self.plot.getPlotItem().getViewBox()
         self.view_box.setMouseEnabled(False, False)
