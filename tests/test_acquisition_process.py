@@ -78,6 +78,22 @@ def test_the_simulated_patient_streams_at_its_rate_and_follows_the_effort_set_he
     assert stopped.sample_index == pipeline.raw.write_index
 
 
+def test_a_control_set_before_the_child_listens_reaches_it() -> None:
+    """The effort slider moved while the previous pump is still letting go of its device is not lost."""
+    bus = EventBus()
+    recorder = Recorder(bus)
+    pump = ProcessPump(simulated(0.0), FilterSettings(), bus)
+    pump.source.effort_percent = 90.0
+    pump.start()
+    try:
+        recorder.wait_for(events.CONNECTED, 10.0)
+        time.sleep(1.0)
+        assert pump.source.effort_percent == 90.0  # the child's own state, not just the guess made here
+        assert rms(pump.pipeline.filtered, 0.5) > 50.0  # a maximal contraction, not a resting muscle
+    finally:
+        pump.stop(5.0)
+
+
 def test_a_replay_is_driven_through_its_proxy(shared_data: Path) -> None:
     path = shared_data / "mne_python" / "test.edf"
     pump, recorder = start(SourceSettings("replay", replay=ReplaySettings(file=str(path), speed=2.0)))

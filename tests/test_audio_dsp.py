@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import pytest
 
@@ -225,6 +227,26 @@ def test_buffer_target_learns_a_margin_from_late_writes_and_gives_it_back() -> N
     play_clock(engine, ring, now, 3.0, stalls=(10.0, 1.0))
     assert engine.stats.underruns == dry + 1
     assert engine.target.margin_s == margin
+
+
+def test_a_slow_source_plays_without_gaps_and_one_that_stops_shows_no_latency() -> None:
+    """At 512 Hz the resampler's kernel reaches 16 ms ahead, more than the 8 ms target: the target grows by what
+    it lacks instead of the buffer running dry at every block; a source that then ends clicks once, not forever."""
+    rate = 512.0
+    ring = SampleRing(1, int(rate * 20))
+    engine = AudioEngine(ring, rate, AudioSettings(target_buffer_ms=8.0))
+    now = play_clock(engine, ring, 0.0, 10.0)
+    assert engine.stats.underruns == 0
+    floor_ms = engine.chain.resampler.min_held(128) / rate * 1000
+    assert floor_ms > 16
+    assert engine.stats.target_ms == pytest.approx(floor_ms + 5.0)
+    latency = engine.latency_history[int(OUT_RATE / 128) : engine.blocks]
+    assert np.median(latency) == pytest.approx(floor_ms + 5.0 + 5.0, abs=3.0)  # + the stream's 5 ms
+    out = np.ones(128, dtype=np.float32)
+    for k in range(int(2.0 * OUT_RATE / 128)):  # two seconds after the last sample
+        engine.fill(out, 0.005, now + k * 128 / OUT_RATE)
+    assert engine.stats.underruns == 1
+    assert np.all(out == 0) and math.isnan(engine.stats.latency_ms)
 
 
 def test_channel_choice_is_checked_and_takes_effect() -> None:

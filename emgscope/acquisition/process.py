@@ -22,6 +22,7 @@ import contextlib
 import copy
 import multiprocessing as mp
 import os
+import signal
 import threading
 from typing import Any
 
@@ -34,7 +35,7 @@ from emgscope.acquisition.remote_source import (
     recording_facts,
     remote_class,
 )
-from emgscope.acquisition.source import Source, SourceError
+from emgscope.acquisition.source import Source
 from emgscope.core import events
 from emgscope.core.events import Event, EventBus
 from emgscope.core.realtime import ACQUISITION_PRIORITY, freeze_startup_heap, raise_priority
@@ -84,19 +85,25 @@ class _ChildLink:
                 self._conn.send(("event", event))
 
 
-def _child(settings: SourceSettings, filters: FilterSettings, conn: Any) -> None:
-    """The acquisition process: run the source ``settings`` describe until told to stop or the source ends."""
+def _child(settings: SourceSettings, filters: FilterSettings, owner_pid: int, conn: Any) -> None:
+    """The acquisition process: run the source ``settings`` describe until told to stop or the source ends.
+
+    ``owner_pid`` is the GUI process, which owns the rings (passed rather than asked for: a parent that died
+    early would leave ``getppid()`` naming init, and blocks named after a process that always runs are never
+    cleaned up).
+    """
     from emgscope.acquisition.factory import make_source
 
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C in the terminal is the GUI's to handle
     try:
         source = make_source(settings)
-    except (SourceError, ValueError, ImportError) as exc:
+    except Exception as exc:  # any failure to build the source must reach the user as a failed connect
         conn.send(("event", Event(events.CONNECT_FAILED, f"Could not create the source: {exc}")))
         return
     proxy = remote_class(settings.kind)
     link = _ChildLink(conn, source, proxy.observed)
     bus = EventBus()
-    pump = AcquisitionPump(source, filters, bus, owner_pid=os.getppid())
+    pump = AcquisitionPump(source, filters, bus, owner_pid=owner_pid)
     bus.subscribe(lambda event: link.forward(pump, event))
     freeze_startup_heap()
     # This thread takes the GIL too (commands, state): at ordinary priority it could be preempted while holding
@@ -115,6 +122,8 @@ def _child(settings: SourceSettings, filters: FilterSettings, conn: Any) -> None
                 link.publish_state()
     except (EOFError, OSError):
         pass  # the GUI process is gone: stop and release the device
+    except Exception as exc:  # a defect here must not pass for an ordinary stop
+        link.forward(pump, Event(events.SOURCE_ERROR, f"The acquisition process failed: {exc!r}"))
     finally:
         pump.stop(STOP_WAIT_S)
 
@@ -133,7 +142,7 @@ def _apply(
             getattr(source, name)(*message[2])
         elif command == "set" and name in proxy.settable:
             setattr(source, name, message[2])
-    except ValueError as exc:
+    except Exception as exc:  # a control the source refused is reported; the stream goes on
         pump.bus.post(Event(events.WARNING, f"{name}: {exc}"))
     link.applied += 1  # counted once done: state the pump thread sends meanwhile is still "before" it
 
@@ -165,6 +174,8 @@ class ProcessPump:
         self._stop = threading.Event()
         self._lock = threading.Lock()
         self._conn: Any = None
+        self._pending: list[tuple[Any, ...]] = []
+        """Commands given before the child is listening (an effort set while the previous pump lets go)."""
         self._thread = threading.Thread(target=self._run, name="acquisition-link", daemon=True)
 
     def start(self) -> None:
@@ -196,9 +207,12 @@ class ProcessPump:
             self._send_locked(message)
 
     def _send_locked(self, message: tuple[Any, ...]) -> None:
-        if self._conn is not None:
-            with contextlib.suppress(BrokenPipeError, OSError):
-                self._conn.send(message)  # a child that ended has nothing left to change
+        if self._conn is None:
+            if not self._stop.is_set() and self.pipeline is None:
+                self._pending.append(message)
+            return
+        with contextlib.suppress(BrokenPipeError, OSError):
+            self._conn.send(message)  # a child that ended has nothing left to change
 
     def _run(self) -> None:
         previous, self._previous = self._previous, None
@@ -211,7 +225,7 @@ class ProcessPump:
                 return
             process = context.Process(
                 target=_child,
-                args=(self.settings, self._filter_settings, child_conn),
+                args=(self.settings, self._filter_settings, os.getpid(), child_conn),
                 name="emgscope-acquisition",
                 daemon=True,
             )
@@ -221,6 +235,9 @@ class ProcessPump:
                 self.bus.post(Event(events.CONNECT_FAILED, f"The acquisition process could not start ({exc})."))
                 return
             self._conn = conn
+            pending, self._pending = self._pending, []
+            for message in pending:
+                self._send_locked(message)
         child_conn.close()
         try:
             self._relay(conn, process)
@@ -231,34 +248,47 @@ class ProcessPump:
 
     def _relay(self, conn: Any, process: Any) -> None:
         """Pass the child's messages on until it ends; an end without STOPPED means it died."""
-        stopped = False
-        while True:
-            try:
-                message = conn.recv()
-            except (EOFError, OSError):
-                break
-            kind = message[0]
-            if kind == "state":
-                self.source.update(message[1], message[2])
-                continue
-            event: Event = message[1]
-            if kind == "connected":
-                self._attach(event.data["info"], *message[2], message[3])
-            stopped = stopped or event.kind in (events.STOPPED, events.CONNECT_FAILED)
-            self.bus.post(event)
-        process.join(STOP_WAIT_S)
-        if process.is_alive():
-            process.kill()
-            process.join()
-        if not stopped and not self._stop.is_set():
-            index = self.pipeline.raw.write_index if self.pipeline is not None else None
-            self.bus.post(
-                Event(
-                    events.SOURCE_ERROR,
-                    f"The acquisition process ended unexpectedly (exit code {process.exitcode}).",
-                    index,
-                )
-            )
+        stopped = connected = False
+        state = None
+        try:
+            while True:
+                try:
+                    message = conn.recv()
+                except (EOFError, OSError):
+                    break
+                kind = message[0]
+                if kind == "state":
+                    state = message[2]
+                    self.source.update(message[1], state)
+                    continue
+                event: Event = message[1]
+                if kind == "connected":
+                    self._attach(event.data["info"], *message[2], message[3])
+                    connected = True
+                stopped = stopped or event.kind in (events.STOPPED, events.CONNECT_FAILED)
+                self.bus.post(event)
+        except Exception as exc:  # the rings could not be mapped, or a subscriber failed: say so, then stop it
+            self.bus.post(Event(events.CONNECT_FAILED, f"The acquisition process could not be followed: {exc!r}"))
+            stopped = True
+            with contextlib.suppress(BrokenPipeError, OSError):
+                conn.send(("stop",))
+        finally:
+            process.join(STOP_WAIT_S)
+            if process.is_alive():
+                process.kill()
+                process.join()
+        if state is not None:
+            self.source.settle(state)
+        if stopped or self._stop.is_set():
+            return
+        code = process.exitcode
+        if not connected:
+            failed = f"The acquisition process ended while connecting (exit code {code})."
+            self.bus.post(Event(events.CONNECT_FAILED, failed))
+            return
+        index = self.pipeline.raw.write_index if self.pipeline is not None else None
+        message = f"The acquisition process ended unexpectedly (exit code {code})."
+        self.bus.post(Event(events.SOURCE_ERROR, message, index))
 
     def _attach(self, info: Any, raw_name: str, filtered_name: str, capacity: int, facts: Any) -> None:
         """Map the child's rings (this process unlinks them) before the CONNECTED event goes out."""

@@ -6,7 +6,8 @@ rings with the same sample indices:
 
 * ``raw``: as the device delivered it, in µV (what is recorded to disk, so replay can refilter);
 * ``filtered``: through the clinical filters (what is drawn and heard). It lives in shared memory, so the audio
-  process reads it directly (see :mod:`emgscope.audio.process`).
+  process reads it directly (see :mod:`emgscope.audio.process`); in the acquisition process
+  (:mod:`emgscope.acquisition.process`) the raw ring does too, for the GUI process to draw and record.
 
 It watches for silence: a source that delivers nothing for ``Source.silence_timeout_s`` is reported as lost,
 once, and as resumed if data comes back. Everything it has to say goes out as events.

@@ -22,7 +22,7 @@ from typing import Any, ClassVar
 from emgscope.acquisition.simulator import clamp_effort
 from emgscope.acquisition.source import Source
 from emgscope.replay.reader import Annotation
-from emgscope.replay.source import MAX_SPEED, MIN_SPEED, ReplaySource
+from emgscope.replay.source import ReplaySource, clamp_speed, loop_samples
 
 STATE_INTERVAL_S = 0.02
 """How often the child looks for a change of state to publish: a replay's play head drawn at 50 Hz is smooth,
@@ -57,10 +57,16 @@ class RemoteSource:
                 self._state = {**self._state, **state}
 
     def _command(self, message: tuple[Any, ...], expected: dict[str, Any]) -> None:
+        """Only the GUI thread sends commands, so they leave in order without the lock held while sending."""
         with self._lock:
             self._sent += 1
             self._state = {**self._state, **expected}
-            self._send(message)
+        self._send(message)
+
+    def settle(self, state: dict[str, Any]) -> None:
+        """The child's last word, once it has ended: the truth, whatever commands it did not get to."""
+        with self._lock:
+            self._state = {**self._state, **state}
 
     def _call(self, name: str, *args: Any, **expected: Any) -> None:
         self._command(("call", name, args), expected)
@@ -166,7 +172,7 @@ class RemoteReplay(RemoteSource):
         return int(self._state["n_samples"])
 
     def set_speed(self, speed: float) -> None:
-        self._call("set_speed", speed, speed=min(max(float(speed), MIN_SPEED), MAX_SPEED))
+        self._call("set_speed", speed, speed=clamp_speed(speed))
 
     def pause(self) -> None:
         self._call("pause", paused=True)
@@ -179,8 +185,7 @@ class RemoteReplay(RemoteSource):
 
     def set_loop(self, start_s: float, end_s: float) -> None:
         """As :meth:`ReplaySource.set_loop`, whose refusal of an empty range is checked here, where it is shown."""
-        if round(min(end_s, self.duration_s) * self.sample_rate) - round(max(start_s, 0.0) * self.sample_rate) < 1:
-            raise ValueError("the loop must hold at least one sample")
+        loop_samples(start_s, end_s, self.sample_rate, self.n_samples)
         position = self.position_s if start_s <= self.position_s < end_s else start_s
         self._call("set_loop", start_s, end_s, loop=(start_s, end_s), position_s=position)
 

@@ -323,8 +323,10 @@ class SimulatedSource(Source):
 
     @effort_percent.setter
     def effort_percent(self, value: float) -> None:
-        patient = self.patient
+        # The effort is stored before the patient is looked at, and :meth:`open` passes it on again once the
+        # patient exists: an effort set while the patient is being built (a command arriving at start) is kept.
         self._effort = clamp_effort(value)
+        patient = self.patient
         if patient is not None:
             patient.effort_percent = self._effort
 
@@ -341,6 +343,7 @@ class SimulatedSource(Source):
         except ValueError as exc:
             raise SourceError(f"The simulated patient cannot start: {exc}.") from exc
         self.patient = patient
+        patient.effort_percent = self._effort
         self.skipped_samples = 0
         self._accounted = 0
         self._start = time.monotonic()

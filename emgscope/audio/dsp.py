@@ -94,6 +94,11 @@ class Resampler:
         """Input samples held at or after the read position (part of the audio latency, with the kernel's delay)."""
         return self._length - self._position
 
+    def min_held(self, n_out: int) -> float:
+        """Input samples that must be held at the read position to render ``n_out`` samples: the block's own
+        and the half kernel the last one reaches ahead (at a 512 Hz source that alone is 16 ms)."""
+        return self.step * (n_out - 1) + self._half + 1
+
     def input_needed(self, n_out: int) -> int:
         """How many more input samples :meth:`render` needs to produce ``n_out`` samples at the current step."""
         last = self._position + self.step * (n_out - 1)

@@ -37,6 +37,10 @@ MARGIN_RELAX_S = 60.0
 LATE_WRITE_S = 0.25
 """A buffer that ran dry and refilled within this long was fed late, and teaches the target a margin; one that
 stayed dry longer had a source that paused or stopped (replay paused, a lost device), which teaches nothing."""
+SAFETY_S = 0.005
+"""Signal held beyond what rendering the next block needs, at the least. The operator's target covers it at high
+source rates (8 ms at 20 kHz leaves 5 ms over the 3 ms a block and the resampler's kernel need); at low ones
+the kernel's reach dominates (a 512 Hz source needs 20 ms held), and the target grows by what it lacks."""
 LATENCY_HISTORY = 1 << 16
 """Latency figures kept for the benchmark (~3 minutes of 2.7 ms blocks)."""
 
@@ -195,9 +199,13 @@ class AudioEngine:
         dt = n_out / self.output_rate
         write_age = self._write_age_s(now)
         buffered = self.buffered_s()
-        self.drift.target_s = self.target.target_s
+        resampler = self.chain.resampler
+        self.drift.target_s = max(self.target.target_s, resampler.min_held(n_out) / self.input_rate + SAFETY_S)
         if not self._primed:
-            if buffered < self.drift.target_s:
+            if buffered < self.drift.target_s or self.reader.available < resampler.input_needed(n_out):
+                # Waiting for samples: a source that paused or ended has no latency to show.
+                if now - self._dry_since > LATE_WRITE_S:
+                    self.stats.latency_ms = math.nan
                 out[:] = 0
                 return
             self._primed = True
@@ -205,14 +213,14 @@ class AudioEngine:
             if now - self._dry_since < LATE_WRITE_S:
                 self.target.ran_dry()  # the samples came late, not to an end: buffer more of them
         elif buffered > self.drift.target_s + RESYNC_EXCESS_S:
-            skip = round((buffered - self.drift.target_s) * self.input_rate) - math.ceil(self.chain.resampler.held)
+            skip = round((buffered - self.drift.target_s) * self.input_rate) - math.ceil(resampler.held)
             if skip > 0:
                 self.reader.skip_to(self.reader.position + skip)
                 buffered = self.buffered_s()
                 self.stats.resyncs += 1
                 self.drift.restart()
-        self.chain.resampler.trim = self.drift.update(buffered, dt)
-        needed = min(self.chain.resampler.input_needed(n_out), self._scratch.shape[1])
+        resampler.trim = self.drift.update(buffered, dt)
+        needed = min(resampler.input_needed(n_out), self._scratch.shape[1])
         if needed:
             data = self.reader.read(needed, out=self._scratch)
             if data.shape[1]:

@@ -24,8 +24,8 @@ class AudioSettings:
     target_buffer_ms: float = 8.0
     """Source samples held between the ring and the resampler: the drift control keeps the buffer here.
     It must cover one audio block and the longest gap between two writes to the ring, or the sound breaks up.
-    The pump polls every 1 ms, but in the GUI process it waits for the GIL while a frame is painted: measured
-    with the window drawing 16 channels at 20 kHz, gaps of ~1.1 ms typically and up to 4–5 ms."""
+    The pump polls every 1 ms in the acquisition process: measured with the window drawing 16 channels at
+    20 kHz, gaps of ~1.1 ms typically and, once or twice a minute, 5–10 ms when the whole machine stalls."""
     separate_process: bool = True
     """Run the stream in its own process, where the callback never waits for the GUI's GIL (measured: up to
     8 ms while the window draws, more than the stream's buffer)."""

@@ -25,7 +25,7 @@ from emgscope.core.settings import FilterSettings, SourceSettings
 SourceFactory = Callable[[SourceSettings], Source]
 
 SHUTDOWN_WAIT_S = 2.0
-"""How long closing the app waits for the acquisition thread to release the device."""
+"""How long closing the app waits for the acquisition process to release the device."""
 
 
 class ConnectionController:

@@ -37,8 +37,9 @@ from emgscope.gui.session_feature import SessionFeature
 from emgscope.gui.status import StatusPanel
 from emgscope.gui.units import format_band
 
-PROGRESS_DELAY_MS = 500
-"""A connection pending longer than this gets a progress window (BrainFlow can block ~6 s on a silent port)."""
+PROGRESS_DELAY_MS = 1500
+"""A connection pending longer than this gets a progress window (BrainFlow can block ~6 s on a silent port).
+Starting the acquisition process takes 0.7–0.9 s here, which must not flash a window at every connect."""
 
 
 class MainWindow(QMainWindow):

@@ -14,6 +14,7 @@ from PyQt6.QtCore import QTimer
 from PyQt6.QtWidgets import QLabel, QStatusBar
 
 from emgscope.acquisition.pump import Pipeline
+from emgscope.acquisition.remote_source import RemoteSource
 from emgscope.acquisition.source import Source
 from emgscope.gui.scope_view import ScopeView
 from emgscope.gui.units import format_hz
@@ -21,7 +22,7 @@ from emgscope.gui.units import format_hz
 REFRESH_MS = 500
 
 
-def dropped_samples(pipeline: Pipeline, source: Source | None = None) -> int:
+def dropped_samples(pipeline: Pipeline, source: RemoteSource | Source | None = None) -> int:
     """Samples lost by any consumer of either ring, plus those the source itself skipped."""
     readers = list(pipeline.filtered.readers.values()) + list(pipeline.raw.readers.values())
     skipped = source.skipped_samples if source is not None else 0
@@ -34,7 +35,9 @@ class StatusPanel:
     ``source`` returns the running source (or ``None``), read on each refresh so a reconnect needs no rewiring.
     """
 
-    def __init__(self, bar: QStatusBar, scope: ScopeView, source: Callable[[], Source | None] = lambda: None) -> None:
+    def __init__(
+        self, bar: QStatusBar, scope: ScopeView, source: Callable[[], RemoteSource | Source | None] = lambda: None
+    ) -> None:
         self.scope = scope
         self._source = source
         self.source = QLabel("Not connected")

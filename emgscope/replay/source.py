@@ -9,7 +9,8 @@ The ring's sample index is the app's clock and only ever grows, but the file pos
 samples continue from that file sample. :meth:`ReplaySource.file_sample_at` turns a ring index into a file
 position, so the display and the annotation list can speak of file time.
 
-Threads: the GUI calls pause/seek/speed/loop while the pump thread calls ``read``. A lock guards only a handful of
+Threads: the controls (pause/seek/speed/loop) come from another thread than the pump's ``read``: the GUI's, or
+in the acquisition process the one that receives the GUI's commands. A lock guards only a handful of
 attribute reads and writes; file access happens outside it, so the GUI never waits on the disk.
 """
 
@@ -29,9 +30,11 @@ from emgscope.replay.reader import Recording, RecordingError, open_recording
 
 MIN_SPEED = 0.25
 MAX_SPEED = 4.0
-MIN_CHUNK_S = 0.005
-"""Samples are handed out at least this many seconds at a time: reading a 139-signal file sample by sample at the
-pump's 1 kHz polling would cost more than the data is worth, and 5 ms is far below what the eye or ear notices."""
+MIN_CHUNK_S = 0.0005
+"""Reads return nothing until this much is due: half the pump's 1 ms poll, so every poll finds samples, as with the
+simulated patient. The sound waits for the coarsest chunk: with 5 ms chunks a 4 kHz file ran the audio buffer dry
+three times at the start and settled at 19 ms of latency. A read is cheap: measured on the files in
+``../shared/data``, one of 1 ms costs at most 0.055 ms (the 139-signal ``test.edf``)."""
 MAX_CHUNK_S = 0.25
 """At most this much per read; a pump that stalled catches up over a few reads instead of one huge chunk."""
 
@@ -64,7 +67,7 @@ class ReplaySource(Source):
         self.sample_rate = 0.0
         self.n_samples = 0
         self._lock = threading.Lock()
-        self._speed = _clamp_speed(speed)
+        self._speed = clamp_speed(speed)
         self._paused = False
         self._anchor_pos = 0.0
         self._anchor_time = 0.0
@@ -180,7 +183,7 @@ class ReplaySource(Source):
         """Play ``speed`` times faster than recorded (clamped to 0.25–4); the position does not jump."""
         with self._lock:
             self._reanchor()
-            self._speed = _clamp_speed(speed)
+            self._speed = clamp_speed(speed)
 
     @property
     def paused(self) -> bool:
@@ -206,10 +209,8 @@ class ReplaySource(Source):
 
     def set_loop(self, start_s: float, end_s: float) -> None:
         """Repeat ``[start_s, end_s)``; jumps to its start when playing outside it."""
+        first, stop = loop_samples(start_s, end_s, self.sample_rate, self.n_samples)
         with self._lock:
-            first, stop = self._clamp_sample(start_s), self._clamp_sample(end_s, inclusive=True)
-            if stop - first < 1:
-                raise ValueError("the loop must hold at least one sample")
             self._loop = (first, stop)
             if not first <= self._next_sample < stop:
                 self._next_sample = first
@@ -265,10 +266,21 @@ class ReplaySource(Source):
         self._anchor_pos = min(self._anchor_pos, float(self.n_samples))
         self._anchor_time = now
 
-    def _clamp_sample(self, seconds: float, inclusive: bool = False) -> int:
-        last = self.n_samples if inclusive else max(self.n_samples - 1, 0)
+    def _clamp_sample(self, seconds: float) -> int:
+        last = max(self.n_samples - 1, 0)
         return min(max(round(seconds * self.sample_rate), 0), last)
 
 
-def _clamp_speed(speed: float) -> float:
+def loop_samples(start_s: float, end_s: float, sample_rate: float, n_samples: int) -> tuple[int, int]:
+    """The file samples ``[first, stop)`` a loop over ``[start_s, end_s)`` covers, clamped to the recording;
+    ``ValueError`` when that holds no sample."""
+    first = min(max(round(start_s * sample_rate), 0), max(n_samples - 1, 0))
+    stop = min(max(round(end_s * sample_rate), 0), n_samples)
+    if stop - first < 1:
+        raise ValueError("the loop must hold at least one sample")
+    return first, stop
+
+
+def clamp_speed(speed: float) -> float:
+    """A speed within what replay offers (0.25–4)."""
     return min(max(float(speed), MIN_SPEED), MAX_SPEED)
