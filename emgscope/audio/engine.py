@@ -37,9 +37,9 @@ MARGIN_RELAX_S = 60.0
 LATE_WRITE_S = 0.25
 """A buffer that ran dry and refilled within this long was fed late, and teaches the target a margin; one that
 stayed dry longer had a source that paused or stopped (replay paused, a lost device), which teaches nothing."""
-SAFETY_S = 0.005
+SAFETY_S = 0.0045
 """Signal held beyond what rendering the next block needs, at the least. The operator's target covers it at high
-source rates (8 ms at 20 kHz leaves 5 ms over the 3 ms a block and the resampler's kernel need); at low ones
+source rates (8 ms at 20 kHz leaves 4.9 ms over the 3.1 ms a block and the resampler's kernel need); at low ones
 the kernel's reach dominates (a 512 Hz source needs 20 ms held), and the target grows by what it lacks."""
 LATENCY_HISTORY = 1 << 16
 """Latency figures kept for the benchmark (~3 minutes of 2.7 ms blocks)."""
