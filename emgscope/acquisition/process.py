@@ -18,6 +18,7 @@ attach to a ring after the source ended.
 
 from __future__ import annotations
 
+import atexit
 import contextlib
 import copy
 import multiprocessing as mp
@@ -45,6 +46,10 @@ from emgscope.dsp.filters import FilterBank
 
 STOP_WAIT_S = 5.0
 """How long the child may take to close its source once told to stop; after that it is killed."""
+_EXITING = threading.Event()
+"""Set when this interpreter begins to exit, before multiprocessing terminates the children it left running: a
+child ended that way is no news, and the GUI being torn down must not be sent any."""
+atexit.register(_EXITING.set)  # runs before multiprocessing's own exit handler, registered earlier
 
 
 class _ChildLink:
@@ -101,7 +106,7 @@ def _child(settings: SourceSettings, filters: FilterSettings, owner_pid: int, co
         conn.send(("event", Event(events.CONNECT_FAILED, f"Could not create the source: {exc}")))
         return
     proxy = remote_class(settings.kind)
-    link = _ChildLink(conn, source, proxy.observed)
+    link = _ChildLink(conn, source, proxy.observed())
     bus = EventBus()
     pump = AcquisitionPump(source, filters, bus, owner_pid=owner_pid)
     bus.subscribe(lambda event: link.forward(pump, event))
@@ -140,7 +145,7 @@ def _apply(
     try:
         if command == "call" and name in proxy.commands:
             getattr(source, name)(*message[2])
-        elif command == "set" and name in proxy.settable:
+        elif command == "set" and name in proxy.settable():
             setattr(source, name, message[2])
     except Exception as exc:  # a control the source refused is reported; the stream goes on
         pump.bus.post(Event(events.WARNING, f"{name}: {exc}"))
@@ -279,7 +284,7 @@ class ProcessPump:
                 process.join()
         if state is not None:
             self.source.settle(state)
-        if stopped or self._stop.is_set():
+        if stopped or self._stop.is_set() or _EXITING.is_set():
             return
         code = process.exitcode
         if not connected:

@@ -7,8 +7,9 @@ from a mirror the child refreshes whenever the source's observable state changes
 seek) is written into the mirror when it is sent, and mirror updates from before the child applied it are
 ignored, so the GUI reads back what it just set.
 
-Each proxy class lists what the child publishes for it (``observed``) and which methods and attributes the GUI
-may call or set (``commands``, ``settable``): the child checks every message against them.
+Each proxy class declares the source's properties it mirrors (:class:`Mirrored`: what the child publishes, and
+which of them the GUI may set) and the methods the GUI may call (``commands``): the child checks every message
+against them.
 """
 
 from __future__ import annotations
@@ -31,24 +32,58 @@ and the messages cost both processes next to nothing."""
 Send = Callable[[tuple[Any, ...]], None]
 
 
+class Mirrored:
+    """A property of the source, read from the proxy's mirror (``default`` until the child's state arrives).
+
+    With ``clamp`` the GUI may set it too: the clamped value is sent to the child and mirrored at once.
+    """
+
+    def __init__(self, default: Any, clamp: Callable[[Any], Any] | None = None) -> None:
+        self.default = default
+        self.clamp = clamp
+        self.name = ""
+
+    def __set_name__(self, owner: type, name: str) -> None:
+        self.name = name
+
+    def __get__(self, proxy: RemoteSource | None, owner: type | None = None) -> Any:
+        return self if proxy is None else proxy._state.get(self.name, self.default)
+
+    def __set__(self, proxy: RemoteSource, value: Any) -> None:
+        if self.clamp is None:
+            raise AttributeError(f"{self.name} is the source's to change")
+        proxy._set(self.name, self.clamp(value))
+
+
 class RemoteSource:
     """Any source in the acquisition process: what every kind shares is its count of skipped samples."""
 
-    observed: ClassVar[tuple[str, ...]] = ("skipped_samples",)
+    skipped_samples = Mirrored(0)
     commands: ClassVar[frozenset[str]] = frozenset()
-    settable: ClassVar[frozenset[str]] = frozenset()
 
     def __init__(self, send: Send) -> None:
         """``send`` delivers a command tuple to the child (it never blocks on the child)."""
         self._send = send
-        self._state: dict[str, Any] = {"skipped_samples": 0}
+        self._state: dict[str, Any] = {}
         self._lock = threading.Lock()
         self._sent = 0
         """Commands sent: a mirror update from the child counts the ones it had applied."""
 
-    @property
-    def skipped_samples(self) -> int:
-        return int(self._state["skipped_samples"])
+    @classmethod
+    def mirrored(cls) -> dict[str, Mirrored]:
+        """The properties the child publishes for this kind of source, by name."""
+        found: dict[str, Mirrored] = {}
+        for klass in reversed(cls.__mro__):
+            found.update({name: v for name, v in vars(klass).items() if isinstance(v, Mirrored)})
+        return found
+
+    @classmethod
+    def observed(cls) -> tuple[str, ...]:
+        return tuple(cls.mirrored())
+
+    @classmethod
+    def settable(cls) -> frozenset[str]:
+        return frozenset(name for name, prop in cls.mirrored().items() if prop.clamp is not None)
 
     def update(self, applied: int, state: dict[str, Any]) -> None:
         """The child's view of the source after ``applied`` commands (called by the receiving thread)."""
@@ -78,17 +113,8 @@ class RemoteSource:
 class RemoteSimulator(RemoteSource):
     """The simulated patient: its effort can be set and an insertional burst provoked."""
 
-    observed = (*RemoteSource.observed, "effort_percent")
+    effort_percent = Mirrored(0.0, clamp=clamp_effort)
     commands = frozenset({"insertion"})
-    settable = frozenset({"effort_percent"})
-
-    @property
-    def effort_percent(self) -> float:
-        return float(self._state.get("effort_percent", 0.0))
-
-    @effort_percent.setter
-    def effort_percent(self, value: float) -> None:
-        self._set("effort_percent", clamp_effort(value))
 
     def insertion(self) -> None:
         self._call("insertion")
@@ -105,71 +131,24 @@ class RecordingFacts:
 class RemoteReplay(RemoteSource):
     """A replay: the transport controls and where the play head is (see :class:`ReplaySource`)."""
 
-    observed = (
-        *RemoteSource.observed,
-        "position_s",
-        "paused",
-        "speed",
-        "loop",
-        "ended",
-        "segments",
-        "duration_s",
-        "sample_rate",
-        "n_samples",
-    )
+    position_s = Mirrored(0.0)
+    """File time of the next sample to be delivered."""
+    paused = Mirrored(False)
+    speed = Mirrored(1.0)
+    loop = Mirrored(None)
+    """The loop range in seconds, or ``None``."""
+    ended = Mirrored(False)
+    segments = Mirrored(((0, 0),))
+    """``(ring_index, file_sample)`` at the start of each continuous stretch (see :class:`ReplaySource`)."""
+    duration_s = Mirrored(0.0)
+    sample_rate = Mirrored(0.0)
+    n_samples = Mirrored(0)
     commands = frozenset({"set_speed", "pause", "resume", "seek", "set_loop", "clear_loop"})
 
     def __init__(self, send: Send) -> None:
         super().__init__(send)
         self.recording: RecordingFacts | None = None
         """Known once the child opened the file (the connection message carries it)."""
-        self._state.update(
-            position_s=0.0,
-            paused=False,
-            speed=1.0,
-            loop=None,
-            ended=False,
-            segments=((0, 0),),
-            duration_s=0.0,
-            sample_rate=0.0,
-            n_samples=0,
-        )
-
-    @property
-    def position_s(self) -> float:
-        return float(self._state["position_s"])
-
-    @property
-    def paused(self) -> bool:
-        return bool(self._state["paused"])
-
-    @property
-    def speed(self) -> float:
-        return float(self._state["speed"])
-
-    @property
-    def loop(self) -> tuple[float, float] | None:
-        return self._state["loop"]
-
-    @property
-    def ended(self) -> bool:
-        return bool(self._state["ended"])
-
-    @property
-    def segments(self) -> tuple[tuple[int, int], ...]:
-        return self._state["segments"]
-
-    @property
-    def duration_s(self) -> float:
-        return float(self._state["duration_s"])
-
-    @property
-    def sample_rate(self) -> float:
-        return float(self._state["sample_rate"])
-
-    @property
-    def n_samples(self) -> int:
-        return int(self._state["n_samples"])
 
     def set_speed(self, speed: float) -> None:
         self._call("set_speed", speed, speed=clamp_speed(speed))
