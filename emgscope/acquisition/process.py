@@ -71,10 +71,13 @@ class _ChildLink:
             self._publish_state(force)
 
     def _publish_state(self, force: bool = False) -> None:
+        """Only what changed goes (a replay's play head, 50 times a second), everything when forced."""
         state = observe(self._source, self._observed)
-        if force or state != self._last_state:
+        last = self._last_state or {}
+        changed = state if force else {name: value for name, value in state.items() if last.get(name) != value}
+        if changed or force:
             self._last_state = state
-            self._conn.send(("state", self.applied, state))
+            self._conn.send(("state", self.applied, changed))
 
     def forward(self, pump: AcquisitionPump, event: Event) -> None:
         """One pump event; the state goes first, so the GUI sees a replay's end when it hears of it."""
@@ -263,8 +266,8 @@ class ProcessPump:
                     break
                 kind = message[0]
                 if kind == "state":
-                    state = message[2]
-                    self.source.update(message[1], state)
+                    state = {**(state or {}), **message[2]}
+                    self.source.update(message[1], message[2])
                     continue
                 event: Event = message[1]
                 if kind == "connected":

@@ -28,7 +28,7 @@ import numpy as np
 from emgscope.acquisition import sim_profiles as profiles
 from emgscope.acquisition.sim_firing import FiringSchedule
 from emgscope.acquisition.sim_pool import INSERTION, UnitInfo, build_site
-from emgscope.acquisition.source import Source, SourceError, StreamInfo
+from emgscope.acquisition.source import MIN_READ_S, Source, SourceError, StreamInfo
 from emgscope.core.settings import PATHOLOGIES, SimulatorSettings
 
 BLOCK_S = 0.02
@@ -296,10 +296,6 @@ class SimulatedPatient:
 
 MAX_CATCH_UP_S = 0.1
 """After a stall, one read delivers at most this much; the rest is skipped (and counted), not rushed."""
-MIN_READ_S = 0.0005
-"""Reads return nothing until this much is due, so a caller polling in a tight loop gets chunks worth their
-cost. Half the pump's 1 ms poll: every poll finds samples, so the simulated amplifier delivers every ~1 ms, as
-a USB amplifier does, and the sound waits for no coarser packet than that."""
 
 
 class SimulatedSource(Source):

@@ -202,7 +202,8 @@ class AudioEngine:
         resampler = self.chain.resampler
         self.drift.target_s = max(self.target.target_s, resampler.min_held(n_out) / self.input_rate + SAFETY_S)
         if not self._primed:
-            if buffered < self.drift.target_s or self.reader.available < resampler.input_needed(n_out):
+            # The target is never below what rendering a block needs, so a primed engine always renders one.
+            if buffered < self.drift.target_s:
                 # Waiting for samples: a source that paused or ended has no latency to show.
                 if now - self._dry_since > LATE_WRITE_S:
                     self.stats.latency_ms = math.nan

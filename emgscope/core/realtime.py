@@ -21,19 +21,24 @@ ACQUISITION_PRIORITY = 3
 priorities all come before them, whatever their value)."""
 
 
+FALLBACK_NICE = -10
+"""The nice value asked for where real-time scheduling is refused."""
+
+
 def raise_priority(priority: int) -> bool:
     """Ask real-time scheduling for the calling thread (threads it starts inherit it); whether it was granted.
 
     Linux grants it to root and to users with an ``rtprio`` limit (``/etc/security/limits.conf``, or the
-    ``audio`` group on most distributions). Where it is refused the thread asks for a better nice value, and
-    where that is refused too it runs as before: slower to be scheduled, not broken.
+    ``audio`` group on most distributions). Where it is refused the thread asks for the nice value
+    :data:`FALLBACK_NICE` (set, not added, so asking twice gives the same), and where that is refused too it runs
+    as before: slower to be scheduled, not broken.
     """
     try:
         os.sched_setscheduler(0, os.SCHED_FIFO, os.sched_param(priority))
         return True
     except (AttributeError, OSError):
         with contextlib.suppress(AttributeError, OSError):
-            os.nice(-10)
+            os.setpriority(os.PRIO_PROCESS, 0, FALLBACK_NICE)  # on Linux, 0 is the calling thread
         return False
 
 

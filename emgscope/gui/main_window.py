@@ -21,7 +21,14 @@ from emgscope.acquisition.pump import Pipeline
 from emgscope.audio.settings import AudioSettings
 from emgscope.core import events
 from emgscope.core.events import Event, EventBus
-from emgscope.core.settings import FILTER_PRESETS, SENSITIVITY_PRESETS_UV, SWEEP_PRESETS_MS, FilterSettings, Settings
+from emgscope.core.settings import (
+    FILTER_PRESETS,
+    SENSITIVITY_PRESETS_UV,
+    SWEEP_PRESETS_MS,
+    FilterSettings,
+    Settings,
+    nearest_preset,
+)
 from emgscope.dsp.filters import design as design_filters
 from emgscope.gui.audio_controls import AudioControls
 from emgscope.gui.banner import Banner
@@ -300,5 +307,5 @@ class MainWindow(QMainWindow):
 
 def _step(presets: tuple[float, ...], current: float, step: int) -> float:
     """The preset ``step`` places from the one nearest ``current``, stopping at the ends."""
-    nearest = min(range(len(presets)), key=lambda i: abs(presets[i] - current))
+    nearest = presets.index(nearest_preset(presets, current))
     return presets[max(0, min(len(presets) - 1, nearest + step))]

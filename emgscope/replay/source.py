@@ -25,16 +25,11 @@ from pathlib import Path
 
 import numpy as np
 
-from emgscope.acquisition.source import Source, SourceEnded, SourceError, StreamInfo
+from emgscope.acquisition.source import MIN_READ_S, Source, SourceEnded, SourceError, StreamInfo
 from emgscope.replay.reader import Recording, RecordingError, open_recording
 
 MIN_SPEED = 0.25
 MAX_SPEED = 4.0
-MIN_CHUNK_S = 0.0005
-"""Reads return nothing until this much is due: half the pump's 1 ms poll, so every poll finds samples, as with the
-simulated patient. The sound waits for the coarsest chunk: with 5 ms chunks a 4 kHz file ran the audio buffer dry
-three times at the start and settled at 19 ms of latency. A read is cheap: measured on the files in
-``../shared/data``, one of 1 ms costs at most 0.055 ms (the 139-signal ``test.edf``)."""
 MAX_CHUNK_S = 0.25
 """At most this much per read; a pump that stalled catches up over a few reads instead of one huge chunk."""
 
@@ -163,7 +158,7 @@ class ReplaySource(Source):
             self._anchor_time = now
             target = self._anchor_pos
         due = min(math.floor(target), end) - first
-        if due <= 0 or (due < MIN_CHUNK_S * rate and first + due < end):
+        if due <= 0 or (due < MIN_READ_S * rate and first + due < end):
             self._next_sample = first
             return first, first, False
         stop = first + min(due, max(1, round(MAX_CHUNK_S * rate)))
@@ -267,15 +262,20 @@ class ReplaySource(Source):
         self._anchor_time = now
 
     def _clamp_sample(self, seconds: float) -> int:
-        last = max(self.n_samples - 1, 0)
-        return min(max(round(seconds * self.sample_rate), 0), last)
+        return clamp_sample(seconds, self.sample_rate, self.n_samples)
+
+
+def clamp_sample(seconds: float, sample_rate: float, n_samples: int, inclusive: bool = False) -> int:
+    """The file sample at ``seconds``, within the recording (``inclusive``: the end itself is allowed)."""
+    last = n_samples if inclusive else max(n_samples - 1, 0)
+    return min(max(round(seconds * sample_rate), 0), last)
 
 
 def loop_samples(start_s: float, end_s: float, sample_rate: float, n_samples: int) -> tuple[int, int]:
     """The file samples ``[first, stop)`` a loop over ``[start_s, end_s)`` covers, clamped to the recording;
     ``ValueError`` when that holds no sample."""
-    first = min(max(round(start_s * sample_rate), 0), max(n_samples - 1, 0))
-    stop = min(max(round(end_s * sample_rate), 0), n_samples)
+    first = clamp_sample(start_s, sample_rate, n_samples)
+    stop = clamp_sample(end_s, sample_rate, n_samples, inclusive=True)
     if stop - first < 1:
         raise ValueError("the loop must hold at least one sample")
     return first, stop
