@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 import os
+import struct
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+
+from emgscope.core.realtime import CPU_LATENCY_REQUEST
 
 # Without a display pytest-qt would abort the whole run; offscreen Qt renders real widgets without one.
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
@@ -31,3 +35,17 @@ def shared_data() -> Path:
     if not SHARED_DATA.is_dir():
         pytest.skip(f"third-party test data not found at {SHARED_DATA} (see DESIGN §4)")
     return SHARED_DATA
+
+
+@pytest.fixture
+def cpu_latency_in_force() -> Callable[[], int]:
+    """Reads the CPU wake-up latency (µs) Linux now holds the idle governor to, the strictest of all processes'
+    requests; tests that make requests of their own skip where this user may not (root or the udev rule)."""
+    if not os.access(CPU_LATENCY_REQUEST, os.W_OK):
+        pytest.skip(f"PM QoS requests need write access to {CPU_LATENCY_REQUEST} (root, or the udev rule's group)")
+
+    def read() -> int:
+        with CPU_LATENCY_REQUEST.open("rb") as request:
+            return struct.unpack("=i", request.read(4))[0]
+
+    return read

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import re
 import time
+from collections.abc import Callable
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -12,6 +15,7 @@ import pytest
 from emgscope.audio import monitor as monitor_module
 from emgscope.audio.process import AudioProcessMonitor
 from emgscope.audio.settings import AudioSettings
+from emgscope.core import realtime
 from emgscope.core.ring import SampleRing
 from emgscope.gui.audio_controls import AudioControls
 
@@ -39,6 +43,25 @@ def test_missing_portaudio_disables_the_strip(qtbot, monkeypatch: pytest.MonkeyP
     assert "libportaudio2" in strip.toolTip()
 
 
+def playing_shows_latency(strip: AudioControls, ring: SampleRing, rate: float) -> Callable[[], bool]:
+    """A wait condition that feeds ``ring`` in real time and is met once the strip shows a plausible latency."""
+    written = 0
+    started = time.monotonic()
+
+    def feed() -> bool:
+        nonlocal written
+        due = int((time.monotonic() - started) * rate)
+        if due > written:
+            ring.write(np.full((ring.n_channels, due - written), 100.0, dtype=np.float32))
+            written = due
+        strip.refresh()
+        shown = re.search(r"Latency (\d+) ms", strip.readout.text())
+        # A fresh null sink stalls a new stream for up to 2 s, and the readout honestly shows that lag first.
+        return shown is not None and 5 < float(shown.group(1)) < 200
+
+    return feed
+
+
 def test_strip_plays_shows_latency_and_follows_the_operator(qtbot, null_sink) -> None:
     rate = 20_000.0
     ring = SampleRing(2, int(rate * 5))
@@ -48,21 +71,7 @@ def test_strip_plays_shows_latency_and_follows_the_operator(qtbot, null_sink) ->
     qtbot.addWidget(strip)
     assert strip.volume.isEnabled()
     strip.attach(ring, rate, ("Ch1", "Ch2"))
-    written = 0
-    started = time.monotonic()
-
-    def feed() -> bool:
-        nonlocal written
-        due = int((time.monotonic() - started) * rate)
-        if due > written:
-            ring.write(np.full((2, due - written), 100.0, dtype=np.float32))
-            written = due
-        strip.refresh()
-        shown = re.search(r"Latency (\d+) ms", strip.readout.text())
-        # A fresh null sink stalls a new stream for up to 2 s, and the readout honestly shows that lag first.
-        return shown is not None and 5 < float(shown.group(1)) < 200
-
-    qtbot.waitUntil(feed, timeout=10_000)
+    qtbot.waitUntil(playing_shows_latency(strip, ring, rate), timeout=10_000)
     assert re.fullmatch(r"Latency \d+ ms · underruns \d+", strip.readout.text())
     assert "of which 20 ms is buffered against late samples" in strip.readout.toolTip()
     strip.volume.setValue(-12)
@@ -90,8 +99,10 @@ def test_output_dialog_lists_devices_and_returns_the_choice(qtbot, null_sink) ->
     dialog.deviceCombo.setCurrentIndex(1)
     dialog.blockCombo.setCurrentIndex(dialog.blockCombo.findData(256))
     dialog.targetSpin.setValue(30.0)
+    assert dialog.awakeCheck.isChecked()  # the default: sound before power
+    dialog.awakeCheck.setChecked(False)
     chosen = dialog.audio_settings()
-    assert chosen.device == names[1]
+    assert chosen.device == names[1] and not chosen.keep_processors_awake
     assert (chosen.blocksize, chosen.target_buffer_ms, chosen.sample_rate) == (256, 30.0, 48_000.0)
 
 
@@ -109,3 +120,26 @@ def test_quitting_waits_for_the_audio_process_to_end_and_free_its_memory(qtbot, 
     strip.wait_closed()
     assert not monitor.stats.running
     assert [name for name in os.listdir("/dev/shm") if name.startswith(ours)] == [ring.shared_name.lstrip("/")]
+
+
+def test_strip_warns_when_the_processors_cannot_be_kept_awake(qtbot, null_sink, monkeypatch, tmp_path: Path) -> None:
+    # The request file made missing, as on a kernel without PM QoS: the refusal a user without permission gets too.
+    monkeypatch.setattr(realtime, "CPU_LATENCY_REQUEST", tmp_path / "cpu_dma_latency")
+    rate = 20_000.0
+    ring = SampleRing(1, int(rate * 5))
+    settings = AudioSettings(device=null_sink.device, blocksize=256, stream_latency_s=0.04, separate_process=False)
+    strip = AudioControls(settings)
+    qtbot.addWidget(strip)
+    strip.attach(ring, rate, ("Ch1",))
+    qtbot.waitUntil(playing_shows_latency(strip, ring, rate), timeout=10_000)
+    assert re.fullmatch(r"Latency \d+ ms · underruns \d+ ⚠ CPU may sleep", strip.readout.text())
+    tip = strip.readout.toolTip()
+    assert tip.startswith("The processors may sleep between sound blocks") and realtime.UDEV_RULE in tip
+    assert "Amplifier → loudspeaker" in tip  # the latency's own explanation follows
+    strip.detach()
+    strip.settings = dataclasses.replace(settings, keep_processors_awake=False)  # the operator turned it off
+    strip.attach(ring, rate, ("Ch1",))
+    qtbot.waitUntil(playing_shows_latency(strip, ring, rate), timeout=10_000)
+    assert re.fullmatch(r"Latency \d+ ms · underruns \d+", strip.readout.text())
+    assert not strip.monitor.stats.processors_awake
+    strip.detach()

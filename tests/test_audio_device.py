@@ -7,6 +7,7 @@ Each test runs a real acquisition pump on a paced test-signal source, plays the 
 from __future__ import annotations
 
 import dataclasses
+import os
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -21,6 +22,7 @@ from emgscope.audio.process import AudioProcessMonitor
 from emgscope.audio.settings import AudioSettings
 from emgscope.audio.testsignal import Generator, PacedSource, muaps_in_noise, tone
 from emgscope.core.events import EventBus
+from emgscope.core.realtime import CPU_LATENCY_REQUEST
 from emgscope.core.settings import FilterSettings
 
 RATE_OUT = 48_000
@@ -202,7 +204,21 @@ def test_the_separate_audio_process_plays_the_channel_chosen_and_obeys_mute(null
     assert abs(peak_hz(sounding(second_channel.samples)) - 500) < 3
     assert np.abs(muted.samples).max() < 1e-3
     assert stats.running and 5 < stats.latency_ms < 500
+    assert stats.processors_awake == os.access(CPU_LATENCY_REQUEST, os.W_OK)  # the child holds the request
     assert not pump.pipeline.filtered.readers  # the child reads the ring with its own reader, in its own process
+
+
+@pytest.mark.parametrize("keep_awake", [True, False])
+def test_the_processors_are_kept_awake_only_while_sound_plays_and_only_if_asked(
+    null_sink, cpu_latency_in_force, keep_awake: bool
+) -> None:
+    before = cpu_latency_in_force()
+    with playing(null_sink, tone(1000, 100.0, 20_000), 20_000, roomy(keep_processors_awake=keep_awake)) as monitor:
+        awake = monitor.stats.processors_awake
+        during = cpu_latency_in_force()
+    assert awake == keep_awake and monitor.awake_refusal == ""
+    assert during == (0 if keep_awake else before)
+    assert not monitor.stats.processors_awake and cpu_latency_in_force() == before
 
 
 def test_benchmark_measures_the_windows_own_stream_under_display_load(null_sink) -> None:
@@ -219,3 +235,4 @@ def test_benchmark_measures_the_windows_own_stream_under_display_load(null_sink)
     parts = ("audio_starved_per_min", "audio_device_underruns_per_min", "audio_resyncs_per_min")
     assert figures["audio_underruns_per_min"] == pytest.approx(sum(figures[name] for name in parts), abs=0.05)
     assert figures["audio_separate_process"] == 1.0
+    assert figures["audio_processors_awake"] == float(os.access(CPU_LATENCY_REQUEST, os.W_OK))

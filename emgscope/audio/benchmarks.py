@@ -93,5 +93,6 @@ def measure_audio(seconds: float = 10.0, settings: AudioSettings | None = None) 
         "audio_callback_late_ms_p99": round(float(np.percentile(intervals - period_ms, 99)), 2),
         "audio_callback_late_ms_max": round(float(intervals.max() - period_ms), 2),
         "audio_separate_process": float(settings.separate_process),
+        "audio_processors_awake": float(before.processors_awake),
         "machine_steal_ms": round(stolen * 1000, 1),
     }

@@ -127,6 +127,8 @@ class AudioStats:
     target_ms: float = math.nan
     """The buffer target in force: the setting plus what underruns taught (see :class:`BufferTarget`)."""
     trim: float = 1.0
+    processors_awake: bool = False
+    """Whether the processors are kept from sleeping while this stream plays (``keep_processors_awake``)."""
     running: bool = False
 
 

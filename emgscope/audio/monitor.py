@@ -22,6 +22,7 @@ import numpy as np
 
 from emgscope.audio.engine import AudioEngine, AudioStats
 from emgscope.audio.settings import AudioSettings
+from emgscope.core.realtime import ProcessorsAwake
 from emgscope.core.ring import SampleRing
 
 if TYPE_CHECKING:
@@ -109,6 +110,7 @@ class AudioMonitor:
         self.settings = settings
         self.engine = AudioEngine(ring, sample_rate, settings, channel)
         self._stream: Any = None
+        self._awake = ProcessorsAwake()
         self.output_delay_s = 0.0
         self.latency_history = np.empty(0)
         """Every block's latency (ms), kept when the monitor stops (for the benchmark)."""
@@ -123,6 +125,11 @@ class AudioMonitor:
     @property
     def channel(self) -> int:
         return self.engine.channel
+
+    @property
+    def awake_refusal(self) -> str:
+        """Why the processors could not be kept awake as the settings ask ('' if they are, or were not asked)."""
+        return self._awake.refusal
 
     @property
     def blocks(self) -> int:
@@ -143,6 +150,8 @@ class AudioMonitor:
         if self._stream is not None:
             return
         device = _resolve_device(self.settings.device)
+        if self.settings.keep_processors_awake:
+            self.engine.stats.processors_awake = self._awake.hold()
         try:
             stream = sd.OutputStream(
                 samplerate=self.settings.sample_rate,
@@ -155,6 +164,7 @@ class AudioMonitor:
             )
             stream.start()
         except (sd.PortAudioError, ValueError) as exc:
+            self._release_processors()
             raise AudioUnavailable(f"No sound: the audio output could not be opened ({exc}). {FIX_NO_DEVICE}") from exc
         self.output_delay_s = float(stream.latency)
         self._stream = stream
@@ -169,11 +179,16 @@ class AudioMonitor:
                 stream.close()
             except sd.PortAudioError:
                 pass  # the device went away; nothing left to release
+        self._release_processors()
         self.engine.stats.running = False
         self.engine.close()
         blocks = self.engine.blocks
         self.latency_history = self.engine.latency_history[:blocks].copy()
         self.callback_history = self.engine.callback_history[:blocks].copy()
+
+    def _release_processors(self) -> None:
+        self._awake.release()
+        self.engine.stats.processors_awake = False
 
     def _callback(self, outdata: np.ndarray, frames: int, time_info: Any, status: Any) -> None:
         if status.output_underflow:

@@ -42,6 +42,7 @@ _STAT_FIELDS = (
     "output_delay_ms",
     "target_ms",
     "trim",
+    "processors_awake",
     "running",
 )
 
@@ -63,7 +64,7 @@ def _child(
     except AudioUnavailable as exc:
         conn.send(("failed", str(exc)))
         return
-    conn.send(("started", monitor.output_delay_s))
+    conn.send(("started", (monitor.output_delay_s, monitor.awake_refusal)))
     try:
         while True:
             if conn.poll(STATS_INTERVAL_S):
@@ -104,6 +105,8 @@ class AudioProcessMonitor:
         self._conn: Any = None
         self._process: Any = None
         self.output_delay_s = 0.0
+        self.awake_refusal = ""
+        """Why the child could not keep the processors awake ('' if it did, or was not asked)."""
         self._released = False
         self._final_stats = AudioStats()
         self.latency_history = np.empty(0)
@@ -142,7 +145,7 @@ class AudioProcessMonitor:
         if status == "failed":
             self.stop()
             raise AudioUnavailable(value)
-        self.output_delay_s = float(value)
+        self.output_delay_s, self.awake_refusal = float(value[0]), value[1]
 
     @property
     def stats(self) -> AudioStats:
@@ -157,6 +160,7 @@ class AudioProcessMonitor:
             output_delay_ms=float(values["output_delay_ms"]),
             target_ms=float(values["target_ms"]),
             trim=float(np.nan_to_num(values["trim"], nan=1.0)),
+            processors_awake=bool(np.nan_to_num(values["processors_awake"])),
             running=self._process is not None and self._process.is_alive(),
         )
 

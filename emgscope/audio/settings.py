@@ -29,6 +29,11 @@ class AudioSettings:
     separate_process: bool = True
     """Run the stream in its own process, where the callback never waits for the GUI's GIL (measured: up to
     8 ms while the window draws, more than the stream's buffer)."""
+    keep_processors_awake: bool = True
+    """While sound plays, ask Linux to keep idle processors from sleeping (see
+    :class:`~emgscope.core.realtime.ProcessorsAwake`): a core that sleeps between two blocks can wake too late
+    for the stream (measured here: 2 underruns a minute without, none with). Costs power; off suits a laptop on
+    battery better than a needle examination."""
     volume_db: float = 0.0
     muted: bool = False
     squelch_uv: float = 0.0

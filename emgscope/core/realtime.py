@@ -4,7 +4,8 @@ On a machine with two cores the GUI thread, the display's painting and unrelated
 them; an ordinary time-sliced thread can be kept waiting for several milliseconds, and every millisecond the
 pump waits must be buffered before the loudspeaker, where it is heard as lag. Measured with the window drawing
 16 channels at 20 kHz: the longest gap between two writes to the ring went from 11–17 ms to 5–7 ms once the
-pump ran ``SCHED_FIFO``.
+pump ran ``SCHED_FIFO``. A thread that is first in line still waits for its processor to wake up:
+:class:`ProcessorsAwake` asks Linux to keep idle processors from sleeping while sound plays.
 """
 
 from __future__ import annotations
@@ -12,6 +13,8 @@ from __future__ import annotations
 import contextlib
 import gc
 import os
+import struct
+from pathlib import Path
 
 AUDIO_PRIORITY = 4
 """The audio stream's process: its deadline is one audio block. Below the sound server's own data thread
@@ -55,3 +58,65 @@ def freeze_startup_heap() -> None:
     """
     gc.collect()
     gc.freeze()
+
+
+CPU_LATENCY_REQUEST = Path("/dev/cpu_dma_latency")
+"""Linux's PM QoS request for how fast an idle processor must wake: a value written to it (µs, as a 32-bit
+integer) holds for as long as the file stays open, and ends with the process that opened it, however it ends."""
+UDEV_RULE = "packaging/udev/60-emgscope-cpu-latency.rules"
+"""The rule that lets the ``audio`` group make that request without root (named in the refusal message)."""
+
+
+class ProcessorsAwake:
+    """Keeps the processors out of their idle states while held, so a real-time thread that sleeps wakes on time.
+
+    An idle core sleeps between two audio blocks, and the platform decides how long it takes to wake. Measured on
+    a virtual machine of the kind the tests run on, whose idle cores halt and are given back by the host: a
+    real-time thread asking to wake every millisecond was up to 7.7 ms late, about five times a minute, with
+    nothing else running, and the audio callback up to 19.5 ms late under the window's load, which no stream
+    buffer short enough for a needle examination covers (2 underruns a minute). Held, the same thread was at
+    most 1.6 ms late and the callback 2.9 ms, with no underrun. A request of 0 µs keeps the idle governor on its
+    polling state: the idle cores spin instead of sleeping, which costs power and heat, so the audio monitor
+    holds it only while sound plays and the operator can turn it off (``AudioSettings.keep_processors_awake``).
+    """
+
+    def __init__(self, request: Path | None = None) -> None:
+        self.request = request or CPU_LATENCY_REQUEST
+        self.refusal = ""
+        """Why the request could not be made, in words the operator can act on ('' once held)."""
+        self._fd: int | None = None
+
+    @property
+    def held(self) -> bool:
+        return self._fd is not None
+
+    def hold(self) -> bool:
+        """Make the request (again a no-op while held); whether it is in force."""
+        if self._fd is not None:
+            return True
+        try:
+            fd = os.open(self.request, os.O_WRONLY)
+        except OSError as exc:
+            self.refusal = self._refused(exc)
+            return False
+        try:
+            os.write(fd, struct.pack("=i", 0))
+        except OSError as exc:
+            os.close(fd)
+            self.refusal = self._refused(exc)
+            return False
+        self._fd, self.refusal = fd, ""
+        return True
+
+    def release(self) -> None:
+        """Let the processors sleep again (safe to call twice)."""
+        fd, self._fd = self._fd, None
+        if fd is not None:
+            os.close(fd)
+
+    def _refused(self, exc: OSError) -> str:
+        return (
+            f"The processors may sleep between sound blocks, which can break the sound up: {self.request} could "
+            f"not be written ({exc.strerror}). Run emgscope as root, or install {UDEV_RULE} and join the audio "
+            "group, or turn 'Keep processors awake' off in Output."
+        )

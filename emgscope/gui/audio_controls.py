@@ -42,6 +42,8 @@ SQUELCH_MAX_UV = 2000.0
 
 
 READOUT_TIP = "Latency: sample written → sample leaving the sound card. Underruns: gaps played."
+AWAKE_WARNING = " ⚠ CPU may sleep"
+"""Added to the readout while the processors could not be kept awake as the settings ask (the tooltip says why)."""
 
 
 class AudioControls(QWidget):
@@ -77,6 +79,7 @@ class AudioControls(QWidget):
         self.volume = self._spin(*VOLUME_RANGE_DB, 1.0, " dB", "Volume (0 dB: 1 mV reaches full scale)")
         self.squelch = self._spin(0.0, SQUELCH_MAX_UV, 10.0, " µV", "Squelch: samples below this are silenced")
         self.squelch.setSpecialValueText("Squelch off")
+        self.squelch.setObjectName("squelch")  # the style sheet keeps it wide enough for that text
         self.band = QCheckBox()
         self.band.setFocusPolicy(Qt.FocusPolicy.NoFocus)
         self.band.toggled.connect(self._changed)
@@ -174,8 +177,11 @@ class AudioControls(QWidget):
         self._generation += 1
         generation = self._generation
         settings = dataclasses.replace(self.settings)
+        closing = list(self._closing)
 
         def open_device() -> None:
+            for thread in closing:  # the stream before this one lets go of the device and of its ring reader
+                thread.join(CLOSE_TIMEOUT_S)
             monitor = make_monitor(ring, sample_rate, settings, self.channel_index())
             try:
                 monitor.start()
@@ -248,10 +254,12 @@ class AudioControls(QWidget):
         stats = self.monitor.stats
         lost = stats.underruns + stats.device_underruns
         latency = "—" if stats.latency_ms != stats.latency_ms else f"{stats.latency_ms:.0f} ms"
-        self.readout.setText(f"Latency {latency} · underruns {lost}")
+        refusal = self.monitor.awake_refusal
+        self.readout.setText(f"Latency {latency} · underruns {lost}{AWAKE_WARNING if refusal else ''}")
         if stats.target_ms == stats.target_ms:
             self.readout.setToolTip(
-                f"Amplifier → loudspeaker, of which {stats.target_ms:.0f} ms is buffered against late samples "
+                (f"{refusal}\n\n" if refusal else "")
+                + f"Amplifier → loudspeaker, of which {stats.target_ms:.0f} ms is buffered against late samples "
                 f"(the setting is {self.monitor.settings.target_buffer_ms:.0f} ms; it grows after underruns and "
                 f"returns when the sound has played cleanly for a while). Underruns: {stats.underruns} buffer ran "
                 f"dry, {stats.device_underruns} reported by the sound card."

@@ -1,4 +1,4 @@
-"""Choosing the audio output: device, rate, buffer size and the safety margin the drift control holds.
+"""Choosing the audio output: device, rate, buffer size, the drift control's safety margin, processors awake.
 
 The layout is ``ui/audio_dialog.ui``; this module fills it from :class:`AudioSettings` and reads it back. The
 device list comes from PortAudio when the dialog opens, so a headset plugged in since start-up is offered too.
@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 
-from PyQt6.QtWidgets import QComboBox, QDialog, QDoubleSpinBox, QLabel, QWidget
+from PyQt6.QtWidgets import QCheckBox, QComboBox, QDialog, QDoubleSpinBox, QLabel, QWidget
 
 from emgscope.audio.monitor import output_devices
 from emgscope.audio.settings import AudioSettings
@@ -26,6 +26,7 @@ class AudioDialog(QDialog):
     rateCombo: QComboBox  # noqa: N815
     blockCombo: QComboBox  # noqa: N815
     targetSpin: QDoubleSpinBox  # noqa: N815
+    awakeCheck: QCheckBox  # noqa: N815
     noteLabel: QLabel  # noqa: N815
 
     def __init__(self, settings: AudioSettings, parent: QWidget | None = None) -> None:
@@ -46,6 +47,7 @@ class AudioDialog(QDialog):
             self.blockCombo.addItem(f"{frames} frames", frames)
         self.blockCombo.setCurrentIndex(max(0, self.blockCombo.findData(settings.blocksize)))
         self.targetSpin.setValue(settings.target_buffer_ms)
+        self.awakeCheck.setChecked(settings.keep_processors_awake)
         self.noteLabel.setText(
             "The latency and underrun count on the audio toolbar show the effect of these choices."
             if devices
@@ -59,4 +61,5 @@ class AudioDialog(QDialog):
             sample_rate=self.rateCombo.currentData(),
             blocksize=self.blockCombo.currentData(),
             target_buffer_ms=self.targetSpin.value(),
+            keep_processors_awake=self.awakeCheck.isChecked(),
         )
