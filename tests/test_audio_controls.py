@@ -138,7 +138,7 @@ def test_strip_warns_when_the_processors_cannot_be_kept_awake(qtbot, null_sink, 
     assert "Amplifier → loudspeaker" in tip  # the latency's own explanation follows
     strip.detach()
     strip.settings = dataclasses.replace(settings, keep_processors_awake=False)  # the operator turned it off
-    strip.attach(ring, rate, ("Ch1",))
+    strip.attach(ring, rate, ("Ch1",))  # at once: the new stream waits for the old one to release the ring reader
     qtbot.waitUntil(playing_shows_latency(strip, ring, rate), timeout=10_000)
     assert re.fullmatch(r"Latency \d+ ms · underruns \d+", strip.readout.text())
     assert not strip.monitor.stats.processors_awake

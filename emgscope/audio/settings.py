@@ -32,8 +32,8 @@ class AudioSettings:
     keep_processors_awake: bool = True
     """While sound plays, ask Linux to keep idle processors from sleeping (see
     :class:`~emgscope.core.realtime.ProcessorsAwake`): a core that sleeps between two blocks can wake too late
-    for the stream (measured here: 2 underruns a minute without, none with). Costs power; off suits a laptop on
-    battery better than a needle examination."""
+    for the stream (measured by ``emgscope bench`` here: 2–5 underruns a minute without, none with). Costs power;
+    off suits a laptop on battery better than a needle examination."""
     volume_db: float = 0.0
     muted: bool = False
     squelch_uv: float = 0.0

@@ -73,9 +73,9 @@ class ProcessorsAwake:
     An idle core sleeps between two audio blocks, and the platform decides how long it takes to wake. Measured on
     a virtual machine of the kind the tests run on, whose idle cores halt and are given back by the host: a
     real-time thread asking to wake every millisecond was up to 7.7 ms late, about five times a minute, with
-    nothing else running, and the audio callback up to 19.5 ms late under the window's load, which no stream
-    buffer short enough for a needle examination covers (2 underruns a minute). Held, the same thread was at
-    most 1.6 ms late and the callback 2.9 ms, with no underrun. A request of 0 µs keeps the idle governor on its
+    nothing else running, and the audio callback up to 9.6–19.5 ms late under the window's load, which no stream
+    buffer short enough for a needle examination covers (2–5 underruns a minute). Held, the same thread was at
+    most 1.6 ms late and the callback 2.5–4.7 ms, with no underrun. A request of 0 µs keeps the idle governor on its
     polling state: the idle cores spin instead of sleeping, which costs power and heat, so the audio monitor
     holds it only while sound plays and the operator can turn it off (``AudioSettings.keep_processors_awake``).
     """
