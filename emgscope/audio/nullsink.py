@@ -25,6 +25,8 @@ RATE = 48_000
 PACKAGES = "pulseaudio pulseaudio-utils libasound2-plugins"
 START_TIMEOUT_S = 10.0
 KEEPALIVE_LATENCY_MS = 20
+STOP_TIMEOUT_S = 5.0
+"""How long stopping waits for the daemon to exit: one still exiting writes into its folder after it is removed."""
 """Buffer asked for by the stream of silence that keeps the sink running. The null sink sleeps as long as its
 lowest-latency stream allows; with only pacat's default 2 s buffer left (a low-latency stream that underran is
 reconnected by ALSA's pulse plugin), it slept ~1.95 s before playing the reconnected stream again, which no
@@ -33,6 +35,15 @@ sound card does. At 20 ms an underrun costs a click, as on hardware."""
 
 class NullSinkError(Exception):
     """The null sink could not be started; the message says why."""
+
+
+def is_running(pid: int) -> bool:
+    """Whether ``pid`` still runs. The daemon's parent is init, which may reap it seconds after it exited (1.8 s
+    measured here), so an exited daemon still answers ``kill(pid, 0)``; its state in ``/proc`` says ``Z``."""
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
+    except (OSError, IndexError):
+        return False
 
 
 class PulseNullSink:
@@ -119,7 +130,11 @@ class PulseNullSink:
         pid_file = self.runtime_dir / "pulse" / "pid"
         if self.runtime_dir != Path() and pid_file.exists():
             with contextlib.suppress(ProcessLookupError, ValueError):
-                os.kill(int(pid_file.read_text().split()[0]), signal.SIGTERM)
+                pid = int(pid_file.read_text().split()[0])
+                os.kill(pid, signal.SIGTERM)
+                deadline = time.monotonic() + STOP_TIMEOUT_S
+                while is_running(pid) and time.monotonic() < deadline:
+                    time.sleep(0.005)
         if self.env:
             if self._saved_server is None:
                 os.environ.pop("PULSE_SERVER", None)
