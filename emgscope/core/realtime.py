@@ -96,14 +96,17 @@ class ProcessorsAwake:
             return True
         try:
             fd = os.open(self.request, os.O_WRONLY)
+            try:
+                os.write(fd, struct.pack("=i", 0))
+            except OSError:
+                os.close(fd)
+                raise
         except OSError as exc:
-            self.refusal = self._refused(exc)
-            return False
-        try:
-            os.write(fd, struct.pack("=i", 0))
-        except OSError as exc:
-            os.close(fd)
-            self.refusal = self._refused(exc)
+            self.refusal = (
+                f"The processors may sleep between sound blocks, which can break the sound up: {self.request} "
+                f"could not be written ({exc.strerror}). Run emgscope as root, or install {UDEV_RULE} and join "
+                "the audio group, or turn 'Keep processors awake' off in Output."
+            )
             return False
         self._fd, self.refusal = fd, ""
         return True
@@ -113,10 +116,3 @@ class ProcessorsAwake:
         fd, self._fd = self._fd, None
         if fd is not None:
             os.close(fd)
-
-    def _refused(self, exc: OSError) -> str:
-        return (
-            f"The processors may sleep between sound blocks, which can break the sound up: {self.request} could "
-            f"not be written ({exc.strerror}). Run emgscope as root, or install {UDEV_RULE} and join the audio "
-            "group, or turn 'Keep processors awake' off in Output."
-        )
