@@ -59,4 +59,5 @@ if [ "$mode" = app ]; then
 fi
 .venv/bin/ruff check emgscope tests
 .venv/bin/ruff format --check emgscope tests
+.venv/bin/lint-imports --no-cache >/dev/null || .venv/bin/lint-imports --no-cache
 exec .venv/bin/python -m pytest "$@"

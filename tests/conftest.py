@@ -14,7 +14,7 @@ from emgscope.core.realtime import CPU_LATENCY_REQUEST
 # Without a display pytest-qt would abort the whole run; offscreen Qt renders real widgets without one.
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
-pytest_plugins = ["audio_sink"]
+pytest_plugins = ["support.audio_sink"]
 """A real audio device with no sound card: the PulseAudio null sink the audio tests play into."""
 
 REPO_ROOT = Path(__file__).resolve().parent.parent

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from test_brainflow_source import Recorder
+from support.events import EventLog
 
 from emgscope.acquisition.process import ProcessPump
 from emgscope.acquisition.remote_source import RemoteReplay, RemoteSimulator
@@ -27,9 +27,9 @@ from emgscope.core.shm import SHM_DIR, owner_pid_of, remove_stale_blocks
 RATE = 20_000.0
 
 
-def start(settings: SourceSettings, filters: FilterSettings | None = None) -> tuple[ProcessPump, Recorder]:
+def start(settings: SourceSettings, filters: FilterSettings | None = None) -> tuple[ProcessPump, EventLog]:
     bus = EventBus()
-    recorder = Recorder(bus)
+    recorder = EventLog(bus)
     pump = ProcessPump(settings, filters or FilterSettings(), bus)
     pump.start()
     return pump, recorder
@@ -81,7 +81,7 @@ def test_the_simulated_patient_streams_at_its_rate_and_follows_the_effort_set_he
 def test_a_control_set_before_the_child_listens_reaches_it() -> None:
     """The effort slider moved while the previous pump is still letting go of its device is not lost."""
     bus = EventBus()
-    recorder = Recorder(bus)
+    recorder = EventLog(bus)
     pump = ProcessPump(simulated(0.0), FilterSettings(), bus)
     pump.source.effort_percent = 90.0
     pump.start()

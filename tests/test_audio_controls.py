@@ -14,9 +14,9 @@ import pytest
 
 from emgscope.audio import monitor as monitor_module
 from emgscope.audio.process import AudioProcessMonitor
-from emgscope.audio.settings import AudioSettings
 from emgscope.core import realtime
 from emgscope.core.ring import SampleRing
+from emgscope.core.settings import AudioSettings
 from emgscope.gui.audio_controls import AudioControls
 
 

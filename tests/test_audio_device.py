@@ -14,16 +14,15 @@ from contextlib import contextmanager
 
 import numpy as np
 import pytest
+from support.testsignal import Generator, PacedSource, muaps_in_noise, tone
 
 from emgscope.acquisition.pump import POLL_INTERVAL_S, AcquisitionPump
 from emgscope.audio.dsp import FULL_SCALE_UV, LIMITER_CEILING
 from emgscope.audio.monitor import AudioMonitor, make_monitor
 from emgscope.audio.process import AudioProcessMonitor
-from emgscope.audio.settings import AudioSettings
-from emgscope.audio.testsignal import Generator, PacedSource, muaps_in_noise, tone
 from emgscope.core.events import EventBus
 from emgscope.core.realtime import CPU_LATENCY_REQUEST
-from emgscope.core.settings import FilterSettings
+from emgscope.core.settings import AudioSettings, FilterSettings
 
 RATE_OUT = 48_000
 NO_FILTERS = FilterSettings("off", 0.0, 0.0, 0.0)
@@ -222,7 +221,7 @@ def test_the_processors_are_kept_awake_only_while_sound_plays_and_only_if_asked(
 
 
 def test_benchmark_measures_the_windows_own_stream_under_display_load(null_sink) -> None:
-    from emgscope.audio.benchmarks import measure_audio
+    from emgscope.bench.audio import measure_audio
 
     settings = AudioSettings(device=null_sink.device)
     figures = measure_audio(2.0, settings)

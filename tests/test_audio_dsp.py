@@ -6,12 +6,12 @@ import math
 
 import numpy as np
 import pytest
+from support.testsignal import tone
 
 from emgscope.audio.dsp import FULL_SCALE_UV, LIMITER_CEILING, AudioChain, Limiter, Resampler, Squelch
 from emgscope.audio.engine import SAFETY_S, AudioEngine
-from emgscope.audio.settings import AudioSettings
-from emgscope.audio.testsignal import tone
 from emgscope.core.ring import SampleRing
+from emgscope.core.settings import AudioSettings
 
 OUT_RATE = 48_000.0
 

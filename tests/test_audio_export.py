@@ -12,8 +12,8 @@ import numpy as np
 import pyedflib
 import pytest
 
-from emgscope.audio import export
 from emgscope.audio.dsp import FULL_SCALE_UV, LIMITER_CEILING
+from emgscope.commands import export_audio as export
 
 REPO = Path(__file__).resolve().parent.parent
 

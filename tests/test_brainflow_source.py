@@ -8,7 +8,6 @@ opens and waits on.
 from __future__ import annotations
 
 import os
-import threading
 import time
 from pathlib import Path
 
@@ -17,16 +16,17 @@ import pytest
 from brainflow.board_shim import BoardIds
 from brainflow.data_filter import DataFilter
 from brainflow.exit_codes import BrainFlowExitCodes
+from support.events import EventLog
 
 from emgscope.acquisition import brainflow_boards as boards
 from emgscope.acquisition.brainflow_errors import explain
 from emgscope.acquisition.brainflow_source import BrainFlowSource
 from emgscope.acquisition.factory import make_source
 from emgscope.acquisition.pump import AcquisitionPump
-from emgscope.acquisition.source import SourceError
 from emgscope.core import events
-from emgscope.core.events import Event, EventBus
+from emgscope.core.events import EventBus
 from emgscope.core.settings import BrainFlowSettings, FilterSettings, SourceSettings
+from emgscope.core.source import SourceError
 from emgscope.gui.connection import ConnectionController
 
 SYNTHETIC_RATE = 250.0
@@ -34,44 +34,9 @@ EMG_ROWS = slice(1, 17)
 """Rows 1-16 of a synthetic-board recording are its 16 EXG channels (see PROVENANCE.md)."""
 
 
-class Recorder:
-    """Collects the pump's events with the time each arrived, and lets a test wait for one kind."""
-
-    def __init__(self, bus: EventBus) -> None:
-        self.events: list[tuple[float, Event]] = []
-        self._arrived = threading.Condition()
-        bus.subscribe(self._on_event)
-
-    def _on_event(self, event: Event) -> None:
-        with self._arrived:
-            self.events.append((time.monotonic(), event))
-            self._arrived.notify_all()
-
-    def wait_for(self, kind: str, timeout: float) -> tuple[float, Event]:
-        deadline = time.monotonic() + timeout
-        with self._arrived:
-            while True:
-                for stamp, event in self.events:
-                    if event.kind == kind:
-                        return stamp, event
-                remaining = deadline - time.monotonic()
-                if remaining <= 0:
-                    kinds = [event.kind for _, event in self.events]
-                    raise AssertionError(f"no {kind!r} event within {timeout} s (got {kinds})")
-                self._arrived.wait(remaining)
-
-    def clear(self) -> None:
-        with self._arrived:
-            self.events.clear()
-
-    def kinds(self) -> list[str]:
-        with self._arrived:
-            return [event.kind for _, event in self.events]
-
-
-def start_pump(settings: BrainFlowSettings, **source_options: bool) -> tuple[AcquisitionPump, Recorder]:
+def start_pump(settings: BrainFlowSettings, **source_options: bool) -> tuple[AcquisitionPump, EventLog]:
     bus = EventBus()
-    recorder = Recorder(bus)
+    recorder = EventLog(bus)
     pump = AcquisitionPump(BrainFlowSource(settings, **source_options), FilterSettings(), bus)
     pump.start()
     return pump, recorder
@@ -317,7 +282,7 @@ def test_reconnecting_to_the_same_board_waits_for_the_old_session_to_be_released
     The app's sources run in the acquisition process; a caller's factory runs them on a thread here.
     """
     bus = EventBus()
-    recorder = Recorder(bus)
+    recorder = EventLog(bus)
     controller = ConnectionController(bus, factory)
     settings = SourceSettings("brainflow", brainflow=BrainFlowSettings("SYNTHETIC_BOARD"))
     try:

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from PyQt6.QtCore import QPointF, Qt
-from test_gui import SineSource, open_window, wait_connected
+from support.sources import SineSource
+from support.window import open_window, wait_connected
 
 from emgscope.core.settings import DIVISIONS, Settings
 

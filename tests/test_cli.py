@@ -8,8 +8,9 @@ import numpy as np
 import pyedflib
 import pytest
 
-from emgscope.cli import apply_source_options, gui_parser, main
+from emgscope.cli import gui_parser, main
 from emgscope.core.settings import Settings
+from emgscope.session.options import apply_source_options
 
 
 def test_mains_option_sets_the_simulated_hum() -> None:

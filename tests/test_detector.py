@@ -7,7 +7,9 @@ from pathlib import Path
 import numpy as np
 
 from emgscope.acquisition.simulator import SimulatedPatient
-from emgscope.analysis.benchmarks import (
+from emgscope.analysis.detector import DETECTOR_PRESETS, ActivityDetector, DetectorSettings
+from emgscope.analysis.monitor import READ_INTERVAL_MS
+from emgscope.bench.detector import (
     BENCH_COMPLIANCE,
     RATE,
     contraction_plan,
@@ -16,8 +18,6 @@ from emgscope.analysis.benchmarks import (
     onset_errors_ms,
     run_simulated_exam,
 )
-from emgscope.analysis.detector import DETECTOR_PRESETS, ActivityDetector, DetectorSettings
-from emgscope.analysis.monitor import READ_INTERVAL_MS
 from emgscope.core.settings import FILTER_PRESETS, SimulatorSettings
 from emgscope.dsp.filters import FilterBank
 

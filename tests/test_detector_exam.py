@@ -8,10 +8,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from emgscope.analysis.benchmarks import RATE, contraction_plan, run_simulated_exam
 from emgscope.analysis.checks import CHECK_LABEL, REACTION_LABEL, RELAX_LABEL, CheckSettings, check_segment
 from emgscope.analysis.monitor import MUSCLE_SUMMARY
 from emgscope.analysis.summary import median_frequency, summary_csv_path, write_csv
+from emgscope.bench.detector import RATE, contraction_plan, run_simulated_exam
 from emgscope.protocol.annotation import ACTIVITY, FLAG_ACTIVITY_AT_REST, FLAG_NO_CONTRACTION, Annotation
 from emgscope.protocol.loader import load_protocol, shipped_protocols
 from emgscope.protocol.model import build_plan

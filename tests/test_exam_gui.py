@@ -16,7 +16,7 @@ import pyedflib
 import pytest
 from PyQt6.QtCore import Qt
 
-from emgscope.core.settings import FILTER_PRESETS, Settings
+from emgscope.core.settings import FILTER_PRESETS, RecordingSettings, Settings
 from emgscope.gui.exam_feature import BAND_GROUP, ExamChoice, attach_exam
 from emgscope.gui.main_window import MainWindow
 from emgscope.gui.replay_panel import file_bands
@@ -25,7 +25,6 @@ from emgscope.gui.scope_view import ScopeView
 from emgscope.protocol.annotation import SEGMENT, label_colour
 from emgscope.protocol.loader import load_protocol
 from emgscope.recording.session import SessionInfo
-from emgscope.recording.settings import RecordingSettings
 from emgscope.replay.reader import Annotation as FileAnnotation
 from emgscope.replay.reader import open_recording
 
@@ -234,9 +233,9 @@ def _column_blue(image, x: int, top: int, bottom: int) -> float:
 @pytest.mark.parametrize("mode", ["sweep", "scroll"])
 def test_bands_follow_the_trace_in_sweep_and_scroll(qtbot, mode: str) -> None:
     from emgscope.acquisition.pump import Pipeline
-    from emgscope.acquisition.source import StreamInfo
     from emgscope.core.ring import SampleRing
     from emgscope.core.settings import FilterSettings
+    from emgscope.core.source import StreamInfo
     from emgscope.dsp.filters import FilterBank
 
     view = ScopeView()

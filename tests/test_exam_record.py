@@ -21,8 +21,8 @@ import numpy as np
 import pyedflib
 import pytest
 
-from emgscope.acquisition.source import StreamInfo
 from emgscope.core.ring import SampleRing
+from emgscope.core.source import StreamInfo
 from emgscope.protocol.loader import load_protocol, protocols_dir
 from emgscope.recording.recorder import Recorder
 from emgscope.recording.repair import repair
@@ -190,7 +190,7 @@ CHILD = textwrap.dedent(
     import sys, time
     from pathlib import Path
     import numpy as np
-    from emgscope.acquisition.source import StreamInfo
+    from emgscope.core.source import StreamInfo
     from emgscope.core.ring import SampleRing
     from emgscope.recording.recorder import Recorder
     from emgscope.recording.session import SessionInfo

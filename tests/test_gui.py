@@ -1,24 +1,19 @@
-"""The main window as a user drives it: real widgets offscreen, real pump, real simulated patient or BrainFlow.
-
-``SineSource`` is a real :class:`Source` (a known signal paced by the clock) so amplitudes can be checked in
-pixels. ``BlockingSource`` stands in for a device whose connect hangs for seconds (a silent serial port), a fault
-that cannot be produced here without hardware: it is the one fake, and only its ``open()`` is fake.
-"""
+"""The main window as a user drives it: real widgets offscreen, real pump, real simulated patient or BrainFlow."""
 
 from __future__ import annotations
 
 import os
 import subprocess
 import sys
-import threading
 import time
 from pathlib import Path
 
 import numpy as np
 import pytest
 from PyQt6.QtCore import Qt
+from support.sources import BlockingSource, SineSource
+from support.window import open_window, trace_rows, wait_connected
 
-from emgscope.acquisition.source import Source, StreamInfo
 from emgscope.core.settings import (
     BrainFlowSettings,
     DisplaySettings,
@@ -27,71 +22,11 @@ from emgscope.core.settings import (
     load_settings,
     save_settings,
 )
+from emgscope.core.source import Source
 from emgscope.gui.main_window import MainWindow
 from emgscope.gui.raster import TRACE_COLOUR
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-
-
-class SineSource(Source):
-    """A ``amplitude`` µV, 50 Hz sine on every channel, delivered as the clock makes samples due."""
-
-    silence_timeout_s = 0.5
-
-    def __init__(self, rate: float = 20_000.0, channels: int = 2, amplitude: float = 200.0, stop_after: float = 0):
-        self.rate = rate
-        self.channels = channels
-        self.amplitude = amplitude
-        self.stop_after = stop_after
-        """Seconds after which the 'device' goes silent (0 = never), as an unplugged amplifier does."""
-        self._start = 0.0
-        self._sent = 0
-
-    def open(self) -> StreamInfo:
-        self._start = time.monotonic()
-        return StreamInfo(self.rate, tuple(f"Ch{i + 1}" for i in range(self.channels)), "Test sine")
-
-    def read(self) -> np.ndarray:
-        elapsed = time.monotonic() - self._start
-        if self.stop_after:
-            elapsed = min(elapsed, self.stop_after)
-        due = int(elapsed * self.rate) - self._sent
-        t = (self._sent + np.arange(max(0, due))) / self.rate
-        self._sent += max(0, due)
-        return np.tile(self.amplitude * np.sin(2 * np.pi * 50 * t), (self.channels, 1))
-
-    def close(self) -> None:
-        pass
-
-
-class BlockingSource(SineSource):
-    """A connect that hangs until released (fake: a silent serial device cannot be produced without hardware)."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.release = threading.Event()
-
-    def open(self) -> StreamInfo:
-        self.release.wait(10)
-        return super().open()
-
-
-def open_window(qtbot, settings: Settings, factory=None) -> MainWindow:
-    window = MainWindow(settings, factory)
-    qtbot.addWidget(window)
-    window.resize(1200, 800)
-    window.show()
-    qtbot.waitExposed(window)
-    window.start()
-    return window
-
-
-def wait_connected(qtbot, window: MainWindow) -> None:
-    qtbot.waitUntil(lambda: window.pipeline is not None and window.pipeline.filtered.write_index > 0, timeout=5000)
-
-
-def trace_rows(window: MainWindow) -> np.ndarray:
-    return np.flatnonzero((window.scope.raster.pixels == TRACE_COLOUR).any(axis=1))
 
 
 def test_window_shows_moving_traces_of_the_simulated_patient(qtbot) -> None:
@@ -274,7 +209,7 @@ def test_screenshot_without_a_display(tmp_path) -> None:
 
 @pytest.mark.slow
 def test_display_meets_the_performance_bar(qtbot) -> None:
-    from emgscope.gui.benchmarks import measure_gui
+    from emgscope.bench.gui import measure_gui
 
     figures = measure_gui(3.0)
     # The bar (emgscope bench, idle machine) is ≥ 60 fps with a median frame ≤ 8 ms. Other test runs may share
@@ -301,7 +236,7 @@ def test_filter_dialog_presets_and_custom_values(qtbot) -> None:
 def test_icon_and_desktop_entry_ship() -> None:
     from PyQt6.QtGui import QIcon
 
-    from emgscope.paths import resource
+    from emgscope.core.paths import resource
 
     assert not QIcon(str(resource("icons", "emgscope.svg"))).pixmap(64, 64).isNull()
     entry = Path(REPO, "packaging", "emgscope.desktop").read_text(encoding="utf-8")

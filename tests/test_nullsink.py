@@ -6,7 +6,7 @@ import os
 
 import pytest
 
-from emgscope.audio.nullsink import PulseNullSink, is_running
+from emgscope.bench.nullsink import PulseNullSink, is_running
 
 
 def test_a_stopped_null_sink_leaves_no_daemon_and_no_folder() -> None:

@@ -11,10 +11,12 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from emgscope.acquisition.source import StreamInfo
+from emgscope.commands import export as cli_export
+from emgscope.commands import record as cli_record
 from emgscope.core.ring import SampleRing
 from emgscope.core.settings import FilterSettings
-from emgscope.recording import cli_export, cli_record, edfplus
+from emgscope.core.source import StreamInfo
+from emgscope.recording import edfplus
 from emgscope.recording.export import ExportError, export_copy
 from emgscope.recording.journal import journal_path
 from emgscope.recording.naming import session_file

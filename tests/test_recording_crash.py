@@ -37,7 +37,7 @@ CHILD = textwrap.dedent(
     from pathlib import Path
     sys.path.insert(0, {tests!r})
     from test_recording_crash import CHANNELS, RATE, pattern
-    from emgscope.acquisition.source import StreamInfo
+    from emgscope.core.source import StreamInfo
     from emgscope.core.ring import SampleRing
     from emgscope.recording.recorder import Recorder
     from emgscope.recording.session import SessionInfo
@@ -204,7 +204,7 @@ def test_full_disk_stops_recording_with_a_clear_message_and_a_valid_file(small_d
 
 
 RECORD_COMMAND = (
-    "import argparse, sys; from emgscope.recording import cli_record; parser = argparse.ArgumentParser(); "
+    "import argparse, sys; from emgscope.commands import record as cli_record; parser = argparse.ArgumentParser(); "
     "cli_record.add_arguments(parser); sys.exit(cli_record.run(parser.parse_args(sys.argv[1:])))"
 )
 

@@ -11,15 +11,14 @@ from PyQt6.QtCore import Qt
 from PyQt6.QtWidgets import QMainWindow
 
 from emgscope.acquisition.pump import Pipeline
-from emgscope.acquisition.source import StreamInfo
 from emgscope.core.events import EventBus
 from emgscope.core.ring import SampleRing
-from emgscope.core.settings import FilterSettings
+from emgscope.core.settings import FilterSettings, RecordingSettings
+from emgscope.core.source import StreamInfo
 from emgscope.dsp.filters import FilterBank
 from emgscope.gui.record_controls import RecordControls
 from emgscope.gui.session_dialog import SessionDialog
 from emgscope.recording.session import SessionInfo, load_muscles
-from emgscope.recording.settings import RecordingSettings
 from emgscope.replay.recent import load_recent
 
 RATE = 4000.0

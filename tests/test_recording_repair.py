@@ -17,9 +17,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from emgscope.bench.recorder import measure_recorder
 from emgscope.core import events
 from emgscope.core.events import Event, EventBus
-from emgscope.recording.benchmarks import measure_recorder
 from emgscope.recording.journal import journal_path
 from emgscope.recording.repair import RepairError, find_unfinished, repair, repair_in_background
 
@@ -108,8 +108,8 @@ def test_recorder_meets_its_benchmark_bars() -> None:
 def test_recording_never_imports_qt() -> None:
     code = (
         "import sys, emgscope.recording.recorder, emgscope.recording.repair, emgscope.recording.export, "
-        "emgscope.recording.cli_record, emgscope.recording.cli_export, emgscope.recording.cli_repair, "
-        "emgscope.recording.benchmarks; print(sorted(m for m in sys.modules if m.startswith(('PyQt6', 'pyqtgraph'))))"
+        "emgscope.commands.record, emgscope.commands.export, emgscope.commands.repair, "
+        "emgscope.bench.recorder; print(sorted(m for m in sys.modules if m.startswith(('PyQt6', 'pyqtgraph'))))"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "[]"

@@ -12,8 +12,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from emgscope.commands import info as info_command
 from emgscope.recording.edfplus import make_layout
-from emgscope.replay import info_command
 from emgscope.replay.reader import open_recording
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -41,7 +41,7 @@ def test_info_through_the_cli(shared_data: Path, capsys: pytest.CaptureFixture[s
     """With the SUBCOMMANDS entry the report asks for, ``emgscope info FILE`` dispatches here."""
     from emgscope import cli
 
-    monkeypatch.setitem(cli.SUBCOMMANDS, "info", ("emgscope.replay.info_command", "describe a recording"))
+    monkeypatch.setitem(cli.SUBCOMMANDS, "info", ("emgscope.commands.info", "describe a recording"))
     assert cli.main(["info", str(shared_data / "physionet_emgdb/emg_healthy.hea")]) == 0
     out = capsys.readouterr().out
     assert "Format:     WFDB" in out and "4000 Hz" in out and "sex=M, additional=age 44" in out

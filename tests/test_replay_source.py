@@ -13,10 +13,10 @@ import numpy as np
 import pytest
 
 from emgscope.acquisition.pump import AcquisitionPump
-from emgscope.acquisition.source import SourceEnded, SourceError
 from emgscope.core import events
 from emgscope.core.events import Event, EventBus
 from emgscope.core.settings import FilterSettings
+from emgscope.core.source import SourceEnded, SourceError
 from emgscope.replay.reader import open_recording
 from emgscope.replay.recent import MAX_RECENT, add_recent, load_recent
 from emgscope.replay.source import ReplaySource

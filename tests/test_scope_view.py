@@ -10,9 +10,9 @@ import numpy as np
 import pytest
 
 from emgscope.acquisition.pump import Pipeline
-from emgscope.acquisition.source import StreamInfo
 from emgscope.core.ring import SampleRing
 from emgscope.core.settings import DIVISIONS, FilterSettings
+from emgscope.core.source import StreamInfo
 from emgscope.dsp.filters import FilterBank
 from emgscope.gui.raster import TRACE_COLOUR, TraceRaster
 from emgscope.gui.scope_view import ScopeView

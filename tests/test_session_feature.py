@@ -5,11 +5,12 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
-from test_gui import SineSource, open_window, wait_connected
+from support.sources import SineSource
+from support.window import open_window, wait_connected
 
 from emgscope.acquisition.factory import make_source
-from emgscope.acquisition.source import Source
 from emgscope.core.settings import Settings, SourceSettings
+from emgscope.core.source import Source
 from emgscope.replay.reader import open_recording
 from emgscope.replay.source import ReplaySource
 

@@ -5,8 +5,9 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from emgscope.cli import apply_source_options, gui_parser
+from emgscope.cli import gui_parser
 from emgscope.core.settings import SCHEMA_VERSION, Settings, load_settings, save_settings, settings_path
+from emgscope.session.options import apply_source_options
 
 
 def test_round_trip(private_config_dir: Path) -> None:

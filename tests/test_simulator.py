@@ -18,11 +18,11 @@ from emgscope.acquisition import sim_shapes
 from emgscope.acquisition.pump import AcquisitionPump
 from emgscope.acquisition.sim_pool import FAR, FASCICULATION, FIBRILLATION, INSERTION, MUAP, PSW, UnitInfo
 from emgscope.acquisition.simulator import MAX_CATCH_UP_S, SimulatedPatient, SimulatedSource
-from emgscope.acquisition.source import SourceError
-from emgscope.bench import measure_simulator
+from emgscope.bench.pipeline import measure_simulator
 from emgscope.core import events
 from emgscope.core.events import Event, EventBus
 from emgscope.core.settings import FilterSettings, SimulatorSettings
+from emgscope.core.source import SourceError
 from emgscope.dsp.filters import FilterBank
 
 FS = 20_000.0

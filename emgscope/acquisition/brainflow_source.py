@@ -27,8 +27,8 @@ from brainflow.board_shim import BoardIds, BoardShim, BrainFlowError, BrainFlowI
 
 from emgscope.acquisition import brainflow_boards as boards
 from emgscope.acquisition.brainflow_errors import BrainFlowLog, explain, missing_fields
-from emgscope.acquisition.source import Source, SourceError, StreamInfo
 from emgscope.core.settings import BrainFlowSettings
+from emgscope.core.source import Source, SourceError, StreamInfo
 
 UV_PER_BRAINFLOW_UNIT = 1.0
 """BrainFlow delivers EXG rows in µV (see the module docstring)."""

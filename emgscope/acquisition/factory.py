@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from emgscope.acquisition.source import Source
 from emgscope.core.settings import SourceSettings
+from emgscope.core.source import Source
 
 
 def make_source(settings: SourceSettings) -> Source:

@@ -36,12 +36,12 @@ from emgscope.acquisition.remote_source import (
     recording_facts,
     remote_class,
 )
-from emgscope.acquisition.source import Source
 from emgscope.core import events
 from emgscope.core.events import Event, EventBus
 from emgscope.core.realtime import ACQUISITION_PRIORITY, freeze_startup_heap, raise_priority
 from emgscope.core.ring import SampleRing
 from emgscope.core.settings import FilterSettings, SourceSettings
+from emgscope.core.source import Source
 from emgscope.dsp.filters import FilterBank
 
 STOP_WAIT_S = 5.0

@@ -23,12 +23,12 @@ from typing import Protocol
 
 import numpy as np
 
-from emgscope.acquisition.source import Source, SourceEnded, SourceError, StreamInfo
 from emgscope.core import events
 from emgscope.core.events import Event, EventBus
 from emgscope.core.realtime import ACQUISITION_PRIORITY, raise_priority
 from emgscope.core.ring import SampleRing
 from emgscope.core.settings import FilterSettings
+from emgscope.core.source import Source, SourceEnded, SourceError, StreamInfo
 from emgscope.dsp.filters import FilterBank
 
 RING_SECONDS = 30.0

@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any, ClassVar
 
 from emgscope.acquisition.simulator import clamp_effort
-from emgscope.acquisition.source import Source
+from emgscope.core.source import Source
 from emgscope.replay.reader import Annotation
 from emgscope.replay.source import ReplaySource, clamp_speed, loop_samples
 

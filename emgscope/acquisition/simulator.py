@@ -7,7 +7,7 @@ fibrillations, positive sharp waves and fasciculations at rest; ``insertion()`` 
 movement provokes. The physiology is in ``sim_profiles``, the waveforms in ``sim_shapes``, the generators of a
 site in ``sim_pool`` and the discharge schedule in ``sim_firing``; this module renders and paces.
 
-:class:`SimulatedSource` is the same patient behind the :class:`~emgscope.acquisition.source.Source` interface,
+:class:`SimulatedSource` is the same patient behind the :class:`~emgscope.core.source.Source` interface,
 paced by the monotonic clock like a device.
 
 Rendering runs in fixed blocks of :data:`BLOCK_S` at fixed sample positions, ahead of what has been asked for:
@@ -28,8 +28,8 @@ import numpy as np
 from emgscope.acquisition import sim_profiles as profiles
 from emgscope.acquisition.sim_firing import FiringSchedule
 from emgscope.acquisition.sim_pool import INSERTION, UnitInfo, build_site
-from emgscope.acquisition.source import MIN_READ_S, Source, SourceError, StreamInfo
 from emgscope.core.settings import PATHOLOGIES, SimulatorSettings
+from emgscope.core.source import MIN_READ_S, Source, SourceError, StreamInfo
 
 BLOCK_S = 0.02
 """Rendering block: short enough that the effort slider feels immediate, long enough to amortise numpy calls."""

@@ -18,8 +18,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from emgscope.audio.dsp import AudioChain, volume_gain
-from emgscope.audio.settings import AudioSettings
 from emgscope.core.ring import SampleRing
+from emgscope.core.settings import AudioSettings
 
 DRIFT_TRIM_LIMIT = 0.01
 """Largest ratio trim (±1 %, a sixth of a semitone): twice the worst crystal error expected (±0.5 %), small

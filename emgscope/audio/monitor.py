@@ -21,9 +21,9 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from emgscope.audio.engine import AudioEngine, AudioStats
-from emgscope.audio.settings import AudioSettings
 from emgscope.core.realtime import ProcessorsAwake
 from emgscope.core.ring import SampleRing
+from emgscope.core.settings import AudioSettings
 
 if TYPE_CHECKING:
     from emgscope.audio.process import AudioProcessMonitor

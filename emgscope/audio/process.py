@@ -27,9 +27,9 @@ import numpy as np
 
 from emgscope.audio.engine import AudioStats
 from emgscope.audio.monitor import AudioUnavailable
-from emgscope.audio.settings import AudioSettings
 from emgscope.core.realtime import AUDIO_PRIORITY, freeze_startup_heap, raise_priority
 from emgscope.core.ring import SampleRing
+from emgscope.core.settings import AudioSettings
 from emgscope.core.shm import create_block
 
 START_TIMEOUT_S = 15.0

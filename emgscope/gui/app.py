@@ -13,11 +13,11 @@ import signal
 import sys
 from typing import TYPE_CHECKING
 
-from emgscope.cli import apply_source_options
+from emgscope.core.paths import resource, ui_file
 from emgscope.core.realtime import freeze_startup_heap
 from emgscope.core.settings import Settings, load_settings, save_settings
 from emgscope.core.shm import remove_stale_blocks
-from emgscope.paths import resource, ui_file
+from emgscope.session.options import apply_source_options
 
 if TYPE_CHECKING:
     from PyQt6.QtWidgets import QWidget

@@ -31,8 +31,8 @@ from PyQt6.QtWidgets import (
 
 from emgscope.audio.monitor import AudioMonitor, AudioUnavailable, audio_status, make_monitor
 from emgscope.audio.process import AudioProcessMonitor
-from emgscope.audio.settings import VOLUME_RANGE_DB, AudioSettings
 from emgscope.core.ring import SampleRing
+from emgscope.core.settings import VOLUME_RANGE_DB, AudioSettings
 from emgscope.gui.audio_dialog import AudioDialog
 
 READOUT_INTERVAL_MS = 250

@@ -11,7 +11,7 @@ import dataclasses
 from PyQt6.QtWidgets import QCheckBox, QComboBox, QDialog, QDoubleSpinBox, QLabel, QWidget
 
 from emgscope.audio.monitor import output_devices
-from emgscope.audio.settings import AudioSettings
+from emgscope.core.settings import AudioSettings
 from emgscope.gui.forms import load_form
 
 DEFAULT_DEVICE = "System default"

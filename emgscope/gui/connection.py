@@ -17,10 +17,10 @@ from collections.abc import Callable
 from emgscope.acquisition.process import ProcessPump
 from emgscope.acquisition.pump import AcquisitionPump, Pipeline
 from emgscope.acquisition.remote_source import RemoteSource
-from emgscope.acquisition.source import Source, SourceError
 from emgscope.core import events
 from emgscope.core.events import Event, EventBus
 from emgscope.core.settings import FilterSettings, SourceSettings
+from emgscope.core.source import Source, SourceError
 
 SourceFactory = Callable[[SourceSettings], Source]
 

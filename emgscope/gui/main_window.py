@@ -18,13 +18,13 @@ from PyQt6.QtGui import QCloseEvent
 from PyQt6.QtWidgets import QDialog, QDockWidget, QMainWindow, QToolBar, QWidget
 
 from emgscope.acquisition.pump import Pipeline
-from emgscope.audio.settings import AudioSettings
 from emgscope.core import events
 from emgscope.core.events import Event, EventBus
 from emgscope.core.settings import (
     FILTER_PRESETS,
     SENSITIVITY_PRESETS_UV,
     SWEEP_PRESETS_MS,
+    AudioSettings,
     FilterSettings,
     Settings,
     nearest_preset,

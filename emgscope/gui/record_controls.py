@@ -20,13 +20,12 @@ from PyQt6.QtWidgets import QHBoxLayout, QLabel, QLineEdit, QPushButton, QWidget
 from emgscope.acquisition.pump import Pipeline
 from emgscope.core import events
 from emgscope.core.events import Event, EventBus
-from emgscope.core.settings import FilterSettings
+from emgscope.core.settings import FilterSettings, RecordingSettings
 from emgscope.gui.bridge import EventBridge
 from emgscope.gui.session_dialog import SessionDialog
 from emgscope.recording import recorder as rec
 from emgscope.recording.naming import session_file
 from emgscope.recording.session import SessionInfo, applied_filters
-from emgscope.recording.settings import RecordingSettings
 from emgscope.replay.recent import add_recent
 
 REFRESH_MS = 200

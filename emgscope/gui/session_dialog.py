@@ -23,9 +23,9 @@ from PyQt6.QtWidgets import (
     QWidget,
 )
 
+from emgscope.core.settings import RecordingSettings
 from emgscope.gui.forms import load_form
 from emgscope.recording.session import SEXES, SIDES, SessionInfo, load_muscles
-from emgscope.recording.settings import RecordingSettings
 
 SEX_NAMES = {"": "Not given", "F": "Female", "M": "Male"}
 SIDE_NAMES = {"": "Not given", "left": "Left", "right": "Right", "bilateral": "Bilateral"}

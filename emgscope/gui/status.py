@@ -15,7 +15,7 @@ from PyQt6.QtWidgets import QLabel, QStatusBar
 
 from emgscope.acquisition.pump import Pipeline
 from emgscope.acquisition.remote_source import RemoteSource
-from emgscope.acquisition.source import Source
+from emgscope.core.source import Source
 from emgscope.gui.scope_view import ScopeView
 from emgscope.gui.units import format_hz
 

@@ -37,8 +37,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from emgscope.core.paths import resource
 from emgscope.core.settings import FILTER_PRESETS
-from emgscope.paths import resource
 from emgscope.protocol.model import DEFAULT_EFFORT_PERCENT, DEFAULT_REPEAT_NAME, Protocol, Step
 
 if sys.version_info >= (3, 11):

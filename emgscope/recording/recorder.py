@@ -22,10 +22,10 @@ from pathlib import Path
 
 import numpy as np
 
-from emgscope.acquisition.source import StreamInfo
 from emgscope.core.events import Event, EventBus
 from emgscope.core.ring import SampleRing
 from emgscope.core.settings import FilterSettings
+from emgscope.core.source import StreamInfo
 from emgscope.recording import edfplus
 from emgscope.recording.session import SessionInfo, filter_description
 from emgscope.recording.writer import EdfPlusWriter, RecordingFull

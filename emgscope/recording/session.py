@@ -14,9 +14,9 @@ import unicodedata
 from dataclasses import dataclass
 from datetime import date, datetime
 
+from emgscope.core.paths import resource
 from emgscope.core.settings import FilterSettings
 from emgscope.dsp.filters import FilterDesign
-from emgscope.paths import resource
 
 SIDES = ("", "left", "right", "bilateral")
 SEXES = ("", "F", "M")

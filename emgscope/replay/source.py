@@ -25,7 +25,7 @@ from pathlib import Path
 
 import numpy as np
 
-from emgscope.acquisition.source import MIN_READ_S, Source, SourceEnded, SourceError, StreamInfo
+from emgscope.core.source import MIN_READ_S, Source, SourceEnded, SourceError, StreamInfo
 from emgscope.replay.reader import Recording, RecordingError, open_recording
 
 MIN_SPEED = 0.25

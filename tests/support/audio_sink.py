@@ -1,6 +1,6 @@
 """A pytest plugin that gives tests a real audio device with no sound card: a PulseAudio null sink.
 
-The session fixture ``null_sink`` starts :class:`~emgscope.audio.nullsink.PulseNullSink` (a private PulseAudio
+The session fixture ``null_sink`` starts :class:`~emgscope.bench.nullsink.PulseNullSink` (a private PulseAudio
 daemon with a null sink, see that module) and makes PortAudio see it; what emgscope plays is captured from the
 sink's monitor with ``parec``. Everything is stopped when the session ends.
 
@@ -19,7 +19,7 @@ from dataclasses import dataclass
 import numpy as np
 import pytest
 
-from emgscope.audio.nullsink import RATE, SINK, NullSinkError, PulseNullSink
+from emgscope.bench.nullsink import RATE, SINK, NullSinkError, PulseNullSink
 
 FLOWING_S = 0.3
 """A new stream on a fresh null sink may stall for up to two seconds; after this much sound it flows."""

@@ -1,21 +1,14 @@
-"""``emgscope bench``: measure the real-time figures the issues set bars for, and print one JSON object.
-
-Each figure is measured in this run on this machine; nothing is cached or assumed. The measurements live
-beside the code they measure; this module only runs them and gathers the results.
-"""
+"""The acquisition path's own cost: the pump's per-chunk work and the simulated patient, 16 channels at 20 kHz."""
 
 from __future__ import annotations
 
-import argparse
-import json
-import sys
 import time
 
 import numpy as np
 
 from emgscope.acquisition.pump import POLL_INTERVAL_S, AcquisitionPump, make_pipeline
-from emgscope.acquisition.source import StreamInfo
 from emgscope.core.settings import FilterSettings, SimulatorSettings
+from emgscope.core.source import StreamInfo
 
 BENCH_CHANNELS = 16
 BENCH_RATE = 20_000.0
@@ -56,26 +49,3 @@ def measure_simulator(seconds: float = 5.0) -> dict[str, float]:
         patient.generate(block)
     elapsed = time.perf_counter() - start
     return {"sim_x_realtime": round(seconds / elapsed, 1)}
-
-
-def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--quick", action="store_true", help="shorter runs (for tests); figures are noisier")
-
-
-def run(args: argparse.Namespace) -> int:
-    from emgscope.analysis.benchmarks import measure_detector
-    from emgscope.audio.benchmarks import measure_audio
-    from emgscope.gui.benchmarks import measure_gui
-    from emgscope.recording.benchmarks import measure_recorder
-
-    scale = 0.2 if args.quick else 1.0
-    results: dict[str, float] = {}
-    results.update(measure_pipeline(10.0 * scale))
-    results.update(measure_simulator(5.0 * scale))
-    results.update(measure_gui(max(5.0 * scale, 1.0)))
-    results.update(measure_audio(max(60.0 * scale, 4.0)))  # the bar is per minute: a whole one
-    results.update(measure_recorder(600.0 * scale))
-    results.update(measure_detector(contractions=60, seconds=max(4.0, 20.0 * scale)))
-    json.dump(results, sys.stdout)
-    sys.stdout.write("\n")
-    return 0

@@ -1,6 +1,6 @@
 """The audio bar, measured under the load it must survive: latency and underruns while the window draws.
 
-The real main window (:func:`emgscope.gui.benchmarks.bench_window`) shows the simulated patient, 16 needle
+The real main window (:func:`emgscope.bench.gui.bench_window`) shows the simulated patient, 16 needle
 channels at 20 kHz through the real acquisition pump and clinical filters, and plays the first channel through
 its own audio monitor, exactly as the app does; frames with a forced full repaint run at the scope's rate while
 the monitor's figures are taken. As in the app, the pump runs in the acquisition process and the stream in the
@@ -21,8 +21,9 @@ from pathlib import Path
 import numpy as np
 
 from emgscope.audio.monitor import audio_status, rescan_devices
-from emgscope.audio.nullsink import NullSinkError, PulseNullSink
-from emgscope.audio.settings import AudioSettings
+from emgscope.bench.nullsink import NullSinkError, PulseNullSink
+from emgscope.core.settings import AudioSettings
+from emgscope.gui.bench_window import bench_window
 
 START_TIMEOUT_S = 15.0
 """The audio process starts in a second or two; a loaded machine may take longer."""
@@ -49,7 +50,6 @@ def stolen_s() -> float:
 
 def measure_audio(seconds: float = 10.0, settings: AudioSettings | None = None) -> dict[str, float | str]:
     """Audio latency (median, p99, ms), underruns per minute and the callback's lateness, under display load."""
-    from emgscope.gui.benchmarks import bench_window
 
     settings = settings or AudioSettings()
     with contextlib.ExitStack() as stack:

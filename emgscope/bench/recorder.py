@@ -14,8 +14,8 @@ from pathlib import Path
 
 import numpy as np
 
-from emgscope.acquisition.source import StreamInfo
 from emgscope.core.ring import SampleRing
+from emgscope.core.source import StreamInfo
 from emgscope.recording.recorder import Recorder
 from emgscope.recording.session import SessionInfo
 

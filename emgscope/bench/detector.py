@@ -29,12 +29,12 @@ import numpy as np
 from emgscope.acquisition.pump import AcquisitionPump, Pipeline
 from emgscope.acquisition.sim_shapes import DURATION_LEVEL
 from emgscope.acquisition.simulator import BLOCK_S, SimulatedPatient
-from emgscope.acquisition.source import StreamInfo
 from emgscope.analysis.detector import ActivityDetector
 from emgscope.analysis.monitor import READ_INTERVAL_MS, ExamMonitor
 from emgscope.core.events import Event
 from emgscope.core.ring import SampleRing
 from emgscope.core.settings import FILTER_PRESETS, SimulatorSettings
+from emgscope.core.source import StreamInfo
 from emgscope.dsp.filters import FilterBank
 from emgscope.protocol.model import PlannedStep, Step
 from emgscope.protocol.runner import ExamRunner

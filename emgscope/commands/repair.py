@@ -9,9 +9,9 @@ import argparse
 import sys
 from pathlib import Path
 
+from emgscope.core.settings import RecordingSettings
 from emgscope.recording.journal import journal_path
 from emgscope.recording.repair import RepairError, find_unfinished, repair
-from emgscope.recording.settings import RecordingSettings
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:

@@ -5,7 +5,7 @@ command line. Ctrl+C (or SIGTERM) stops the recording cleanly; ``kill -9`` leave
 ``emgscope repair`` (or the app's start-up) rebuilds.
 
 ``emgscope record --protocol NAME --out FILE [--pathology …]`` runs a whole guided exam headless on the simulated
-patient (:mod:`emgscope.recording.headless_exam`) and writes a labelled recording with its summary CSV.
+patient (:mod:`emgscope.session.headless_exam`) and writes a labelled recording with its summary CSV.
 """
 
 from __future__ import annotations
@@ -20,20 +20,19 @@ from pathlib import Path
 
 from emgscope.acquisition.factory import make_source
 from emgscope.acquisition.pump import AcquisitionPump
-from emgscope.cli import add_source_options, apply_source_options
 from emgscope.core import events
 from emgscope.core.events import Event, EventBus
-from emgscope.core.settings import Settings, load_settings
+from emgscope.core.settings import FORMATS, RecordingSettings, Settings, load_settings
 from emgscope.core.shm import remove_stale_blocks
 from emgscope.protocol.loader import ProtocolError, load_protocol, protocols_dir
 from emgscope.protocol.model import Protocol
 from emgscope.protocol.sim_patient_driver import COMPLIANCE_PRESETS
 from emgscope.recording.edfplus import FormatError
-from emgscope.recording.headless_exam import HeadlessExamError, record_exam
 from emgscope.recording.naming import session_file
 from emgscope.recording.recorder import Recorder
 from emgscope.recording.session import SIDES, SessionInfo, applied_filters
-from emgscope.recording.settings import FORMATS, RecordingSettings
+from emgscope.session.headless_exam import HeadlessExamError, record_exam
+from emgscope.session.options import add_source_options, apply_source_options
 
 CONNECT_TIMEOUT_S = 30.0
 """Longer than BrainFlow's slowest connect (about 6 s on a silent serial device)."""

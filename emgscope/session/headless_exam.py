@@ -21,12 +21,12 @@ from pathlib import Path
 
 from emgscope.acquisition.pump import AcquisitionPump, Pipeline
 from emgscope.acquisition.simulator import BLOCK_S, SimulatedSource
-from emgscope.acquisition.source import SourceError
 from emgscope.analysis.monitor import ExamMonitor
 from emgscope.analysis.summary import summary_csv_path, write_csv
 from emgscope.core.events import Event
 from emgscope.core.ring import SampleRing
 from emgscope.core.settings import FILTER_PRESETS, SimulatorSettings
+from emgscope.core.source import SourceError
 from emgscope.dsp.filters import FilterBank
 from emgscope.protocol.annotation import FLAG, SEGMENT, Annotation
 from emgscope.protocol.model import Protocol, build_plan

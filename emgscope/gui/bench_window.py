@@ -1,4 +1,4 @@
-"""The display's performance bar, measured on the real main window: 16 channels at 20 kHz, 1 s per sweep.
+"""The real main window driven for measurement (``emgscope bench``): 16 channels at 20 kHz, 1 s per sweep.
 
 The window runs offscreen fed by the real simulated patient (16 needle channels at 20 kHz, moderate effort)
 through the real acquisition pump. A precise 60 Hz timer drives the frames; each frame's time covers the pull
@@ -6,9 +6,8 @@ from the ring, the min/max and pixel work, and a forced repaint of the whole plo
 the grid, the axis, the labels and the raster), so the figure includes the paint, not only the bookkeeping.
 The GUI thread's CPU time per frame is reported too: unlike wall time, other busy processes do not inflate it.
 
-:class:`BenchWindow` is that window as a session the audio benchmark reuses: it measures the window's own audio
-monitor while frames are drawn, so what it figures is the app as it runs (one stream, one pump), not a second
-audio path beside the window's.
+The audio benchmark reuses :class:`BenchWindow`: it measures the window's own audio monitor while frames are
+drawn, so what it figures is the app as it runs (one stream, one pump), not a second audio path beside the window's.
 """
 
 from __future__ import annotations
@@ -22,9 +21,8 @@ from typing import Any
 
 import numpy as np
 
-from emgscope.audio.settings import AudioSettings
 from emgscope.core.realtime import freeze_startup_heap
-from emgscope.core.settings import Settings
+from emgscope.core.settings import AudioSettings, Settings
 
 BENCH_CHANNELS = 16
 BENCH_RATE = 20_000.0
@@ -127,9 +125,3 @@ def bench_window(audio: AudioSettings | None = None) -> Iterator[BenchWindow]:
     finally:
         window.close()
         gc.unfreeze()  # a closed window in the frozen heap would never be collected, in a test run or a second bench
-
-
-def measure_gui(seconds: float = 5.0) -> dict[str, float]:
-    """Frames per second, frame times (ms, wall clock) and the median CPU time per frame over ``seconds``."""
-    with bench_window() as session:
-        return session.frames(seconds)

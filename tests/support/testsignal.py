@@ -12,7 +12,7 @@ from collections.abc import Callable
 
 import numpy as np
 
-from emgscope.acquisition.source import Source, StreamInfo
+from emgscope.core.source import Source, StreamInfo
 
 Generator = Callable[[int, int], np.ndarray]
 """``generate(first_index, n) -> (n_channels, n)`` µV."""

@@ -1,0 +1,1 @@
+"""``emgscope bench``: the real-time figures, one module per area, measured on this machine."""

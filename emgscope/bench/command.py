@@ -1,0 +1,35 @@
+"""``emgscope bench``: measure the real-time figures the issues set bars for, and print one JSON object.
+
+Each figure is measured in this run on this machine; nothing is cached or assumed. Each area's measurement is a
+module of this package; this one only runs them and gathers the results.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+
+from emgscope.bench.audio import measure_audio
+from emgscope.bench.detector import measure_detector
+from emgscope.bench.gui import measure_gui
+from emgscope.bench.pipeline import measure_pipeline, measure_simulator
+from emgscope.bench.recorder import measure_recorder
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--quick", action="store_true", help="shorter runs (for tests); figures are noisier")
+
+
+def run(args: argparse.Namespace) -> int:
+    scale = 0.2 if args.quick else 1.0
+    results: dict[str, float] = {}
+    results.update(measure_pipeline(10.0 * scale))
+    results.update(measure_simulator(5.0 * scale))
+    results.update(measure_gui(max(5.0 * scale, 1.0)))
+    results.update(measure_audio(max(60.0 * scale, 4.0)))  # the bar is per minute: a whole one
+    results.update(measure_recorder(600.0 * scale))
+    results.update(measure_detector(contractions=60, seconds=max(4.0, 20.0 * scale)))
+    json.dump(results, sys.stdout)
+    sys.stdout.write("\n")
+    return 0

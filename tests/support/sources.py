@@ -1,0 +1,58 @@
+"""Sources with known signals for the tests.
+
+``SineSource`` is a real :class:`Source` (a known signal paced by the clock) so amplitudes can be checked in
+pixels. ``BlockingSource`` stands in for a device whose connect hangs for seconds (a silent serial port), a fault
+that cannot be produced here without hardware: it is the one fake, and only its ``open()`` is fake.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+
+import numpy as np
+
+from emgscope.core.source import Source, StreamInfo
+
+
+class SineSource(Source):
+    """A ``amplitude`` µV, 50 Hz sine on every channel, delivered as the clock makes samples due."""
+
+    silence_timeout_s = 0.5
+
+    def __init__(self, rate: float = 20_000.0, channels: int = 2, amplitude: float = 200.0, stop_after: float = 0):
+        self.rate = rate
+        self.channels = channels
+        self.amplitude = amplitude
+        self.stop_after = stop_after
+        """Seconds after which the 'device' goes silent (0 = never), as an unplugged amplifier does."""
+        self._start = 0.0
+        self._sent = 0
+
+    def open(self) -> StreamInfo:
+        self._start = time.monotonic()
+        return StreamInfo(self.rate, tuple(f"Ch{i + 1}" for i in range(self.channels)), "Test sine")
+
+    def read(self) -> np.ndarray:
+        elapsed = time.monotonic() - self._start
+        if self.stop_after:
+            elapsed = min(elapsed, self.stop_after)
+        due = int(elapsed * self.rate) - self._sent
+        t = (self._sent + np.arange(max(0, due))) / self.rate
+        self._sent += max(0, due)
+        return np.tile(self.amplitude * np.sin(2 * np.pi * 50 * t), (self.channels, 1))
+
+    def close(self) -> None:
+        pass
+
+
+class BlockingSource(SineSource):
+    """A connect that hangs until released (fake: a silent serial device cannot be produced without hardware)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.release = threading.Event()
+
+    def open(self) -> StreamInfo:
+        self.release.wait(10)
+        return super().open()
