@@ -17,7 +17,7 @@ import pytest
 from support.events import EventLog
 
 from emgscope.acquisition.process import ProcessPump
-from emgscope.acquisition.remote_source import RemoteReplay, RemoteSimulator
+from emgscope.acquisition.proxy import ReplayProxy, SimulatorProxy
 from emgscope.core import events
 from emgscope.core.events import EventBus
 from emgscope.core.ring import SampleRing
@@ -56,7 +56,7 @@ def test_the_simulated_patient_streams_at_its_rate_and_follows_the_effort_set_he
         recorder.wait_for(events.CONNECTED, 10.0)
         pipeline = pump.pipeline
         assert pipeline is not None and pipeline.info.sample_rate == RATE
-        assert isinstance(pump.source, RemoteSimulator)
+        assert isinstance(pump.source, SimulatorProxy)
         began, first = time.monotonic(), pipeline.raw.write_index
         time.sleep(1.0)
         delivered = pipeline.raw.write_index - first
@@ -65,11 +65,13 @@ def test_the_simulated_patient_streams_at_its_rate_and_follows_the_effort_set_he
         resting = rms(pipeline.filtered, 0.5)
 
         pump.source.effort_percent = 80.0
-        assert pump.source.effort_percent == 80.0  # read back at once, before the child confirms it
-        time.sleep(1.0)
-        assert pump.source.effort_percent == 80.0  # and still, once its own state has come back
+        assert not pump.source.settled  # the command is on its way: the state read here is from before it
+        wait(lambda: pump.source.settled)
+        assert pump.source.effort_percent == 80.0  # the child's own state, published after it applied it
+        time.sleep(0.6)
         assert rms(pipeline.filtered, 0.5) > 5 * resting  # the patient in the child contracts
         pump.source.effort_percent = 250.0
+        wait(lambda: pump.source.settled)
         assert pump.source.effort_percent == 100.0  # clamped as the patient clamps it
     finally:
         pump.stop(5.0)
@@ -87,8 +89,8 @@ def test_a_control_set_before_the_child_listens_reaches_it() -> None:
     pump.start()
     try:
         recorder.wait_for(events.CONNECTED, 10.0)
+        wait(lambda: pump.source.settled and pump.source.effort_percent == 90.0)
         time.sleep(1.0)
-        assert pump.source.effort_percent == 90.0  # the child's own state, not just the guess made here
         assert rms(pump.pipeline.filtered, 0.5) > 50.0  # a maximal contraction, not a resting muscle
     finally:
         pump.stop(5.0)
@@ -100,12 +102,13 @@ def test_a_replay_is_driven_through_its_proxy(shared_data: Path) -> None:
     try:
         recorder.wait_for(events.CONNECTED, 10.0)
         source = pump.source
-        assert isinstance(source, RemoteReplay)
-        assert source.recording is not None and source.recording.path == path
-        assert len(source.recording.annotations) == 5
+        assert isinstance(source, ReplayProxy)
+        assert source.facts is not None and source.facts.path == path
+        assert len(source.facts.annotations) == 5
         assert source.duration_s == pytest.approx(6.0) and source.speed == 2.0
         source.pause()
-        time.sleep(0.1)
+        wait(lambda: source.settled)
+        time.sleep(0.05)
         held = pump.pipeline.raw.write_index
         time.sleep(0.2)
         assert pump.pipeline.raw.write_index == held and source.paused
@@ -141,7 +144,7 @@ def test_filters_changed_here_are_designed_in_the_child() -> None:
         pump.set_filters(FilterSettings("custom", 500.0, 100.0, 0.0))
         _, warning = recorder.wait_for(events.WARNING, 2.0)
         assert "below the low-frequency filter" in warning.message
-        assert pump.pipeline.filters.design.high_cut_hz == 0.0  # this side's design (the recording header) agrees
+        assert pump.pipeline.filters is None  # the filters run in the child: this side keeps no shadow copy
     finally:
         pump.stop(5.0)
 

@@ -1,10 +1,12 @@
-"""The audio strip as a user meets it: real Qt widgets offscreen, a real device (null sink) or none."""
+"""The audio strip as a user meets it: real Qt widgets offscreen over the session's audio service, a real device
+(null sink) or none, and a real audio process that is killed for real."""
 
 from __future__ import annotations
 
 import dataclasses
 import os
 import re
+import signal
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -15,20 +17,32 @@ import pytest
 from emgscope.audio import monitor as monitor_module
 from emgscope.audio.process import AudioProcessMonitor
 from emgscope.core import realtime
+from emgscope.core.events import EventBus
 from emgscope.core.ring import SampleRing
 from emgscope.core.settings import AudioSettings
 from emgscope.gui.audio_controls import AudioControls
+from emgscope.gui.bridge import EventBridge
+from emgscope.session.audio import AUDIO_LOST, AudioService, Stream
+
+
+def make_strip(qtbot, settings: AudioSettings | None = None) -> tuple[AudioControls, AudioService]:
+    """The strip over its own audio service, the events crossing the real Qt bridge as in the window."""
+    bus = EventBus()
+    service = AudioService(settings or AudioSettings(), bus)
+    strip = AudioControls(service, EventBridge(bus))
+    qtbot.addWidget(strip)
+    return strip, service
 
 
 def test_unknown_device_disables_the_strip_and_says_how_to_fix_it(qtbot) -> None:
-    strip = AudioControls(AudioSettings(device="no such sound card 42"))
-    qtbot.addWidget(strip)
+    strip, service = make_strip(qtbot, AudioSettings(device="no such sound card 42"))
     assert not strip.volume.isEnabled() and not strip.channel.isEnabled()
     assert strip.output.isEnabled()  # another device can still be chosen
     assert "No sound" in strip.toolTip()
     ring = SampleRing(2, 1000)
-    strip.attach(ring, 1000.0, ("A", "B"))  # the app carries on: channels listed, nothing played
-    assert strip.monitor is None and strip.channel.count() == 2
+    assert not service.attach(Stream(ring, 1000.0, ("A", "B")))  # the app carries on: nothing played
+    qtbot.waitUntil(lambda: strip.channel.count() == 2, timeout=2000)  # the channels are listed all the same
+    assert strip.monitor is None and strip.readout.text() == "No sound"
     assert not ring.readers
 
 
@@ -37,8 +51,7 @@ def test_missing_portaudio_disables_the_strip(qtbot, monkeypatch: pytest.MonkeyP
     # own record of a failed import is set to what a machine without libportaudio2 produces.
     monkeypatch.setattr(monitor_module, "sd", None)
     monkeypatch.setattr(monitor_module, "_IMPORT_ERROR", "PortAudio library not found")
-    strip = AudioControls()
-    qtbot.addWidget(strip)
+    strip, _ = make_strip(qtbot)
     assert not strip.volume.isEnabled()
     assert "libportaudio2" in strip.toolTip()
 
@@ -65,12 +78,11 @@ def playing_shows_latency(strip: AudioControls, ring: SampleRing, rate: float) -
 def test_strip_plays_shows_latency_and_follows_the_operator(qtbot, null_sink) -> None:
     rate = 20_000.0
     ring = SampleRing(2, int(rate * 5))
-    strip = AudioControls(
-        AudioSettings(device=null_sink.device, blocksize=256, stream_latency_s=0.04, target_buffer_ms=20.0)
+    strip, service = make_strip(
+        qtbot, AudioSettings(device=null_sink.device, blocksize=256, stream_latency_s=0.04, target_buffer_ms=20.0)
     )
-    qtbot.addWidget(strip)
     assert strip.volume.isEnabled()
-    strip.attach(ring, rate, ("Ch1", "Ch2"))
+    service.attach(Stream(ring, rate, ("Ch1", "Ch2")))
     qtbot.waitUntil(playing_shows_latency(strip, ring, rate), timeout=10_000)
     assert re.fullmatch(r"Latency \d+ ms · underruns \d+", strip.readout.text())
     assert "of which 20 ms is buffered against late samples" in strip.readout.toolTip()
@@ -84,7 +96,7 @@ def test_strip_plays_shows_latency_and_follows_the_operator(qtbot, null_sink) ->
     assert strip.monitor.channel == 1 and strip.channel.currentText() == "Ch2"
     strip.select_channel(7)  # out of range: ignored
     assert strip.monitor.channel == 1
-    strip.detach()
+    service.detach()
     assert strip.monitor is None
     qtbot.waitUntil(lambda: not ring.readers, timeout=5000)
 
@@ -108,18 +120,46 @@ def test_output_dialog_lists_devices_and_returns_the_choice(qtbot, null_sink) ->
 
 def test_quitting_waits_for_the_audio_process_to_end_and_free_its_memory(qtbot, null_sink) -> None:
     ring = SampleRing.shared(1, 20_000)
-    strip = AudioControls(AudioSettings(device=null_sink.device))
-    qtbot.addWidget(strip)
-    strip.attach(ring, 20_000.0, ("Ch1",))
+    strip, service = make_strip(qtbot, AudioSettings(device=null_sink.device))
+    service.attach(Stream(ring, 20_000.0, ("Ch1",)))
     qtbot.waitUntil(lambda: strip.monitor is not None, timeout=15_000)
     monitor = strip.monitor
     assert isinstance(monitor, AudioProcessMonitor)
     ours = f"emgscope-{os.getpid()}-"
     assert len([name for name in os.listdir("/dev/shm") if name.startswith(ours)]) == 2  # the ring, the figures
-    strip.detach()  # returns at once: the stream closes on a thread
-    strip.wait_closed()
+    service.detach()  # returns at once: the stream closes on a thread
+    service.wait_closed()
     assert not monitor.stats.running
     assert [name for name in os.listdir("/dev/shm") if name.startswith(ours)] == [ring.shared_name.lstrip("/")]
+
+
+def test_a_killed_audio_process_is_shown_within_a_second_and_restarted_once(qtbot, null_sink) -> None:
+    ring = SampleRing.shared(1, 20_000)
+    strip, service = make_strip(qtbot, AudioSettings(device=null_sink.device))
+    lost = []
+    service.bus.subscribe(lambda event: lost.append(event) if event.kind == AUDIO_LOST else None)
+    service.attach(Stream(ring, 20_000.0, ("Ch1",)))
+    qtbot.waitUntil(lambda: strip.monitor is not None, timeout=15_000)
+    first = strip.monitor
+    assert isinstance(first, AudioProcessMonitor)
+
+    os.kill(first._child._process.pid, signal.SIGKILL)
+    killed = time.monotonic()
+    qtbot.waitUntil(lambda: bool(lost), timeout=2000)
+    assert time.monotonic() - killed < 1.0  # the readout timer (4 Hz) notices it
+    assert lost[0].data["restarting"] and "ended unexpectedly" in lost[0].message
+    qtbot.waitUntil(lambda: strip.monitor is not None and strip.monitor is not first, timeout=15_000)
+    second = strip.monitor
+    assert second.stats.running
+
+    os.kill(second._child._process.pid, signal.SIGKILL)
+    qtbot.waitUntil(lambda: len(lost) == 2, timeout=2000)
+    assert not lost[1].data["restarting"]  # the second time the operator decides (the window offers a button)
+    assert strip.monitor is None and strip.readout.text() == "Sound lost"
+    service.restart()
+    qtbot.waitUntil(lambda: strip.monitor is not None, timeout=15_000)
+    service.detach()
+    service.wait_closed()
 
 
 def test_strip_warns_when_the_processors_cannot_be_kept_awake(qtbot, null_sink, monkeypatch, tmp_path: Path) -> None:
@@ -128,18 +168,15 @@ def test_strip_warns_when_the_processors_cannot_be_kept_awake(qtbot, null_sink, 
     rate = 20_000.0
     ring = SampleRing(1, int(rate * 5))
     settings = AudioSettings(device=null_sink.device, blocksize=256, stream_latency_s=0.04, separate_process=False)
-    strip = AudioControls(settings)
-    qtbot.addWidget(strip)
-    strip.attach(ring, rate, ("Ch1",))
+    strip, service = make_strip(qtbot, settings)
+    service.attach(Stream(ring, rate, ("Ch1",)))
     qtbot.waitUntil(playing_shows_latency(strip, ring, rate), timeout=10_000)
     assert re.fullmatch(r"Latency \d+ ms · underruns \d+ ⚠ CPU may sleep", strip.readout.text())
     tip = strip.readout.toolTip()
     assert tip.startswith("The processors may sleep between sound blocks") and realtime.UDEV_RULE in tip
     assert "Amplifier → loudspeaker" in tip  # the latency's own explanation follows
-    strip.detach()
-    strip.settings = dataclasses.replace(settings, keep_processors_awake=False)  # the operator turned it off
-    strip.attach(ring, rate, ("Ch1",))  # at once: the new stream waits for the old one to release the ring reader
+    service.reopen(dataclasses.replace(settings, keep_processors_awake=False))  # the operator turned it off
     qtbot.waitUntil(playing_shows_latency(strip, ring, rate), timeout=10_000)
     assert re.fullmatch(r"Latency \d+ ms · underruns \d+", strip.readout.text())
     assert not strip.monitor.stats.processors_awake
-    strip.detach()
+    service.detach()

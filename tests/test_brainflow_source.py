@@ -27,7 +27,7 @@ from emgscope.core import events
 from emgscope.core.events import EventBus
 from emgscope.core.settings import BrainFlowSettings, FilterSettings, SourceSettings
 from emgscope.core.source import SourceError
-from emgscope.gui.connection import ConnectionController
+from emgscope.session.connection import Connection
 
 SYNTHETIC_RATE = 250.0
 EMG_ROWS = slice(1, 17)
@@ -283,7 +283,7 @@ def test_reconnecting_to_the_same_board_waits_for_the_old_session_to_be_released
     """
     bus = EventBus()
     recorder = EventLog(bus)
-    controller = ConnectionController(bus, factory)
+    controller = Connection(bus, factory)
     settings = SourceSettings("brainflow", brainflow=BrainFlowSettings("SYNTHETIC_BOARD"))
     try:
         controller.connect(settings, FilterSettings())

@@ -17,7 +17,7 @@ import pytest
 from PyQt6.QtCore import Qt
 
 from emgscope.core.settings import FILTER_PRESETS, RecordingSettings, Settings
-from emgscope.gui.exam_feature import BAND_GROUP, ExamChoice, attach_exam
+from emgscope.gui.exam_feature import BAND_GROUP
 from emgscope.gui.main_window import MainWindow
 from emgscope.gui.replay_panel import file_bands
 from emgscope.gui.scope_items import LANE_FLAG, LANE_SEGMENT, Band
@@ -27,6 +27,7 @@ from emgscope.protocol.loader import load_protocol
 from emgscope.recording.session import SessionInfo
 from emgscope.replay.reader import Annotation as FileAnnotation
 from emgscope.replay.reader import open_recording
+from emgscope.session.exam import ExamChoice, save_summary
 
 RATE = 20_000.0
 SHORT_PROTOCOL = """
@@ -77,7 +78,7 @@ def test_whole_exam_through_the_gui_is_recorded_with_every_segment(qtbot, tmp_pa
     settings = Settings()
     settings.filters = FILTER_PRESETS["surface"]
     window = open_window(qtbot, settings)
-    feature = attach_exam(window)
+    feature = window.exam
     controls = window.sessions.record_controls
     controls.start_recording(SessionInfo(patient_id="T-1"), RecordingSettings(str(tmp_path), "bdf"))
     qtbot.waitUntil(lambda: controls.recorder is not None and controls.recorder.path is not None, timeout=3000)
@@ -100,7 +101,7 @@ def test_whole_exam_through_the_gui_is_recorded_with_every_segment(qtbot, tmp_pa
     assert panel.countdown_label.text() == "until you advance"
     qtbot.wait(1200)
     qtbot.mouseClick(panel.buttons["next"], Qt.MouseButton.LeftButton)
-    qtbot.waitUntil(lambda: feature.exam is None, timeout=8000)
+    qtbot.waitUntil(lambda: window.session.exam is None, timeout=8000)
     assert panel.prompt_label.text() == "Exam finished"
     assert panel.summary_table.isVisibleTo(panel) and panel.summary_table.rowCount() == 6
 
@@ -145,7 +146,7 @@ def test_whole_exam_through_the_gui_is_recorded_with_every_segment(qtbot, tmp_pa
 
 def test_exam_menu_dialog_and_abort(qtbot) -> None:
     window = open_window(qtbot)
-    feature = attach_exam(window)
+    feature = window.exam
     assert [a.text() for a in feature.menu.actions()] == ["&Start guided exam…", "&Abort exam"]
     feature.start_action.trigger()
     dialog = feature.dialog
@@ -168,7 +169,7 @@ def test_exam_menu_dialog_and_abort(qtbot) -> None:
     assert exam is not None and len(exam.runner.plan) == 4 * len(choice.protocol.steps)
     qtbot.waitUntil(lambda: exam.runner.status.sample_index > exam.runner.status.onset + 0.3 * RATE, timeout=3000)
     feature.abort_action.trigger()
-    assert feature.exam is None and feature.start_action.isEnabled()
+    assert window.session.exam is None and feature.start_action.isEnabled()
     aborted = exam.runner.annotations[-1]
     assert aborted.label == "INS" and "aborted" in aborted.flags
     assert [b.text for b in window.scope.bands.bands(BAND_GROUP) if b.lane == LANE_SEGMENT] == [
@@ -302,7 +303,6 @@ def test_replayed_exam_shows_its_segments_as_bands(qtbot, tmp_path: Path) -> Non
     settings.source.replay.file = str(out)
     settings.source.replay.start_s = 2.0
     window = open_window(qtbot, settings)
-    attach_exam(window)
     qtbot.waitUntil(lambda: bool(window.scope.bands.bands("replay")), timeout=3000)
     bands = window.scope.bands.bands("replay")
     # Replay began 2 s into the file: ring index 0 is file sample 40 000, so the REST from 3 s is at ring 20 000.
@@ -310,7 +310,7 @@ def test_replayed_exam_shows_its_segments_as_bands(qtbot, tmp_path: Path) -> Non
     assert (rest.onset, rest.end) == (20_000, 220_000)
     assert rest.colour == label_colour("REST") and rest.lane == LANE_SEGMENT  # the site does not hide the label
     assert bands[0].text == "INS Tibialis anterior L" and (bands[0].onset, bands[0].end) == (0, 20_000)
-    source = window.connection.source
+    source = window.session.source
     source.seek(40.0)
     qtbot.waitUntil(lambda: len(source.segments) == 2, timeout=3000)
     qtbot.waitUntil(lambda: window.scope.bands.bands("replay") != bands, timeout=3000)
@@ -326,22 +326,18 @@ def test_replayed_exam_shows_its_segments_as_bands(qtbot, tmp_path: Path) -> Non
 
 def test_summary_is_written_beside_the_recording_and_never_over_another_file(tmp_path: Path) -> None:
     from emgscope.analysis.summary import SegmentSummary
-    from emgscope.core.events import EventBus
-    from emgscope.gui.exam_feature import _save_summary
 
     def row(muscle: str) -> SegmentSummary:
         return SegmentSummary(muscle, "L", "REST", 1, 0.0, 10.0, 2.4, 21.0, 4400.0, 0.0, "")
 
-    posted = []
-    bus = EventBus()
-    bus.subscribe(posted.append)
     target = tmp_path / "exam_summary.csv"
-    assert _save_summary(target, [row("Deltoid")], False, bus) == target
-    assert _save_summary(target, [row("Deltoid"), row("Biceps brachii")], True, bus) == target  # the next muscle
+    save_summary(target, [row("Deltoid")], False)
+    save_summary(target, [row("Deltoid"), row("Biceps brachii")], True)  # the next muscle replaces it
     with open(target, newline="", encoding="utf-8") as handle:
         assert [r["muscle"] for r in csv.DictReader(handle)] == ["Deltoid", "Biceps brachii"]
     foreign = tmp_path / "other_summary.csv"
     foreign.write_text("someone else's\n", encoding="utf-8")
-    assert _save_summary(foreign, [row("Deltoid")], False, bus) is None
+    with pytest.raises(FileExistsError):
+        save_summary(foreign, [row("Deltoid")], False)
     assert foreign.read_text(encoding="utf-8") == "someone else's\n"
-    assert "exists already" in posted[-1].message and not list(tmp_path.glob("*.part"))
+    assert not list(tmp_path.glob("*.part"))

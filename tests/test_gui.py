@@ -11,6 +11,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 from PyQt6.QtCore import Qt
+from support.settings import every_field_changed
 from support.sources import BlockingSource, SineSource
 from support.window import open_window, trace_rows, wait_connected
 
@@ -41,7 +42,7 @@ def test_window_shows_moving_traces_of_the_simulated_patient(qtbot) -> None:
     assert (window.scope.raster.pixels == TRACE_COLOUR).sum() > 1000
     assert window.controls.sim_section.isVisibleTo(window)
     window.controls.effort.setValue(70)
-    assert window.connection.source.effort_percent == 70.0
+    qtbot.waitUntil(lambda: window.session.source.effort_percent == 70.0, timeout=2000)  # applied in its process
     window.status.refresh()
     assert window.status.source.text() == "Simulated patient (normal)"
     assert window.status.rate.text() == "20 kHz"
@@ -113,7 +114,7 @@ def test_hiding_a_channel_and_settings_persist_across_windows(qtbot, private_con
     window.close()
     save_settings(settings)
 
-    loaded = load_settings()
+    loaded = load_settings().settings
     assert loaded.display == DisplaySettings(500.0, 20.0, "scroll", ["Ch2"])
     second = MainWindow(loaded, lambda _: SineSource(channels=2))
     qtbot.addWidget(second)
@@ -130,7 +131,7 @@ def test_connect_failure_is_shown_in_plain_words(qtbot) -> None:
         "brainflow", brainflow=BrainFlowSettings("CYTON_BOARD", serial_port="/dev/ttyNOPE")
     )
     window = open_window(qtbot, settings)
-    qtbot.waitUntil(lambda: "/dev/ttyNOPE" in window.banner.text, timeout=5000)
+    qtbot.waitUntil(lambda: "/dev/ttyNOPE" in window.banner.text, timeout=15_000)
     assert "does not exist" in window.banner.text
     assert window.bannerFrame.property("level") == "error"
     assert window.pipeline is None
@@ -167,7 +168,7 @@ def test_connecting_never_blocks_and_can_be_cancelled(qtbot) -> None:
     window.progress.cancelButton.click()
     assert time.perf_counter() - started < 0.1
     assert window.banner.text == "Connection cancelled."
-    assert window.connection.pump is None
+    assert window.session.connection.pump is None
     source.release.set()
     qtbot.wait(300)
     assert window.pipeline is None
@@ -254,8 +255,27 @@ def test_sigterm_closes_the_app_cleanly_and_keeps_the_settings(tmp_path: Path) -
         assert app.wait(timeout=15) == 0
     finally:
         app.kill()
-    saved = load_settings(tmp_path / "settings.json")
+    saved = load_settings(tmp_path / "settings.json").settings
     assert saved.source.simulator.pathology == "neurogenic"
+
+
+def test_a_setting_of_every_type_survives_a_restart_of_the_real_app(tmp_path: Path) -> None:
+    """Every field (booleans and nested groups included) is read by the app at start and saved back at exit."""
+    wanted = every_field_changed()
+    wanted.source.kind = "sim"  # the app must be able to run it (the board's settings persist all the same)
+    wanted.audio.enabled = True
+    save_settings(wanted, tmp_path / "settings.json")
+    env = dict(os.environ, QT_QPA_PLATFORM="offscreen", EMGSCOPE_CONFIG_DIR=str(tmp_path))
+    for _ in range(2):  # two starts: what the first saved, the second reads
+        shot = tmp_path / "shot.png"
+        done = subprocess.run(
+            [sys.executable, "-m", "emgscope", "--screenshot", str(shot), "--seconds", "1"],
+            cwd=REPO, env=env, timeout=60, capture_output=True, text=True, check=False,
+        )  # fmt: skip
+        assert done.returncode == 0, done.stderr
+        assert shot.stat().st_size > 10_000
+    loaded = load_settings(tmp_path / "settings.json")
+    assert loaded.notice == "" and loaded.settings == wanted
 
 
 def test_a_filter_preset_changes_the_band_and_keeps_the_mains_notch(qtbot) -> None:
@@ -277,7 +297,7 @@ def test_dropped_count_includes_samples_the_source_skipped(qtbot) -> None:
     wait_connected(qtbot, window)
     window.status.refresh()
     assert window.status.dropped.text() == "dropped 0"
-    window.connection.source.skipped_samples += 1234
+    window.session.source.skipped_samples += 1234
     window.pipeline.filtered.reader("slow").overrun_samples = 66
     window.status.refresh()
     assert window.status.dropped.text() == "dropped 1300"

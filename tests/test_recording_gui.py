@@ -16,10 +16,12 @@ from emgscope.core.ring import SampleRing
 from emgscope.core.settings import FilterSettings, RecordingSettings
 from emgscope.core.source import StreamInfo
 from emgscope.dsp.filters import FilterBank
+from emgscope.gui.bridge import EventBridge
 from emgscope.gui.record_controls import RecordControls
 from emgscope.gui.session_dialog import SessionDialog
 from emgscope.recording.session import SessionInfo, load_muscles
 from emgscope.replay.recent import load_recent
+from emgscope.session.recording import Recordings
 
 RATE = 4000.0
 
@@ -59,13 +61,22 @@ def test_session_form_requires_a_patient_id_and_reads_back_every_field(qtbot, tm
     assert dialog.recording_settings() == RecordingSettings(str(tmp_path), "edf")
 
 
+def record_controls(pipeline, settings: RecordingSettings) -> RecordControls:
+    """The strip over the session's recordings, their events crossing the real Qt bridge as in the window."""
+    bus = EventBus()
+    recordings = Recordings(bus, settings, pipeline, FilterSettings)
+    bridge = EventBridge(bus)
+    bridge.event.connect(recordings.handle)
+    return RecordControls(recordings, bridge)
+
+
 @pytest.fixture
 def window_with_controls(qtbot, tmp_path: Path):
     ring = SampleRing(2, int(RATE * 10))
     info = StreamInfo(RATE, ("EMG1", "EMG2"), "test signal", device="test")
     pipeline = Pipeline(info, ring, SampleRing(2, 10), FilterBank(FilterSettings(), RATE, 2))
     window = QMainWindow()
-    controls = RecordControls(EventBus(), lambda: pipeline, FilterSettings, RecordingSettings(str(tmp_path)))
+    controls = record_controls(lambda: pipeline, RecordingSettings(str(tmp_path)))
     window.setCentralWidget(controls)
     qtbot.addWidget(window)
     window.show()
@@ -79,7 +90,9 @@ def test_record_controls_record_markers_and_notes_to_a_named_file(qtbot, tmp_pat
     window, controls, ring = window_with_controls
     messages: list[str] = []
     controls.message.connect(messages.append)
-    controls.start_recording(SessionInfo(patient_id="P5", muscle="Deltoid", side="left"), controls.settings)
+    controls.start_recording(
+        SessionInfo(patient_id="P5", muscle="Deltoid", side="left"), RecordingSettings(str(tmp_path))
+    )
     assert controls.recording and controls.recordButton.text() == "■ Stop"
     block = np.ones((2, 400), dtype=np.float32)
     for i in range(10):
@@ -114,7 +127,7 @@ def test_record_controls_record_markers_and_notes_to_a_named_file(qtbot, tmp_pat
 
 
 def test_record_without_a_source_says_so(qtbot, tmp_path: Path) -> None:
-    controls = RecordControls(EventBus(), lambda: None, FilterSettings, RecordingSettings(str(tmp_path)))
+    controls = record_controls(lambda: None, RecordingSettings(str(tmp_path)))
     qtbot.addWidget(controls)
     with qtbot.waitSignal(controls.message) as signal:
         controls.toggle()

@@ -15,7 +15,7 @@ from PyQt6.QtWidgets import QMenu
 
 from emgscope.acquisition.process import ProcessPump
 from emgscope.acquisition.pump import AcquisitionPump
-from emgscope.acquisition.remote_source import Replay
+from emgscope.core.controls import ReplayControl
 from emgscope.core.events import EventBus
 from emgscope.core.settings import FilterSettings, ReplaySettings, SourceSettings
 from emgscope.gui.replay_panel import ReplayPanel, fill_recent_menu, format_time, parse_time
@@ -25,7 +25,7 @@ from emgscope.replay.source import ReplaySource
 PUMPS = pytest.mark.parametrize("pump_kind", ["acquisition process", "thread"])
 
 
-def _running(path: Path, pump_kind: str, speed: float = 1.0) -> tuple[Replay, AcquisitionPump | ProcessPump]:
+def _running(path: Path, pump_kind: str, speed: float = 1.0) -> tuple[ReplayControl, AcquisitionPump | ProcessPump]:
     pump: AcquisitionPump | ProcessPump
     if pump_kind == "thread":
         pump = AcquisitionPump(ReplaySource(path, speed=speed), FilterSettings(), EventBus())
@@ -51,7 +51,12 @@ def test_play_pause_speed_annotations_and_time(qtbot, shared_data: Path, pump_ki
         assert panel.annotation_list.count() == 5
         assert panel.duration_label.text() == "/ 0:06.0"
 
+        def settled() -> None:
+            """The replay applied what the panel asked (at once in this process, soon in the acquisition one)."""
+            qtbot.waitUntil(lambda: source.settled, timeout=2000)
+
         qtbot.mouseClick(panel.play_button, Qt.MouseButton.LeftButton)
+        settled()
         assert source.paused and panel.play_button.text() == "Play"
         assert pump.pipeline is not None
         time.sleep(0.05)
@@ -60,41 +65,49 @@ def test_play_pause_speed_annotations_and_time(qtbot, shared_data: Path, pump_ki
         assert pump.pipeline.raw.write_index == held
 
         panel.speed_combo.setCurrentIndex(panel.speed_combo.findData(4.0))
+        settled()
         assert source.speed == 4.0
 
         item = panel.annotation_list.item(3)
         rect = panel.annotation_list.visualItemRect(item)
         qtbot.mouseClick(panel.annotation_list.viewport(), Qt.MouseButton.LeftButton, pos=rect.center())
+        settled()
         assert source.position_s == pytest.approx(2.0, abs=1 / 512)
-        assert panel.time_edit.text() == "0:02.0"
+        qtbot.waitUntil(lambda: panel.time_edit.text() == "0:02.0", timeout=1000)
 
         panel.time_edit.setFocus()
         panel.time_edit.setText("0:03.5")
         qtbot.keyClick(panel.time_edit, Qt.Key.Key_Return)
+        settled()
         assert source.position_s == pytest.approx(3.5, abs=1 / 512)
         panel.time_edit.setText("soon")
         qtbot.keyClick(panel.time_edit, Qt.Key.Key_Return)
         assert "not a time" in panel.message.text() and source.position_s == pytest.approx(3.5, abs=1 / 512)
 
         qtbot.mouseClick(panel.previous_button, Qt.MouseButton.LeftButton)
-        assert source.position_s == pytest.approx(2.5, abs=1 / 512)  # 'type A' at 2.5 s, a segment of 2.5 s
-        qtbot.mouseClick(panel.previous_button, Qt.MouseButton.LeftButton)
-        assert source.position_s == pytest.approx(0.3904, abs=1 / 512)
+        qtbot.mouseClick(panel.previous_button, Qt.MouseButton.LeftButton)  # at once: counts from where it asked
+        settled()
+        assert source.position_s == pytest.approx(0.3904, abs=1 / 512)  # 'type A' at 2.5 s, then the one before
         qtbot.mouseClick(panel.next_button, Qt.MouseButton.LeftButton)
+        settled()
         assert source.position_s == pytest.approx(2.5, abs=1 / 512)
         assert panel.loop_start.value() == pytest.approx(2.5)  # the clicked segment fills the loop range
 
         panel.loop_start.setValue(1.0)
         panel.loop_end.setValue(2.0)
         qtbot.mouseClick(panel.loop_button, Qt.MouseButton.LeftButton)
+        settled()
         assert source.loop == pytest.approx((1.0, 2.0))
         assert source.position_s == pytest.approx(1.0, abs=1 / 512)
         panel.seek(1.5)
+        settled()
         assert source.loop is not None
         panel.seek(4.0)
+        settled()
         assert source.loop is None and not panel.loop_button.isChecked()
 
         qtbot.mouseClick(panel.play_button, Qt.MouseButton.LeftButton)
+        settled()
         assert not source.paused
         start = source.position_s
         qtbot.waitUntil(lambda: source.position_s > start + 0.5, timeout=2000)

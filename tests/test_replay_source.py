@@ -14,6 +14,7 @@ import pytest
 
 from emgscope.acquisition.pump import AcquisitionPump
 from emgscope.core import events
+from emgscope.core.controls import file_sample_at, file_time_at
 from emgscope.core.events import Event, EventBus
 from emgscope.core.settings import FilterSettings
 from emgscope.core.source import SourceEnded, SourceError
@@ -97,7 +98,7 @@ def test_seek_pause_speed_and_segments(shared_data: Path) -> None:
         p.wait_for(lambda: p.written >= jump_from + 4000)
         ring_index, file_sample = source.segments[-1]
         assert file_sample == 80000 and ring_index >= jump_from
-        assert source.file_time_at(ring_index + 400) == pytest.approx(20.1)
+        assert file_time_at(source, ring_index + 400) == pytest.approx(20.1)
         assert p.pump.pipeline is not None
         _, raw = p.pump.pipeline.raw.read_range(ring_index, ring_index + 2000)
         np.testing.assert_allclose(raw[0], rec.read(0, 80000, 82000), atol=1e-3)
@@ -143,7 +144,7 @@ def test_loop_repeats_the_range_and_end_stops(shared_data: Path) -> None:
     finally:
         p.stop()
     assert any(e.kind == events.SOURCE_ENDED for e in p.events)
-    assert source.ended and source.file_sample_at(p.written - 1) == rec.signals[0].n_samples - 1
+    assert source.ended and file_sample_at(source.segments, p.written - 1) == rec.signals[0].n_samples - 1
 
 
 def test_start_position(shared_data: Path) -> None:
@@ -158,7 +159,7 @@ def test_start_position(shared_data: Path) -> None:
         time.sleep(0.005)
     data = np.hstack(chunks)
     np.testing.assert_array_equal(data[0], rec.read(0, 120000, 120000 + data.shape[1]))
-    assert source.file_time_at(400) == pytest.approx(30.1)
+    assert file_time_at(source, 400) == pytest.approx(30.1)
 
 
 def test_errors_are_source_errors(shared_data: Path, tmp_path: Path) -> None:

@@ -40,7 +40,7 @@ def test_opening_a_recording_replays_it_in_the_same_window(qtbot, shared_data: P
     wait_connected(qtbot, window)
     window.sessions.open_recording(shared_data / "physionet_emgdb" / "emg_healthy.hea")
     qtbot.waitUntil(
-        lambda: isinstance(window.connection.source, ReplaySource) and window.pipeline is not None, timeout=5000
+        lambda: isinstance(window.session.source, ReplaySource) and window.pipeline is not None, timeout=5000
     )
     assert window.sessions.replay_dock.isVisible()
     assert window.pipeline.info.sample_rate == 4000.0

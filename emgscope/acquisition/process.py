@@ -7,9 +7,10 @@ and still ran dry about once a minute. In a child process the pump has an interp
 
 The child builds the source from its settings (so a source the settings describe, which is every source the
 app offers), runs the ordinary :class:`~emgscope.acquisition.pump.AcquisitionPump` on it with both rings in
-shared memory, and reports over a pipe: the pump's events, and the source's state for the GUI's proxy
-(:mod:`emgscope.acquisition.remote_source`). The GUI's commands (filters, source controls, stop) go the other
-way. :class:`ProcessPump` has the pump's interface, so the connection controller treats both alike.
+shared memory, and reports over the pipe: the pump's events, and the source's state
+(:class:`~emgscope.core.controls.SourceState`) for the GUI's proxy (:mod:`emgscope.acquisition.proxy`). The GUI's
+commands go the other way: a :class:`SetFilters`, a source control (:mod:`emgscope.core.controls`), or stop.
+:class:`ProcessPump` has the pump's interface, so the session's connection treats both alike.
 
 The parent owns the rings' memory: the blocks are named after it (:mod:`emgscope.core.shm`), it maps them when
 the child reports the connection and unlinks them when they are no longer used, so the audio process can still
@@ -18,82 +19,97 @@ attach to a ring after the source ended.
 
 from __future__ import annotations
 
-import atexit
 import contextlib
 import copy
-import multiprocessing as mp
 import os
-import signal
 import threading
+from dataclasses import dataclass
 from typing import Any
 
+from emgscope.acquisition.proxy import STATE_INTERVAL_S, SourceProxy, proxy_for
 from emgscope.acquisition.pump import AcquisitionPump, Pipeline, Replaced, wait_for_previous
-from emgscope.acquisition.remote_source import (
-    STATE_INTERVAL_S,
-    RemoteReplay,
-    RemoteSource,
-    observe,
-    recording_facts,
-    remote_class,
-)
-from emgscope.core import events
+from emgscope.core import events, log
+from emgscope.core.child import STOP, ChildProcess, ChildStartError
+from emgscope.core.controls import Command, RecordingFacts, ReplayControl
 from emgscope.core.events import Event, EventBus
-from emgscope.core.realtime import ACQUISITION_PRIORITY, freeze_startup_heap, raise_priority
+from emgscope.core.realtime import ACQUISITION_PRIORITY
 from emgscope.core.ring import SampleRing
 from emgscope.core.settings import FilterSettings, SourceSettings
 from emgscope.core.source import Source
-from emgscope.dsp.filters import FilterBank
 
 STOP_WAIT_S = 5.0
 """How long the child may take to close its source once told to stop; after that it is killed."""
-_EXITING = threading.Event()
-"""Set when this interpreter begins to exit, before multiprocessing terminates the children it left running: a
-child ended that way is no news, and the GUI being torn down must not be sent any."""
-atexit.register(_EXITING.set)  # runs before multiprocessing's own exit handler, registered earlier
+
+_log = log.logger(__name__)
+
+
+@dataclass(frozen=True)
+class SetFilters:
+    """The GUI changed the clinical filters."""
+
+    settings: FilterSettings
+
+
+@dataclass(frozen=True)
+class Connected:
+    """The child's source is open: the event, where its rings are, and the facts of a replayed recording."""
+
+    event: Event
+    raw_name: str
+    filtered_name: str
+    capacity: int
+    facts: RecordingFacts | None
+
+
+@dataclass(frozen=True)
+class StateUpdate:
+    applied: int
+    """Commands the child had applied when it took the state (the proxy knows which are still on their way)."""
+    state: Any
 
 
 class _ChildLink:
     """The child's side of the pipe: events and state go out in order, from either of its threads."""
 
-    def __init__(self, conn: Any, source: Source, observed: tuple[str, ...]) -> None:
+    def __init__(self, conn: Any, source: Source) -> None:
         self._conn = conn
         self._source = source
-        self._observed = observed
         self._lock = threading.Lock()
-        self._last_state: dict[str, Any] | None = None
+        self._last_state: Any = None
         self.applied = 0
-        """Control commands applied so far (the proxy ignores state from before its latest command)."""
+        """Commands applied so far."""
 
     def publish_state(self, force: bool = False) -> None:
         """Send the source's state if it changed since it was last sent, or anyway with ``force`` (after a
-        command: the proxy's guess of its effect is replaced by the truth)."""
+        command, so the proxy learns it was applied)."""
         with self._lock:
             self._publish_state(force)
 
     def _publish_state(self, force: bool = False) -> None:
-        """Only what changed goes (a replay's play head, 50 times a second), everything when forced."""
-        state = observe(self._source, self._observed)
-        last = self._last_state or {}
-        changed = state if force else {name: value for name, value in state.items() if last.get(name) != value}
-        if changed or force:
+        state = self._source.state()
+        if force or state != self._last_state:
             self._last_state = state
-            self._conn.send(("state", self.applied, changed))
+            self._send(StateUpdate(self.applied, state))
 
     def forward(self, pump: AcquisitionPump, event: Event) -> None:
         """One pump event; the state goes first, so the GUI sees a replay's end when it hears of it."""
-        with self._lock, contextlib.suppress(BrokenPipeError, OSError):
+        with self._lock:
             self._publish_state()
             if event.kind == events.CONNECTED and pump.pipeline is not None:
                 raw, filtered = pump.pipeline.raw, pump.pipeline.filtered
                 for ring in (raw, filtered):
                     ring.hand_over()
-                rings = (raw.shared_name, filtered.shared_name, raw.capacity)
-                self._conn.send(("connected", event, rings, recording_facts(self._source)))
+                facts = self._source.facts if isinstance(self._source, ReplayControl) else None
+                self._send(Connected(event, raw.shared_name, filtered.shared_name, raw.capacity, facts))
             else:
-                self._conn.send(("event", event))
+                self._send(event)
+
+    def _send(self, message: Any) -> None:
+        with contextlib.suppress(BrokenPipeError, OSError):  # the GUI process is gone: the command loop stops
+            self._conn.send(message)
 
 
-def _child(settings: SourceSettings, filters: FilterSettings, owner_pid: int, conn: Any) -> None:
+def _child(conn: Any, settings: SourceSettings, filters: FilterSettings, owner_pid: int) -> None:
     """The acquisition process: run the source ``settings`` describe until told to stop or the source ends.
 
     ``owner_pid`` is the GUI process, which owns the rings (passed rather than asked for: a parent that died
@@ -102,65 +118,56 @@ def _child(settings: SourceSettings, filters: FilterSettings, owner_pid: int, co
     """
     from emgscope.acquisition.factory import make_source
 
-    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C in the terminal is the GUI's to handle
     try:
         source = make_source(settings)
     except Exception as exc:  # any failure to build the source must reach the user as a failed connect
-        conn.send(("event", Event(events.CONNECT_FAILED, f"Could not create the source: {exc}")))
+        conn.send(Event(events.CONNECT_FAILED, f"Could not create the source: {exc}"))
         return
-    proxy = remote_class(settings.kind)
-    link = _ChildLink(conn, source, proxy.observed())
+    link = _ChildLink(conn, source)
     bus = EventBus()
     pump = AcquisitionPump(source, filters, bus, owner_pid=owner_pid)
     bus.subscribe(lambda event: link.forward(pump, event))
-    freeze_startup_heap()
-    # This thread takes the GIL too (commands, state): at ordinary priority it could be preempted while holding
-    # it, and the pump would wait for it to be scheduled again (measured: write gaps up to 10 ms).
-    raise_priority(ACQUISITION_PRIORITY)
     pump.start()
     try:
         while pump.running:
-            if conn.poll(STATE_INTERVAL_S):
-                message = conn.recv()
-                if message[0] == "stop":
-                    break
-                _apply(message, pump, source, proxy, link)
-                link.publish_state(force=True)
-            else:
+            if not conn.poll(STATE_INTERVAL_S):
                 link.publish_state()
+                continue
+            message = conn.recv()
+            if message == STOP:
+                break
+            _apply(message, pump, source)
+            link.applied += 1  # counted once done: state the pump thread sends meanwhile is still "before" it
+            link.publish_state(force=True)
     except (EOFError, OSError):
         pass  # the GUI process is gone: stop and release the device
     except Exception as exc:  # a defect here must not pass for an ordinary stop
+        _log.exception("The acquisition process failed")
         link.forward(pump, Event(events.SOURCE_ERROR, f"The acquisition process failed: {exc!r}"))
     finally:
         pump.stop(STOP_WAIT_S)
 
 
-def _apply(
-    message: tuple[Any, ...], pump: AcquisitionPump, source: Source, proxy: type[RemoteSource], link: _ChildLink
-) -> None:
-    """Carry out one command from the GUI; a refused control is reported, never fatal."""
-    command = message[0]
-    if command == "filters":
-        pump.set_filters(message[1])
+def _apply(message: SetFilters | Command, pump: AcquisitionPump, source: Source) -> None:
+    """Carry out one command from the GUI; a control the source refuses is reported, never fatal."""
+    if isinstance(message, SetFilters):
+        pump.set_filters(message.settings)
         return
-    name = message[1]
+    if not isinstance(source, message.control):
+        pump.bus.post(Event(events.WARNING, f"This source has no such control ({type(message).__name__})."))
+        return
     try:
-        if command == "call" and name in proxy.commands:
-            getattr(source, name)(*message[2])
-        elif command == "set" and name in proxy.settable():
-            setattr(source, name, message[2])
+        message.apply(source)
     except Exception as exc:  # a control the source refused is reported; the stream goes on
-        pump.bus.post(Event(events.WARNING, f"{name}: {exc}"))
-    link.applied += 1  # counted once done: state the pump thread sends meanwhile is still "before" it
+        pump.bus.post(Event(events.WARNING, f"{type(message).__name__}: {exc}"))
 
 
 class ProcessPump:
     """An :class:`AcquisitionPump` in a child process, seen through the pump's own interface.
 
-    ``source`` is the :class:`~emgscope.acquisition.remote_source.RemoteSource` for the settings' kind. The
-    thread that starts the child then relays its messages; nothing here waits on the child from the caller's
-    thread except :meth:`stop` with a timeout (only when the app closes).
+    ``source`` is the :class:`~emgscope.acquisition.proxy.SourceProxy` for the settings' kind. A thread starts the
+    child, then relays its messages; nothing here waits on the child from the caller's thread except
+    :meth:`stop` with a timeout (only when the app closes).
     """
 
     def __init__(
@@ -175,14 +182,14 @@ class ProcessPump:
         """As they were when connecting (the child gets this copy: later edits of the window's settings do not
         reach it half-made)."""
         self.bus = bus
-        self.source = remote_class(settings.kind)(self._send)
+        self.source: SourceProxy = proxy_for(settings.kind, self._send)
         self.pipeline: Pipeline | None = None
         self._filter_settings = filter_settings
         self._previous = previous
         self._stop = threading.Event()
         self._lock = threading.Lock()
-        self._conn: Any = None
-        self._pending: list[tuple[Any, ...]] = []
+        self._child: ChildProcess | None = None
+        self._pending: list[SetFilters | Command] = []
         """Commands given before the child is listening (an effort set while the previous pump lets go)."""
         self._thread = threading.Thread(target=self._run, name="acquisition-link", daemon=True)
 
@@ -193,7 +200,8 @@ class ProcessPump:
         """Tell the child to stop; wait up to ``timeout`` for it to have released its device."""
         with self._lock:
             self._stop.set()
-            self._send_locked(("stop",))
+            if self._child is not None:
+                self._child.send(STOP)
         if timeout > 0 and self._thread.is_alive():
             self._thread.join(timeout)
 
@@ -204,107 +212,89 @@ class ProcessPump:
 
     def set_filters(self, settings: FilterSettings) -> None:
         """Change the filters while streaming (the child warns of a design it had to adjust)."""
-        with self._lock:
-            self._filter_settings = settings
-            if self.pipeline is not None:
-                self.pipeline.filters.update(settings)
-            self._send_locked(("filters", settings))
+        self._filter_settings = settings
+        self._send(SetFilters(settings))
 
-    def _send(self, message: tuple[Any, ...]) -> None:
+    def _send(self, message: SetFilters | Command) -> None:
         with self._lock:
-            self._send_locked(message)
-
-    def _send_locked(self, message: tuple[Any, ...]) -> None:
-        if self._conn is None:
-            if not self._stop.is_set() and self.pipeline is None:
-                self._pending.append(message)
-            return
-        with contextlib.suppress(BrokenPipeError, OSError):
-            self._conn.send(message)  # a child that ended has nothing left to change
+            if self._child is None:
+                if not self._stop.is_set() and self.pipeline is None:
+                    self._pending.append(message)
+                return
+            self._child.send(message)
 
     def _run(self) -> None:
         previous, self._previous = self._previous, None
         if not wait_for_previous(previous, self._stop):
             return
-        context = mp.get_context("spawn")
-        conn, child_conn = context.Pipe()
+        child = ChildProcess(
+            "emgscope-acquisition",
+            _child,
+            (self.settings, self._filter_settings, os.getpid()),
+            ACQUISITION_PRIORITY,
+        )
         with self._lock:
             if self._stop.is_set():
                 return
-            process = context.Process(
-                target=_child,
-                args=(self.settings, self._filter_settings, os.getpid(), child_conn),
-                name="emgscope-acquisition",
-                daemon=True,
-            )
             try:
-                process.start()
-            except (OSError, RuntimeError) as exc:
+                child.start()
+            except ChildStartError as exc:
                 self.bus.post(Event(events.CONNECT_FAILED, f"The acquisition process could not start ({exc})."))
                 return
-            self._conn = conn
+            self._child = child
             pending, self._pending = self._pending, []
             for message in pending:
-                self._send_locked(message)
-        child_conn.close()
+                child.send(message)
         try:
-            self._relay(conn, process)
+            self._relay(child)
         finally:
             with self._lock:
-                self._conn = None
-            conn.close()
+                self._child = None
+            child.stop(0)
 
-    def _relay(self, conn: Any, process: Any) -> None:
+    def _relay(self, child: ChildProcess) -> None:
         """Pass the child's messages on until it ends; an end without STOPPED means it died."""
         stopped = connected = False
-        state = None
         try:
             while True:
                 try:
-                    message = conn.recv()
+                    message = child.conn.recv()
                 except (EOFError, OSError):
                     break
-                kind = message[0]
-                if kind == "state":
-                    state = {**(state or {}), **message[2]}
-                    self.source.update(message[1], message[2])
+                if isinstance(message, StateUpdate):
+                    self.source.update(message.applied, message.state)
                     continue
-                event: Event = message[1]
-                if kind == "connected":
-                    self._attach(event.data["info"], *message[2], message[3])
+                if isinstance(message, Connected):
+                    self._attach(message)
                     connected = True
-                stopped = stopped or event.kind in (events.STOPPED, events.CONNECT_FAILED)
-                self.bus.post(event)
+                    message = message.event
+                stopped = stopped or message.kind in (events.STOPPED, events.CONNECT_FAILED)
+                self.bus.post(message)
         except Exception as exc:  # the rings could not be mapped, or a subscriber failed: say so, then stop it
+            _log.exception("Following the acquisition process failed")
             self.bus.post(Event(events.CONNECT_FAILED, f"The acquisition process could not be followed: {exc!r}"))
             stopped = True
-            with contextlib.suppress(BrokenPipeError, OSError):
-                conn.send(("stop",))
+            child.send(STOP)
         finally:
-            process.join(STOP_WAIT_S)
-            if process.is_alive():
-                process.kill()
-                process.join()
-        if state is not None:
-            self.source.settle(state)
-        if stopped or self._stop.is_set() or _EXITING.is_set():
-            return
-        code = process.exitcode
+            child.join(STOP_WAIT_S)
+        if stopped or self._stop.is_set() or not threading.main_thread().is_alive():
+            return  # asked to stop, or the interpreter is exiting and ended its children itself: no news
+        code = child.exitcode
         if not connected:
             failed = f"The acquisition process ended while connecting (exit code {code})."
             self.bus.post(Event(events.CONNECT_FAILED, failed))
             return
         index = self.pipeline.raw.write_index if self.pipeline is not None else None
         message = f"The acquisition process ended unexpectedly (exit code {code})."
+        _log.error(message)
         self.bus.post(Event(events.SOURCE_ERROR, message, index))
 
-    def _attach(self, info: Any, raw_name: str, filtered_name: str, capacity: int, facts: Any) -> None:
+    def _attach(self, connected: Connected) -> None:
         """Map the child's rings (this process unlinks them) before the CONNECTED event goes out."""
+        info = connected.event.data["info"]
         n = info.n_channels
-        raw = SampleRing.attach(raw_name, n, capacity, owner=True)
-        filtered = SampleRing.attach(filtered_name, n, capacity, owner=True)
-        if isinstance(self.source, RemoteReplay):
-            self.source.recording = facts
-        with self._lock:
-            filters = FilterBank(self._filter_settings, info.sample_rate, n)
-            self.pipeline = Pipeline(info, raw, filtered, filters)
+        raw = SampleRing.attach(connected.raw_name, n, connected.capacity, owner=True)
+        filtered = SampleRing.attach(connected.filtered_name, n, connected.capacity, owner=True)
+        if connected.facts is not None:
+            self.source.facts = connected.facts  # type: ignore[attr-defined]
+        self.pipeline = Pipeline(info, raw, filtered, None)  # the filters run in the child

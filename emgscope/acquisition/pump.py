@@ -54,7 +54,8 @@ class Pipeline:
     info: StreamInfo
     raw: SampleRing
     filtered: SampleRing
-    filters: FilterBank
+    filters: FilterBank | None
+    """The filters, where this process runs them (a pump in the acquisition process keeps them there)."""
 
 
 def make_pipeline(
@@ -212,4 +213,5 @@ class AcquisitionPump:
         """Write one chunk to both rings (the whole per-chunk work; the benchmark times this)."""
         raw = chunk.astype(np.float32, copy=False)
         pipeline.raw.write(raw)
+        assert pipeline.filters is not None, "the pump runs the filters of its own pipeline"
         pipeline.filtered.write(pipeline.filters.process(raw))

@@ -21,6 +21,7 @@ from __future__ import annotations
 import dataclasses
 import math
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -28,6 +29,7 @@ import numpy as np
 from emgscope.acquisition import sim_profiles as profiles
 from emgscope.acquisition.sim_firing import FiringSchedule
 from emgscope.acquisition.sim_pool import INSERTION, UnitInfo, build_site
+from emgscope.core.controls import SimulatorState
 from emgscope.core.settings import PATHOLOGIES, SimulatorSettings
 from emgscope.core.source import MIN_READ_S, Source, SourceError, StreamInfo
 
@@ -299,10 +301,15 @@ MAX_CATCH_UP_S = 0.1
 
 
 class SimulatedSource(Source):
-    """The simulated patient as a device: samples become due at the sample rate by ``time.monotonic()``."""
+    """The simulated patient as a device: samples become due at the sample rate by the clock.
 
-    def __init__(self, settings: SimulatorSettings) -> None:
+    Implements :class:`~emgscope.core.controls.SimulatorControl`.
+    """
+
+    def __init__(self, settings: SimulatorSettings, clock: Callable[[], float] = time.monotonic) -> None:
+        """``clock``: seconds, monotonic (a test passes its own to make samples due without waiting)."""
         self.settings = dataclasses.replace(settings)
+        self._clock = clock
         self._effort = settings.effort_percent
         """Checked by :meth:`open`, which reports a bad value as a :class:`SourceError`."""
         self.patient: SimulatedPatient | None = None
@@ -342,7 +349,7 @@ class SimulatedSource(Source):
         patient.effort_percent = self._effort
         self.skipped_samples = 0
         self._accounted = 0
-        self._start = time.monotonic()
+        self._start = self._clock()
         return StreamInfo(
             sample_rate=patient.sample_rate,
             channel_labels=tuple(f"Needle {i + 1}" for i in range(patient.channels)),
@@ -356,7 +363,7 @@ class SimulatedSource(Source):
         if patient is None:
             raise SourceError("The simulated patient is not running.")
         fs = patient.sample_rate
-        due = int((time.monotonic() - self._start) * fs) - self._accounted
+        due = int((self._clock() - self._start) * fs) - self._accounted
         if due < MIN_READ_S * fs:
             return np.empty((patient.channels, 0))
         cap = round(MAX_CATCH_UP_S * fs)
@@ -369,3 +376,6 @@ class SimulatedSource(Source):
 
     def close(self) -> None:
         self.patient = None
+
+    def state(self) -> SimulatorState:
+        return SimulatorState(self.skipped_samples, self._effort)

@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from emgscope.audio.alsa_log import route_alsa_messages
 from emgscope.audio.engine import AudioEngine, AudioStats
 from emgscope.core.realtime import ProcessorsAwake
 from emgscope.core.ring import SampleRing
@@ -28,6 +29,7 @@ from emgscope.core.settings import AudioSettings
 if TYPE_CHECKING:
     from emgscope.audio.process import AudioProcessMonitor
 
+route_alsa_messages()  # before PortAudio starts: its probing of the cards is the first thing ALSA complains about
 try:
     import sounddevice as sd
 

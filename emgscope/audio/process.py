@@ -15,10 +15,8 @@ late whenever the GIL is busy, and that lateness would have to be buffered (meas
 
 from __future__ import annotations
 
-import contextlib
 import dataclasses
 import math
-import multiprocessing as mp
 from dataclasses import asdict
 from multiprocessing import shared_memory
 from typing import Any
@@ -27,12 +25,14 @@ import numpy as np
 
 from emgscope.audio.engine import AudioStats
 from emgscope.audio.monitor import AudioUnavailable
-from emgscope.core.realtime import AUDIO_PRIORITY, freeze_startup_heap, raise_priority
+from emgscope.core.child import STOP, ChildProcess, ChildStartError
+from emgscope.core.realtime import AUDIO_PRIORITY
 from emgscope.core.ring import SampleRing
 from emgscope.core.settings import AudioSettings
 from emgscope.core.shm import create_block
 
 START_TIMEOUT_S = 15.0
+STOP_WAIT_S = 5.0
 STATS_INTERVAL_S = 0.05
 _STAT_FIELDS = (
     "latency_ms",
@@ -48,17 +48,15 @@ _STAT_FIELDS = (
 
 
 def _child(
-    ring_shape: tuple[str, int, int], rate: float, settings: dict[str, Any], channel: int, stats_name: str, conn: Any
+    conn: Any, ring_shape: tuple[str, int, int], rate: float, settings: dict[str, Any], channel: int, stats_name: str
 ) -> None:
     """The child process: play one channel of the shared ring until told to stop, publishing the figures."""
     from emgscope.audio.monitor import AudioMonitor
 
     ring = SampleRing.attach(*ring_shape)
     stats_shm = shared_memory.SharedMemory(stats_name)
-    raise_priority(AUDIO_PRIORITY)
     stats = np.ndarray((len(_STAT_FIELDS) + 1,), dtype=np.float64, buffer=stats_shm.buf)
     monitor = AudioMonitor(ring, rate, AudioSettings(**settings), channel)
-    freeze_startup_heap()  # before the stream starts: the collection itself takes ~20 ms
     try:
         monitor.start()
     except AudioUnavailable as exc:
@@ -68,14 +66,15 @@ def _child(
     try:
         while True:
             if conn.poll(STATS_INTERVAL_S):
-                command, value = conn.recv()
-                if command == "stop":
+                message = conn.recv()
+                if message == STOP:
                     engine = monitor.engine
                     conn.send((engine.latency_history[: engine.blocks], engine.callback_history[: engine.blocks]))
                     break
+                command, value = message
                 if command == "apply":
                     monitor.apply(AudioSettings(**value))
-                if command == "channel":
+                elif command == "channel":
                     monitor.set_channel(value)
             current = monitor.stats
             stats[: len(_STAT_FIELDS)] = [float(getattr(current, name)) for name in _STAT_FIELDS]
@@ -102,8 +101,7 @@ class AudioProcessMonitor:
         self._stats_shm = create_block(8 * (len(_STAT_FIELDS) + 1))
         self._stats = np.ndarray((len(_STAT_FIELDS) + 1,), dtype=np.float64, buffer=self._stats_shm.buf)
         self._stats[:] = math.nan
-        self._conn: Any = None
-        self._process: Any = None
+        self._child: ChildProcess | None = None
         self.output_delay_s = 0.0
         self.awake_refusal = ""
         """Why the child could not keep the processors awake ('' if it did, or was not asked)."""
@@ -115,33 +113,29 @@ class AudioProcessMonitor:
 
     def start(self) -> None:
         """Start the child and its stream (blocks up to a few seconds: call it off the GUI thread)."""
-        context = mp.get_context("spawn")
-        parent_conn, child_conn = context.Pipe()
-        self._conn = parent_conn
         ring = self._source
-        self._process = context.Process(
-            target=_child,
-            args=(
+        child = ChildProcess(
+            "emgscope-audio",
+            _child,
+            (
                 (ring.shared_name, ring.n_channels, ring.capacity),
                 self.sample_rate,
                 asdict(self.settings),
                 self.channel,
                 self._stats_shm.name,
-                child_conn,
             ),
-            name="emgscope-audio",
-            daemon=True,
+            AUDIO_PRIORITY,
         )
+        self._child = child
         try:
-            self._process.start()
-        except (OSError, RuntimeError) as exc:  # e.g. a frozen app whose entry point lacks freeze_support()
-            self._process = None
+            child.start()
+        except ChildStartError as exc:
             self.stop()
-            raise AudioUnavailable(f"No sound: the audio process could not start ({exc}).") from exc
-        if not parent_conn.poll(START_TIMEOUT_S):
+            raise AudioUnavailable(f"No sound: {exc}.") from exc
+        if not child.conn.poll(START_TIMEOUT_S):
             self.stop()
             raise AudioUnavailable("No sound: the audio process did not start in time.")
-        status, value = parent_conn.recv()
+        status, value = child.conn.recv()
         if status == "failed":
             self.stop()
             raise AudioUnavailable(value)
@@ -161,7 +155,7 @@ class AudioProcessMonitor:
             target_ms=float(values["target_ms"]),
             trim=float(np.nan_to_num(values["trim"], nan=1.0)),
             processors_awake=bool(np.nan_to_num(values["processors_awake"])),
-            running=self._process is not None and self._process.is_alive(),
+            running=self._child is not None and self._child.alive,
         )
 
     @property
@@ -182,26 +176,20 @@ class AudioProcessMonitor:
         self._send(("apply", asdict(settings)))
 
     def _send(self, message: tuple[str, Any]) -> None:
-        if self._conn is not None:
-            with contextlib.suppress(BrokenPipeError, OSError):
-                self._conn.send(message)  # a child that ended has nothing left to change
+        if self._child is not None:
+            self._child.send(message)  # a child that ended has nothing left to change
 
     def stop(self) -> None:
         """Stop the child and release the figures' shared memory (safe to call twice)."""
-        if self._conn is not None:
-            try:
-                self._conn.send(("stop", None))
-                if self._conn.poll(5):
-                    self.latency_history, self.callback_history = self._conn.recv()
-            except (BrokenPipeError, EOFError, OSError):
-                pass  # the child already ended
-            self._conn = None
-        if self._process is not None:
-            self._process.join(5)
-            if self._process.is_alive():
-                self._process.kill()
-                self._process.join()
-            self._process = None
+        child, self._child = self._child, None
+        if child is not None:
+            if child.send(STOP):
+                try:
+                    if child.conn.poll(STOP_WAIT_S):
+                        self.latency_history, self.callback_history = child.conn.recv()
+                except (EOFError, OSError):
+                    pass  # the child already ended
+            child.stop(STOP_WAIT_S)
         if self._released:
             return
         self._final_stats = dataclasses.replace(self.stats, running=False)

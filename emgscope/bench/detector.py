@@ -1,6 +1,8 @@
 """Figures for ``emgscope bench``: how close and how fast the activity detector is on the simulated patient.
 
-:func:`run_simulated_exam` is the whole guided exam without a screen: the simulated patient (a real
+:func:`run_simulated_exam` is the whole guided exam without a screen, through the very loop the window and
+``emgscope record --protocol`` run (:class:`~emgscope.session.exam.ExamSession` stepped by
+:class:`~emgscope.session.headless.HeadlessLoop`): the simulated patient (a real
 :class:`~emgscope.acquisition.simulator.SimulatedPatient`) follows the runner's prompts through
 :class:`~emgscope.protocol.sim_patient_driver.SimPatientDriver`, its samples go through the acquisition pump's
 own per-chunk path into the rings, and the monitor reads the filtered ring through a reader named ``detect``.
@@ -26,19 +28,19 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from emgscope.acquisition.pump import AcquisitionPump, Pipeline
 from emgscope.acquisition.sim_shapes import DURATION_LEVEL
 from emgscope.acquisition.simulator import BLOCK_S, SimulatedPatient
 from emgscope.analysis.detector import ActivityDetector
 from emgscope.analysis.monitor import READ_INTERVAL_MS, ExamMonitor
 from emgscope.core.events import Event
-from emgscope.core.ring import SampleRing
 from emgscope.core.settings import FILTER_PRESETS, SimulatorSettings
 from emgscope.core.source import StreamInfo
 from emgscope.dsp.filters import FilterBank
 from emgscope.protocol.model import PlannedStep, Step
 from emgscope.protocol.runner import ExamRunner
 from emgscope.protocol.sim_patient_driver import Compliance, SimPatientDriver
+from emgscope.session.exam import ExamSession
+from emgscope.session.headless import HeadlessLoop, simulated_pipeline
 
 RATE = 20_000.0
 CONTRACTION_EFFORTS = (5.0, 10.0, 20.0, 40.0, 70.0, 100.0)
@@ -59,15 +61,20 @@ BENCH_PATHOLOGIES = ("normal", "myopathic")
 class ExamRun:
     """What a headless simulated exam produced."""
 
-    runner: ExamRunner
-    monitor: ExamMonitor
+    exam: ExamSession
     driver: SimPatientDriver
     true_onsets: list[int]
     """Per contraction from rest: the first sample of its first voluntary potential (-1 if none fired)."""
-    seconds: float
-    """Time the monitor (detector, checks, summary) took."""
     events: list[Event]
     """Everything posted on the exam's bus, in order."""
+
+    @property
+    def runner(self) -> ExamRunner:
+        return self.exam.runner
+
+    @property
+    def monitor(self) -> ExamMonitor:
+        return self.exam.monitor
 
 
 def contraction_plan(contractions: int, seed: int = 0, rest_s: float = 2.5, hold_s: float = 2.0) -> list[PlannedStep]:
@@ -99,38 +106,16 @@ def run_simulated_exam(
     """
     mains = MAINS_HZ if noisy else 0.0
     patient = SimulatedPatient(SimulatorSettings(pathology, 0.0, RATE, 1, seed, mains_hz=mains), log_firings=True)
-    degrade = _noise_floor(patient, seed) if noisy else (lambda x: x)
     info = StreamInfo(RATE, ("Needle 1",), "bench")
-    capacity = int(RATE * 30)
-    pipeline = Pipeline(
-        info, SampleRing(1, capacity), SampleRing(1, capacity), FilterBank(FILTER_PRESETS["needle"], RATE, 1)
-    )
-    reader = pipeline.filtered.reader("detect")
-    runner = ExamRunner(plan, RATE)
-    monitor = ExamMonitor(runner)
+    pipeline = simulated_pipeline(info, FILTER_PRESETS["needle"])
     driver = SimPatientDriver(RATE, lambda effort: setattr(patient, "effort_percent", effort), compliance, seed)
-    runner.bus.subscribe(driver.on_event)
+    exam = ExamSession(plan, pipeline, driver=driver, operator_s=operator_s)
     events: list[Event] = []
-    runner.bus.subscribe(events.append)
-    block = round(BLOCK_S * RATE)
+    exam.bus.subscribe(events.append)
+    exam.start(0)
     per_read = max(1, round(read_ms / 1000 / BLOCK_S))
-    detect_seconds = 0.0
-    runner.start(0)
-    while not runner.status.finished:
-        for _ in range(per_read):
-            driver.apply_due(patient.position)
-            AcquisitionPump.push(pipeline, degrade(patient.generate(block)))
-        runner.advance_to(pipeline.filtered.write_index)
-        status = runner.status
-        if status.running and status.end is None and status.sample_index - status.onset >= operator_s * RATE:
-            runner.next()
-        start = reader.position
-        data = reader.read()
-        began = time.perf_counter()
-        monitor.feed(start, data[0])
-        detect_seconds += time.perf_counter() - began
-    monitor.flush()
-    return ExamRun(runner, monitor, driver, _true_onsets(patient, driver), detect_seconds, events)
+    HeadlessLoop(patient, pipeline, exam, _noise_floor(patient, seed) if noisy else None, per_read).run()
+    return ExamRun(exam, driver, _true_onsets(patient, driver), events)
 
 
 def _noise_floor(patient: SimulatedPatient, seed: int):

@@ -25,7 +25,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    settings = load_settings() if not args.no_settings else None
+    settings = load_settings().settings if not args.no_settings else None
     filters = settings.filters if settings is not None else FilterSettings()
     audio = AudioSettings()
     if args.volume_db is not None:

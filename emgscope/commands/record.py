@@ -5,12 +5,14 @@ command line. Ctrl+C (or SIGTERM) stops the recording cleanly; ``kill -9`` leave
 ``emgscope repair`` (or the app's start-up) rebuilds.
 
 ``emgscope record --protocol NAME --out FILE [--pathology …]`` runs a whole guided exam headless on the simulated
-patient (:mod:`emgscope.session.headless_exam`) and writes a labelled recording with its summary CSV.
+patient (:mod:`emgscope.session.headless`) and writes a labelled recording with its summary CSV.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
+import queue
 import signal
 import sys
 import threading
@@ -19,24 +21,31 @@ from datetime import date, datetime
 from pathlib import Path
 
 from emgscope.acquisition.factory import make_source
-from emgscope.acquisition.pump import AcquisitionPump
-from emgscope.core import events
-from emgscope.core.events import Event, EventBus
+from emgscope.core import events, log
+from emgscope.core.events import Event
 from emgscope.core.settings import FORMATS, RecordingSettings, Settings, load_settings
 from emgscope.core.shm import remove_stale_blocks
 from emgscope.protocol.loader import ProtocolError, load_protocol, protocols_dir
 from emgscope.protocol.model import Protocol
 from emgscope.protocol.sim_patient_driver import COMPLIANCE_PRESETS
-from emgscope.recording.edfplus import FormatError
 from emgscope.recording.naming import session_file
-from emgscope.recording.recorder import Recorder
-from emgscope.recording.session import SIDES, SessionInfo, applied_filters
-from emgscope.session.headless_exam import HeadlessExamError, record_exam
-from emgscope.session.options import add_source_options, apply_source_options
+from emgscope.recording.session import SIDES, SessionInfo
+from emgscope.session.headless import HeadlessExamError, record_exam
+from emgscope.session.options import add_log_option, add_source_options, apply_source_options
+from emgscope.session.session import SHUTDOWN_WAIT_S, Session
 
 CONNECT_TIMEOUT_S = 30.0
 """Longer than BrainFlow's slowest connect (about 6 s on a silent serial device)."""
-END_EVENTS = (events.CONNECT_FAILED, events.SOURCE_ERROR, events.SOURCE_ENDED, events.STOPPED)
+END_EVENTS = (
+    events.CONNECT_FAILED,
+    events.SOURCE_ERROR,
+    events.SOURCE_ENDED,
+    events.STOPPED,
+    events.CONNECTION_LOST,
+)
+"""What ends a headless recording: with no one to press Reconnect, a source that went quiet is done."""
+POLL_S = 0.01
+"""How often the command looks at the session's events and the clock."""
 OPERATOR_S = 6.0
 """Headless exam: signal after which a step that waits for the operator is advanced."""
 
@@ -88,12 +97,19 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("--progress", action="store_true", help="print the samples recorded, once a second")
     parser.add_argument("--no-settings", action="store_true", help="ignore the settings file")
+    add_log_option(parser)
     add_source_options(parser)
 
 
 def run(args: argparse.Namespace) -> int:
+    log.setup(args.log_level)
     remove_stale_blocks()  # a crashed run's rings would otherwise hold RAM until the machine restarts
-    settings = Settings() if args.no_settings else load_settings()
+    settings = Settings()
+    if not args.no_settings:
+        loaded = load_settings()
+        settings = loaded.settings
+        if loaded.notice:
+            print(f"emgscope record: {loaded.notice}", file=sys.stderr)
     apply_source_options(args, settings)
     if args.protocol is None and args.seconds is None:
         return _fail("--seconds is required (or give --protocol to run a guided exam)")
@@ -113,76 +129,110 @@ def run(args: argparse.Namespace) -> int:
         side=args.side,
         notes=args.notes,
     )
-    if args.out is not None:
-        path = args.out
-        if path.exists():
-            return _fail(f"{path} exists; recordings are never overwritten")
-    else:
-        folder = args.folder or RecordingSettings().folder()
-        path = session_file(folder, session, datetime.now(), args.format)
+    try:
+        path = _target(args, session)
+    except TargetError as exc:
+        return _fail(str(exc))
     if args.protocol is not None:
         return _run_exam(args, settings, session, path)
-    bus = EventBus()
-    connected = threading.Event()
-    ended: list[Event] = []
+    return _record(settings, session, path, args, marks)
 
-    def watch(event: Event) -> None:
-        if event.kind == events.CONNECTED:
-            connected.set()
-        elif event.kind in END_EVENTS:
-            ended.append(event)
-            connected.set()
 
-    bus.subscribe(watch)
+class TargetError(Exception):
+    """The file cannot be written where asked; the message says why."""
+
+
+def _target(args: argparse.Namespace, session: SessionInfo) -> Path:
+    """The file to write: ``--out`` (never an existing file) in a folder that exists and can be written, or a new
+    name in the sessions folder (``--folder``, made if missing)."""
+    if args.out is not None:
+        path: Path = args.out
+        if path.exists():
+            raise TargetError(f"{path} exists; recordings are never overwritten")
+        _check_folder(path.parent)
+        return path
+    folder: Path = args.folder or RecordingSettings().folder()
     try:
-        source = make_source(settings.source)
-    except (ValueError, ImportError) as exc:
-        return _fail(f"cannot build the source: {exc}")
-    pump = AcquisitionPump(source, settings.filters, bus)
-    pump.start()
-    try:
-        if not connected.wait(CONNECT_TIMEOUT_S):
-            return _fail(f"the source did not connect within {CONNECT_TIMEOUT_S:g} s")
-        if pump.pipeline is None:
-            return _fail(ended[0].message if ended else "the source did not start")
-        pipeline = pump.pipeline
-        try:
-            filters = applied_filters(settings.filters, pipeline.filters.design)
-            recorder = Recorder(pipeline.raw, pipeline.info, path, session, args.format, filters, bus)
-        except FormatError as exc:
-            return _fail(str(exc))
-        return _record(recorder, args.seconds, marks, ended, args.progress)
-    finally:
-        pump.stop()
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise TargetError(f"the sessions folder {folder} cannot be made: {exc.strerror or exc}") from None
+    _check_folder(folder)
+    return session_file(folder, session, datetime.now(), args.format)
+
+
+def _check_folder(folder: Path) -> None:
+    if not folder.exists():
+        raise TargetError(f"the folder {folder} does not exist")
+    if not folder.is_dir():
+        raise TargetError(f"{folder} is not a folder")
+    if not os.access(folder, os.W_OK | os.X_OK):
+        raise TargetError(f"the folder {folder} cannot be written (read-only, or no permission)")
 
 
 def _record(
-    recorder: Recorder, seconds: float, marks: list[tuple[float, str]], ended: list[Event], progress: bool
+    settings: Settings, info: SessionInfo, path: Path, args: argparse.Namespace, marks: list[tuple[float, str]]
 ) -> int:
+    """Record ``args.seconds`` of the source in the settings, through a session like the window's.
+
+    The source runs in this process (no display competes for it). The recording ends after the seconds asked
+    for, on Ctrl+C or SIGTERM, or as soon as the source stops: an error, the end of a file, or no data for the
+    source's silence timeout (an unplugged amplifier, a playback file BrainFlow cannot read), so it never hangs;
+    what was recorded is kept, and the reason is one line.
+    """
+    settings.recording.format = args.format
+    session = Session(settings, source_factory=make_source)
+    inbox: queue.SimpleQueue[Event] = queue.SimpleQueue()
+    session.bus.subscribe(inbox.put)
     stop = threading.Event()
     previous = signal.signal(signal.SIGTERM, lambda *_: stop.set())
-    recorder.start()
-    end_index = recorder.start_index + round(seconds * recorder.info.sample_rate)
+    ended: Event | None = None
+    recorder = None
+    deadline = time.monotonic() + CONNECT_TIMEOUT_S
     last_print = 0.0
+    session.connect()
     try:
-        while recorder.elapsed_s < seconds and not stop.is_set() and not ended and recorder.running:
+        while not stop.is_set():
+            try:
+                event: Event | None = inbox.get(timeout=POLL_S)
+            except queue.Empty:
+                event = None
+            if event is not None:
+                session.handle(event)
+                if event.kind == events.CONNECTED and recorder is None:
+                    recorder = session.recordings.start(info, path=path)
+                elif event.kind in END_EVENTS:
+                    ended = event
+                    break
+            if recorder is None:
+                if time.monotonic() > deadline:
+                    return _fail(f"the source did not connect within {CONNECT_TIMEOUT_S:g} s")
+                continue
+            if recorder.started.is_set() and not recorder.running:
+                break  # it failed (the file could not be made, the disk is full): its error says why
+            if recorder.elapsed_s >= args.seconds:
+                break
             while marks and recorder.elapsed_s >= marks[0][0]:
                 recorder.add_marker(marks.pop(0)[1])
-            if progress and time.monotonic() - last_print >= 1.0:
+            if args.progress and time.monotonic() - last_print >= 1.0:
                 last_print = time.monotonic()
                 print(f"recorded {recorder.ring.write_index - recorder.start_index} samples", flush=True)
-            time.sleep(0.01)
     except KeyboardInterrupt:
         pass
     finally:
         signal.signal(signal.SIGTERM, previous)
-        recorder.stop(min(end_index, recorder.ring.write_index))
-        recorder.join()
+        if recorder is not None:
+            end_index = recorder.start_index + round(args.seconds * recorder.info.sample_rate)
+            recorder.stop(min(end_index, recorder.ring.write_index))
+            recorder.join()
+        session.disconnect(SHUTDOWN_WAIT_S)
+    if recorder is None:
+        return _fail(ended.message if ended is not None and ended.message else "the source did not start")
     if recorder.error:
-        return _fail(recorder.error)
+        reason = f" ({ended.message})" if ended is not None and ended.message else ""
+        return _fail(recorder.error + reason)
     print(recorder.summary())
-    if ended and ended[0].kind != events.STOPPED:
-        print(f"emgscope record: the source stopped early: {ended[0].message or ended[0].kind}", file=sys.stderr)
+    if ended is not None and ended.kind != events.STOPPED:
+        print(f"emgscope record: the source stopped early: {ended.message or ended.kind}", file=sys.stderr)
         return 1
     return 0
 

@@ -1,8 +1,17 @@
 """Typed settings with a schema version, persisted as JSON in the user's config folder.
 
-Each group is a dataclass so a typo is an attribute error, not a silently ignored key. Loading tolerates a
-file from an older or damaged version: unknown keys are dropped, missing keys take their defaults, and a file
-that cannot be parsed is set aside (renamed ``.bad``) rather than crashing the app at the bedside.
+Each group is a dataclass so a typo is an attribute error, not a silently ignored key, and each field carries its
+type and its limits (``Annotated[..., Meta(...)]``), which msgspec checks when the file is read: a volume of
+1e308 dB or a block size of -1 never reaches the sound card. Loading keeps whatever it can of a damaged file:
+
+* a field of the wrong type or out of its limits is reset to its default, and the others are kept;
+* a file cut short (a crash while another tool wrote it) is read up to the cut;
+* a file that is not JSON at all, or nested far deeper than settings are, gives the defaults;
+* a file from an older version is brought up to date by :data:`MIGRATIONS`, one version at a time.
+
+Whenever something was reset, the old file is copied aside first (``settings.json.bad-<time>``), the repaired
+settings are written back, and :class:`LoadedSettings` carries one sentence naming what was reset, for the app
+to say once.
 """
 
 from __future__ import annotations
@@ -12,11 +21,18 @@ import dataclasses
 import json
 import math
 import os
+import re
+import shutil
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Annotated, Any, Literal
 
-SCHEMA_VERSION = 1
+import msgspec
+from msgspec import Meta
+
+SCHEMA_VERSION = 2
 
 SENSITIVITY_PRESETS_UV: tuple[float, ...] = (10, 20, 50, 100, 200, 500, 1000, 2000, 5000)
 """Vertical sensitivity presets in µV per division (DESIGN §3)."""
@@ -38,13 +54,14 @@ class FilterSettings:
     """The clinical filters, in Hz. ``0`` turns a filter off."""
 
     preset: str = "needle"
-    low_cut_hz: float = 10.0
+    """``needle``, ``surface`` or ``custom``."""
+    low_cut_hz: Annotated[float, Meta(ge=0, le=100_000)] = 10.0
     """Low-frequency filter (high-pass)."""
-    high_cut_hz: float = 10_000.0
+    high_cut_hz: Annotated[float, Meta(ge=0, le=1_000_000)] = 10_000.0
     """High-frequency filter (low-pass); clamped below Nyquist for slow devices."""
-    notch_hz: float = 0.0
-    """Mains notch, 50 or 60 Hz, with harmonics; off by default for needle EMG."""
-    notch_harmonics: int = 3
+    notch_hz: Annotated[float, Meta(ge=0, le=60)] = 0.0
+    """Mains notch, 50 or 60 Hz, with harmonics; off by default for needle EMG (loading snaps it to those)."""
+    notch_harmonics: Annotated[int, Meta(ge=1, le=20)] = 3
 
 
 FILTER_PRESETS: dict[str, FilterSettings] = {
@@ -57,12 +74,13 @@ FILTER_PRESETS: dict[str, FilterSettings] = {
 class SimulatorSettings:
     """The simulated patient."""
 
-    pathology: str = "normal"
-    effort_percent: float = 0.0
-    sample_rate: float = 20_000.0
-    channels: int = 1
-    seed: int = 1
-    mains_hz: float = 0.0
+    pathology: Literal["normal", "myopathic", "neurogenic"] = "normal"
+    effort_percent: Annotated[float, Meta(ge=0, le=100)] = 0.0
+    sample_rate: Annotated[float, Meta(ge=1_000, le=200_000)] = 20_000.0
+    channels: Annotated[int, Meta(ge=1, le=64)] = 1
+    seed: Annotated[int, Meta(ge=0)] = 1
+    mains_hz: Annotated[float, Meta(ge=0, le=60)] = 0.0
+    """Mains hum: 0, 50 or 60 Hz (loading snaps it to those)."""
 
 
 @dataclass
@@ -73,11 +91,11 @@ class BrainFlowSettings:
     serial_port: str = ""
     mac_address: str = ""
     ip_address: str = ""
-    ip_port: int = 0
+    ip_port: Annotated[int, Meta(ge=0, le=65_535)] = 0
     serial_number: str = ""
     file: str = ""
     master_board: str = ""
-    timeout: int = 0
+    timeout: Annotated[int, Meta(ge=0, le=3_600)] = 0
 
 
 @dataclass
@@ -87,14 +105,14 @@ class ReplaySettings:
     file: str = ""
     board: str = ""
     """For a BrainFlow data file: the board that wrote it."""
-    speed: float = 1.0
-    start_s: float = 0.0
+    speed: Annotated[float, Meta(ge=0.25, le=4.0)] = 1.0
+    start_s: Annotated[float, Meta(ge=0)] = 0.0
     """Where replay begins (a replay restarted after its end starts where the user asked)."""
 
 
 @dataclass
 class SourceSettings:
-    kind: str = "sim"
+    kind: Literal["sim", "brainflow", "replay"] = "sim"
     """``sim``, ``brainflow`` or ``replay``."""
     simulator: SimulatorSettings = field(default_factory=SimulatorSettings)
     brainflow: BrainFlowSettings = field(default_factory=BrainFlowSettings)
@@ -103,13 +121,15 @@ class SourceSettings:
 
 @dataclass
 class DisplaySettings:
-    sensitivity_uv: float = 100.0
-    sweep_ms: float = 100.0
-    mode: str = "sweep"
+    sensitivity_uv: Annotated[float, Meta(gt=0)] = 100.0
+    sweep_ms: Annotated[float, Meta(gt=0)] = 100.0
+    mode: Literal["sweep", "scroll"] = "sweep"
     """``sweep`` (erase bar) or ``scroll``."""
     hidden_channels: list[str] = field(default_factory=list)
 
 
+SQUELCH_MAX_UV = 2000.0
+"""Highest squelch threshold offered: above it even a large MUAP would be silenced."""
 VOLUME_RANGE_DB: tuple[float, float] = (-40.0, 40.0)
 """Volume control range; 0 dB plays ``FULL_SCALE_UV`` (see :mod:`emgscope.audio.dsp`) at full scale."""
 
@@ -121,13 +141,13 @@ class AudioSettings:
     enabled: bool = True
     device: str = ""
     """PortAudio output device name (or part of it); empty = the system default."""
-    sample_rate: float = 48_000.0
-    blocksize: int = 128
+    sample_rate: Annotated[float, Meta(ge=8_000, le=384_000)] = 48_000.0
+    blocksize: Annotated[int, Meta(ge=16, le=8_192)] = 128
     """Frames per PortAudio callback. 128 at 48 kHz (2.7 ms) measured 4.4–5.6 ms of stream latency on
     PulseAudio; 64 measured 2.4–3.9 ms but PulseAudio reported underflows several times a minute."""
-    stream_latency_s: float = 0.004
+    stream_latency_s: Annotated[float, Meta(ge=0, le=1)] = 0.004
     """Suggested PortAudio output latency; the host rounds it (PulseAudio gives 5.3 ms for 4 ms asked)."""
-    target_buffer_ms: float = 8.0
+    target_buffer_ms: Annotated[float, Meta(ge=0, le=500)] = 8.0
     """Source samples held between the ring and the resampler: the drift control keeps the buffer here.
     It must cover one audio block and the longest gap between two writes to the ring, or the sound breaks up.
     The pump polls every 1 ms in the acquisition process: measured with the window drawing 16 channels at
@@ -140,13 +160,13 @@ class AudioSettings:
     :class:`~emgscope.core.realtime.ProcessorsAwake`): a core that sleeps between two blocks can wake too late
     for the stream (measured by ``emgscope bench`` here: 2–5 underruns a minute without, none with). Costs power;
     off suits a laptop on battery better than a needle examination."""
-    volume_db: float = 0.0
+    volume_db: Annotated[float, Meta(ge=VOLUME_RANGE_DB[0], le=VOLUME_RANGE_DB[1])] = 0.0
     muted: bool = False
-    squelch_uv: float = 0.0
+    squelch_uv: Annotated[float, Meta(ge=0, le=SQUELCH_MAX_UV)] = 0.0
     """Samples whose magnitude stays below this are silenced (0 = squelch off)."""
     band_filter: bool = False
-    band_low_hz: float = 100.0
-    band_high_hz: float = 5_000.0
+    band_low_hz: Annotated[float, Meta(ge=1, le=20_000)] = 100.0
+    band_high_hz: Annotated[float, Meta(ge=1, le=24_000)] = 5_000.0
 
 
 FORMATS = ("bdf", "edf")
@@ -158,7 +178,7 @@ class RecordingSettings:
 
     sessions_folder: str = ""
     """Empty means ``~/emgscope-sessions``."""
-    format: str = "bdf"
+    format: Literal["bdf", "edf"] = "bdf"
     """``bdf`` (BDF+, 24-bit, the default) or ``edf`` (EDF+, 16-bit)."""
 
     def folder(self) -> Path:
@@ -175,30 +195,6 @@ class Settings:
     audio: AudioSettings = field(default_factory=AudioSettings)
 
 
-T = TypeVar("T")
-
-
-def from_dict(cls: type[T], data: Any) -> T:
-    """Build dataclass ``cls`` from ``data``, keeping defaults for missing or mistyped fields."""
-    instance = cls()
-    if not isinstance(data, dict):
-        return instance
-    for f in dataclasses.fields(cls):  # type: ignore[arg-type]
-        if f.name not in data:
-            continue
-        current = getattr(instance, f.name)
-        value = data[f.name]
-        if dataclasses.is_dataclass(current):
-            setattr(instance, f.name, from_dict(type(current), value))
-        elif isinstance(current, bool) or not isinstance(value, (int, float, str, list)):
-            continue
-        elif isinstance(current, float) and isinstance(value, (int, float)):
-            setattr(instance, f.name, float(value))
-        elif type(value) is type(current):
-            setattr(instance, f.name, value)
-    return instance
-
-
 def config_dir() -> Path:
     """The user's config folder for emgscope (``$XDG_CONFIG_HOME/emgscope``, overridable for tests)."""
     override = os.environ.get("EMGSCOPE_CONFIG_DIR")
@@ -212,24 +208,156 @@ def settings_path() -> Path:
     return config_dir() / "settings.json"
 
 
-def load_settings(path: Path | None = None) -> Settings:
-    """Read the settings file; a missing file gives defaults, a damaged one is renamed ``.bad``."""
+@dataclass(frozen=True)
+class LoadedSettings:
+    """The settings read from the file, and what the app should say about it once (:attr:`notice`)."""
+
+    settings: Settings
+    reset: tuple[str, ...] = ()
+    """Fields reset to their defaults (``audio.blocksize``), or ``("*",)`` when nothing was readable."""
+    backup: Path | None = None
+    """Where the old file was copied before it was repaired."""
+    cut: bool = False
+    """The file was cut short: what came after the cut took its defaults."""
+
+    @property
+    def notice(self) -> str:
+        """One sentence for the operator, or ``""`` when the file was fine."""
+        kept = f" A copy of the old file is at {self.backup}." if self.backup else ""
+        if self.reset == ("*",):
+            return f"The settings file could not be read, so the defaults are used.{kept}"
+        said = []
+        if self.cut:
+            said.append("The settings file was cut short: the settings after the cut are back to their defaults.")
+        if self.reset:
+            said.append(f"Some settings were not valid and were reset to their defaults: {', '.join(self.reset)}.")
+        return " ".join(said) + kept if said else ""
+
+
+Migration = Callable[[dict[str, Any]], dict[str, Any]]
+
+
+def _v1_to_v2(data: dict[str, Any]) -> dict[str, Any]:
+    """Version 1 could leave a replay as the source to start with (a replay is one visit to a file, and the app
+    meant to save the live source instead); version 2 starts such a file on the simulated patient. Its booleans
+    were written but never read back (a defect of its loader): they hold what the operator last had, and are kept."""
+    source = data.get("source")
+    if isinstance(source, dict) and source.get("kind") == "replay":
+        source["kind"] = "sim"
+    return data
+
+
+MIGRATIONS: dict[int, Migration] = {1: _v1_to_v2}
+"""``version: migration`` turns a file of that schema version into one of the next."""
+MAX_REPAIRS = 200
+"""Fields reset one at a time at most (more than there are settings): a file broken beyond that gives defaults."""
+MAX_NESTING = 16
+"""Deeper than any settings file (3 levels): a file nested deeper is not settings and is not parsed at all."""
+MAX_CUTS = 2_000
+"""How many places a file cut short is tried at, from its end back."""
+_TOKEN = re.compile(r'"(?:[^"\\]|\\.)*"|[\[\]{},]')
+"""A JSON string (skipped whole, so brackets inside it do not count), a bracket or a comma."""
+
+
+def load_settings(path: Path | None = None) -> LoadedSettings:
+    """Read the settings file, keeping every valid field (see the module's docstring); a missing file gives the
+    defaults and nothing to say."""
     path = path or settings_path()
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
+        text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
-        return Settings()
-    except (OSError, ValueError):
-        with contextlib.suppress(OSError):
-            path.replace(path.with_suffix(".bad"))
-        return Settings()
-    settings = from_dict(Settings, data)
+        return LoadedSettings(Settings())
+    except (OSError, UnicodeDecodeError):
+        return _repaired(path, Settings(), ("*",))
+    data, cut = _parse(text)
+    if not isinstance(data, dict):
+        return _repaired(path, Settings(), ("*",))
+    settings, reset = _validated(_migrate(data))
     settings.schema_version = SCHEMA_VERSION
-    _repair_display(settings.display)
-    return settings
+    _snap(settings)
+    return _repaired(path, settings, tuple(reset), cut) if reset or cut else LoadedSettings(settings)
 
 
-DISPLAY_MODES: tuple[str, ...] = ("sweep", "scroll")
+def _parse(text: str) -> tuple[Any, bool]:
+    """The JSON document in ``text`` (``None`` when it cannot be read), and whether it was cut short."""
+    if _nesting(text) > MAX_NESTING:
+        return None, False
+    try:
+        return json.loads(text), False
+    except ValueError:
+        salvaged = _salvaged(text)
+        return salvaged, salvaged is not None
+
+
+def _nesting(text: str) -> int:
+    depth = deepest = 0
+    for token in _TOKEN.finditer(text):
+        char = token.group()
+        if char in "[{":
+            depth += 1
+            deepest = max(deepest, depth)
+        elif char in "]}":
+            depth -= 1
+    return deepest
+
+
+def _salvaged(text: str) -> Any:
+    """A file cut short: the longest part that ends after a whole value, its open brackets closed."""
+    tokens = [t for t in _TOKEN.finditer(text) if t.group() in ",]}"]
+    for token in reversed(tokens[-MAX_CUTS:]):
+        head = text[: token.start() if token.group() == "," else token.end()]
+        closers: list[str] = []
+        for inner in _TOKEN.finditer(head):
+            char = inner.group()
+            if char in "[{":
+                closers.append("]" if char == "[" else "}")
+            elif char in "]}" and closers:
+                closers.pop()
+        try:
+            return json.loads(head + "".join(reversed(closers)))
+        except ValueError:
+            continue
+    return None
+
+
+def _migrate(data: dict[str, Any]) -> dict[str, Any]:
+    version = data.get("schema_version")
+    version = version if isinstance(version, int) and not isinstance(version, bool) else 1
+    while version < SCHEMA_VERSION and version in MIGRATIONS:
+        data = MIGRATIONS[version](data)
+        version += 1
+    return data
+
+
+def _validated(data: dict[str, Any]) -> tuple[Settings, list[str]]:
+    """``data`` as :class:`Settings`, each invalid field dropped (so it takes its default) and named."""
+    reset: list[str] = []
+    for _ in range(MAX_REPAIRS):
+        try:
+            return msgspec.convert(data, Settings), reset
+        except msgspec.ValidationError as exc:
+            where = re.search(r"at `\$((?:\.\w+)+)", str(exc))
+            if where is None:
+                break
+            keys = where.group(1).lstrip(".").split(".")
+            container: Any = data
+            for key in keys[:-1]:
+                container = container[key]
+            del container[keys[-1]]
+            reset.append(".".join(keys))
+    return Settings(), ["*"]
+
+
+def _repaired(path: Path, settings: Settings, reset: tuple[str, ...], cut: bool = False) -> LoadedSettings:
+    """Copy the damaged file aside, write the repaired settings over it, and say what was reset."""
+    backup: Path | None = path.with_name(f"{path.name}.bad-{datetime.now():%Y%m%d-%H%M%S}")
+    try:
+        shutil.copyfile(path, backup)
+    except OSError:
+        backup = None
+    with contextlib.suppress(OSError):
+        save_settings(settings, path)
+    return LoadedSettings(settings, reset, backup, cut)
 
 
 def nearest_preset(presets: tuple[float, ...], value: float) -> float:
@@ -239,14 +367,15 @@ def nearest_preset(presets: tuple[float, ...], value: float) -> float:
     return float(min(presets, key=lambda preset: abs(math.log(preset / value))))
 
 
-def _repair_display(display: DisplaySettings) -> None:
-    """Snap the scales to the presets and the mode to a known one: a file edited by hand (or by an older
-    version) must not open a scope at 0 µV/div, which draws nothing and divides by zero."""
+def _snap(settings: Settings) -> None:
+    """Snap the scales to the presets and the mains to 0, 50 or 60 Hz: a file edited by hand (or by an older
+    version) must not open a scope at 3 µV/div, between two presets the keys step through, or notch 55 Hz."""
+    display = settings.display
     display.sensitivity_uv = nearest_preset(SENSITIVITY_PRESETS_UV, display.sensitivity_uv)
     display.sweep_ms = nearest_preset(SWEEP_PRESETS_MS, display.sweep_ms)
-    if display.mode not in DISPLAY_MODES:
-        display.mode = DisplaySettings.mode
-    display.hidden_channels = [label for label in display.hidden_channels if isinstance(label, str)]
+    settings.filters.notch_hz = min(MAINS_HZ, key=lambda hz: abs(hz - settings.filters.notch_hz))
+    simulator = settings.source.simulator
+    simulator.mains_hz = min(MAINS_HZ, key=lambda hz: abs(hz - simulator.mains_hz))
 
 
 def save_settings(settings: Settings, path: Path | None = None) -> None:

@@ -12,6 +12,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from emgscope.core.controls import SourceState
+
 MIN_READ_S = 0.0005
 """Paced sources (the simulated patient, replay) return nothing from a read until this much is due: half the
 pump's 1 ms poll, so every poll finds samples and the sound waits for no coarser packet than that, while a caller
@@ -75,3 +77,8 @@ class Source(ABC):
     @abstractmethod
     def close(self) -> None:
         """Stop streaming and release the device. Safe to call twice and after a failed ``open``."""
+
+    def state(self) -> SourceState:
+        """What the source publishes to the GUI when it runs in the acquisition process (kinds with controls
+        publish more: see :mod:`emgscope.core.controls`)."""
+        return SourceState(self.skipped_samples)

@@ -13,9 +13,11 @@ import signal
 import sys
 from typing import TYPE_CHECKING
 
+from emgscope import __version__
+from emgscope.core import log
 from emgscope.core.paths import resource, ui_file
 from emgscope.core.realtime import freeze_startup_heap
-from emgscope.core.settings import Settings, load_settings, save_settings
+from emgscope.core.settings import LoadedSettings, Settings, load_settings, save_settings
 from emgscope.core.shm import remove_stale_blocks
 from emgscope.session.options import apply_source_options
 
@@ -74,8 +76,11 @@ def run_gui(args: argparse.Namespace) -> int:
         os.environ["QT_QPA_PLATFORM"] = "offscreen"
     for signum in (signal.SIGTERM, signal.SIGINT):
         signal.signal(signum, _TerminationRequest.note)
+    log.setup(args.log_level)
+    log.logger(__name__).info("emgscope %s starting", __version__)
     remove_stale_blocks()  # a crashed run's rings would otherwise hold RAM until the machine restarts
-    settings = Settings() if args.no_settings else load_settings()
+    loaded = LoadedSettings(Settings()) if args.no_settings else load_settings()
+    settings = loaded.settings
     live_kind = settings.source.kind if settings.source.kind != "replay" else "sim"
     apply_source_options(args, settings)
 
@@ -94,6 +99,8 @@ def run_gui(args: argparse.Namespace) -> int:
     window.resize(1400, 900)
     window.show()
     window.start()
+    if loaded.notice:
+        window.show_notice(loaded.notice)
     freeze_startup_heap()
     _close_on_termination(window)
     status = 0
@@ -110,7 +117,6 @@ def run_gui(args: argparse.Namespace) -> int:
     app.exec()
     if not window.isHidden():
         window.close()
-    window.audio.wait_closed()
     if not args.no_settings:
         if settings.source.kind == "replay":
             # A replay is one visit to a file, not the source to start with next time.

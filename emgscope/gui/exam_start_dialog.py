@@ -8,8 +8,6 @@ than in the form. A protocol file that does not load is named in the dialog inst
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from PyQt6.QtCore import Qt
 from PyQt6.QtWidgets import (
     QCheckBox,
@@ -28,17 +26,7 @@ from emgscope.gui.forms import load_form
 from emgscope.protocol.loader import ProtocolError, load_protocol, shipped_protocols
 from emgscope.protocol.model import Protocol
 from emgscope.protocol.sim_patient_driver import COMPLIANCE_PRESETS
-
-
-@dataclass(frozen=True)
-class ExamChoice:
-    """What the operator chose in the start dialog."""
-
-    protocol: Protocol
-    muscles: list[tuple[str, str]]
-    channel: int
-    compliance: str | None
-    """A key of :data:`~emgscope.protocol.sim_patient_driver.COMPLIANCE_PRESETS`; ``None`` for a real patient."""
+from emgscope.session.exam import ExamChoice
 
 
 class ExamStartDialog(QDialog):

@@ -1,25 +1,24 @@
-"""The main window: the live scope, its controls, the banner and the status bar, wired to the core.
+"""The main window: the live scope, its controls, the banner and the status bar, over one Qt-free session.
 
 Layout is ``ui/main_window.ui``; the controls live in :mod:`emgscope.gui.scope_controls`, the drawing in
-:mod:`emgscope.gui.scope_view`, the connection in :mod:`emgscope.gui.connection`. This class holds the
-settings and reacts to core events arriving through the Qt bridge.
-
-Other parts plug in with a few lines: :meth:`add_toolbar_section` (audio strip, recording controls),
-:meth:`add_dock` (replay transport, annotation list, guided-exam prompts), :attr:`bus` (subscribe through the
-bridge's ``event`` signal to hear CONNECTED and friends) and :attr:`pipeline` (the rings of the current stream).
+:mod:`emgscope.gui.scope_view`. Everything that runs (the source, the recorder, the sound, the exam) belongs to the
+:class:`~emgscope.session.session.Session`; the window passes the session's events to it on the GUI thread (through
+the Qt bridge) and shows them. Features (recording and replay, the audio strip, the guided exam) get the session
+and the window as a :class:`~emgscope.gui.host.Host`: places for their widgets, the banner, the scope's bands.
 """
 
 from __future__ import annotations
 
 import dataclasses
 
-from PyQt6.QtCore import Qt, QTimer
-from PyQt6.QtGui import QCloseEvent
-from PyQt6.QtWidgets import QDialog, QDockWidget, QMainWindow, QToolBar, QWidget
+from PyQt6.QtCore import Qt, QTimer, QUrl
+from PyQt6.QtGui import QAction, QCloseEvent, QDesktopServices
+from PyQt6.QtWidgets import QDialog, QDockWidget, QMainWindow, QMenu, QToolBar, QWidget
 
 from emgscope.acquisition.pump import Pipeline
-from emgscope.core import events
-from emgscope.core.events import Event, EventBus
+from emgscope.core import events, log
+from emgscope.core.controls import SimulatorControl
+from emgscope.core.events import Event
 from emgscope.core.settings import (
     FILTER_PRESETS,
     SENSITIVITY_PRESETS_UV,
@@ -29,41 +28,47 @@ from emgscope.core.settings import (
     Settings,
     nearest_preset,
 )
-from emgscope.dsp.filters import design as design_filters
+from emgscope.core.units import format_band
 from emgscope.gui.audio_controls import AudioControls
 from emgscope.gui.banner import Banner
 from emgscope.gui.bridge import EventBridge
-from emgscope.gui.connection import SHUTDOWN_WAIT_S, ConnectionController, SourceFactory
 from emgscope.gui.connection_dialog import ConnectionDialog, ConnectProgressDialog
-from emgscope.gui.exam_feature import attach_exam
+from emgscope.gui.exam_feature import ExamFeature
 from emgscope.gui.filter_dialog import FilterDialog
 from emgscope.gui.forms import load_form
 from emgscope.gui.scope_controls import ScopeControls
+from emgscope.gui.scope_items import Band
 from emgscope.gui.scope_view import ScopeView
 from emgscope.gui.session_feature import SessionFeature
 from emgscope.gui.status import StatusPanel
-from emgscope.gui.units import format_band
+from emgscope.session.audio import AUDIO_LOST
+from emgscope.session.connection import SourceFactory
+from emgscope.session.session import Session
 
+CONNECTION = "connection"
+"""The banner's topic for the source: connecting, lost, back, ended (see :class:`~emgscope.gui.banner.Banner`)."""
 PROGRESS_DELAY_MS = 1500
 """A connection pending longer than this gets a progress window (BrainFlow can block ~6 s on a silent port).
 Starting the acquisition process takes 0.7–0.9 s here, which must not flash a window at every connect."""
 
 
 class MainWindow(QMainWindow):
-    """The scope window. Sources run in the acquisition process, unless ``source_factory`` builds them here
-    (see :mod:`emgscope.gui.connection`)."""
+    """The scope window (a :class:`~emgscope.gui.host.Host` for its features). Sources run in the acquisition
+    process, unless ``source_factory`` builds them here (see :mod:`emgscope.session.connection`)."""
 
     def __init__(self, settings: Settings, source_factory: SourceFactory | None = None) -> None:
         super().__init__()
         load_form("main_window.ui", self)
         self.settings = settings
-        self.bus = EventBus()
-        self.bridge = EventBridge(self.bus, self)
-        self.connection = ConnectionController(self.bus, source_factory)
+        self.session = Session(settings, source_factory)
+        self.bridge = EventBridge(self.session.bus, self)
+        self.bridge.event.connect(self.session.handle)  # first: the session is in step before anyone shows it
         self.scope = ScopeView()
         self.scopeLayout.addWidget(self.scope)
-        self.banner = Banner(self.bannerFrame, self.bannerLabel, self.bannerAction, self.bannerClose)
-        self.status = StatusPanel(self.statusbar, self.scope, lambda: self.connection.source)
+        self.banner = Banner(
+            self.bannerFrame, self.bannerLabel, self.bannerAction, self.bannerClose, self.statusbar.showMessage
+        )
+        self.status = StatusPanel(self.statusbar, self.scope, self.session)
         self.controls = ScopeControls(self)
         self.controls.show_simulator(False)
         display = settings.display
@@ -80,21 +85,51 @@ class MainWindow(QMainWindow):
         self._progress_timer.timeout.connect(self._show_progress)
         self._target = ""
         self.bridge.event.connect(self._on_event)
-        self.sessions = SessionFeature(self)
-        self.exam = attach_exam(self)
-        self.audio = AudioControls(settings.audio, self)
+        self.sessions = SessionFeature(self.session, self)
+        self.exam = ExamFeature(self.session, self)
+        self.audio = AudioControls(self.session.audio, self.bridge, self)
         self.add_toolbar_section("Audio").addWidget(self.audio)
         self.audio.settings_changed.connect(self._audio_settings_changed)
         self.controls.add_channel_keys(self.audio.select_channel)
         self.scope.channel_clicked.connect(self.audio.select_channel)
+        log_action = QAction("Open &log folder", self)
+        log_action.setToolTip(f"What happened, for the technician or a support request: {log.log_dir()}")
+        log_action.triggered.connect(open_log_folder)
+        self.menu("&Help").addAction(log_action)
         self.scope.setFocus()
 
-    # --- for other parts of the app ----------------------------------------------------------------------
+    # --- the host its features see (emgscope.gui.host.Host) ----------------------------------------------
 
     @property
     def pipeline(self) -> Pipeline | None:
         """The rings of the stream being shown, or ``None`` while not connected."""
         return self.scope.pipeline
+
+    def widget(self) -> QWidget:
+        return self
+
+    def menu(self, title: str) -> QMenu:
+        plain = title.replace("&", "")
+        for action in self.menuBar().actions():
+            menu = action.menu()
+            if menu is not None and menu.title().replace("&", "") == plain:
+                return menu
+        return self.menuBar().addMenu(title)
+
+    def set_bands(self, group: str, bands: list[Band]) -> None:
+        self.scope.set_bands(group, bands)
+
+    def connect_source(self) -> None:
+        self.start()
+
+    def lock_source(self, locked: bool) -> None:
+        self.controls.connect_action.setEnabled(not locked)
+        self.sessions.open_action.setEnabled(not locked)
+
+    def remove_dock(self, dock: QDockWidget) -> None:
+        self.menuView.removeAction(dock.toggleViewAction())
+        self.removeDockWidget(dock)
+        dock.deleteLater()
 
     def add_toolbar_section(self, title: str, new_row: bool = False) -> QToolBar:
         """A new toolbar (e.g. the audio strip or the recording controls) after the existing ones.
@@ -128,7 +163,6 @@ class MainWindow(QMainWindow):
         A connection still pending after :data:`PROGRESS_DELAY_MS` gets a progress window with Cancel; a quick
         one (the simulated patient, a board that answers) never flashes one.
         """
-        self.audio.detach()
         self.scope.set_pipeline(None)
         self._close_progress()
         source = self.settings.source
@@ -136,12 +170,13 @@ class MainWindow(QMainWindow):
             source.kind, source.brainflow.board
         )
         self.status.set_source(f"Connecting to {self._target}…")
-        self.banner.show("Connecting…", "info", "Cancel", self.cancel_connect)
-        self.connection.connect(dataclasses.replace(source), self.settings.filters)
+        self.banner.show("Connecting…", "info", "Cancel", self.cancel_connect, CONNECTION)
+        self.session.connect()
         self._progress_timer.start()
 
     def _show_progress(self) -> None:
-        if self.connection.pump is None or self.connection.pipeline is not None:
+        connection = self.session.connection
+        if connection.pump is None or connection.pipeline is not None:
             return
         self.progress = ConnectProgressDialog(self._target, self)
         self.progress.cancelled.connect(self.cancel_connect)
@@ -157,12 +192,11 @@ class MainWindow(QMainWindow):
                 progress.succeed()
 
     def cancel_connect(self) -> None:
-        self.audio.detach()
         self._progress_timer.stop()
         self.progress = None
-        self.connection.disconnect()
+        self.session.disconnect()
         self.status.set_source("Not connected")
-        self.banner.show("Connection cancelled.", "info", "Connect…", self.open_connection_dialog)
+        self.banner.show("Connection cancelled.", "info", "Connect…", self.open_connection_dialog, CONNECTION)
 
     def open_connection_dialog(self) -> None:
         dialog = ConnectionDialog(self.settings.source, self)
@@ -178,32 +212,39 @@ class MainWindow(QMainWindow):
         elif kind == events.CONNECT_FAILED:
             self._close_progress(event.message)
             self.status.set_source("Not connected")
-            self.banner.show(event.message, "error", "Connect…", self.open_connection_dialog)
+            self.banner.show(event.message, "error", "Connect…", self.open_connection_dialog, CONNECTION)
         elif kind == events.CONNECTION_LOST:
-            self.banner.show(event.message, "error", "Reconnect", self.start)
+            self.banner.show(event.message, "error", "Reconnect", self.start, CONNECTION)
         elif kind == events.CONNECTION_RESUMED:
-            self.banner.show(event.message, "info")
+            self.banner.show(event.message, "info", topic=CONNECTION)
         elif kind == events.SOURCE_ENDED and self.settings.source.kind == "replay":
-            self.banner.show("End of the recording.", "info", "Play again", lambda: self.sessions.replay_from(0.0))
+            replay_again = lambda: self.sessions.replay_from(0.0)  # noqa: E731
+            self.banner.show("End of the recording.", "info", "Play again", replay_again, CONNECTION)
         elif kind in (events.SOURCE_ERROR, events.SOURCE_ENDED):
-            self.audio.detach()
-            self.banner.show(event.message or "The source stopped.", "error", "Reconnect", self.start)
+            self.status.set_source("Not connected")
+            self.banner.show(event.message or "The source stopped.", "error", "Reconnect", self.start, CONNECTION)
         elif kind == events.WARNING:
             self.banner.show(event.message, "warning")
         elif kind == events.INFO:
             self.banner.show(event.message, "info")
+        elif kind == AUDIO_LOST and not event.data.get("restarting"):
+            self.banner.show(event.message, "error", "Restart sound", self.session.audio.restart, "audio")
+
+    def show_notice(self, text: str) -> None:
+        """Something found at start-up (settings reset, a recording repaired): it stays until the operator
+        closes it."""
+        self.banner.show(text, "warning", topic="startup")
 
     def _connected(self) -> None:
-        pipeline = self.connection.pipeline
+        pipeline = self.session.pipeline
         if pipeline is None:
             return
-        self.banner.hide()
+        self.banner.resolve(CONNECTION)
         self.scope.set_pipeline(pipeline)
         self._show_band()
         self.status.set_source(pipeline.info.description)
         self.controls.set_channels(pipeline.info.channel_labels, self.scope.hidden)
-        self.controls.show_simulator(hasattr(self.connection.source, "insertion"))
-        self.audio.attach(pipeline.filtered, pipeline.info.sample_rate, pipeline.info.channel_labels)
+        self.controls.show_simulator(isinstance(self.session.source, SimulatorControl))
         self.status.refresh()
 
     # --- display ------------------------------------------------------------------------------------------
@@ -262,18 +303,15 @@ class MainWindow(QMainWindow):
 
     def apply_filters(self, filters: FilterSettings) -> None:
         """Change the filters live; a device too slow for them gets a warning in the banner (via the bus)."""
-        self.settings.filters = filters
-        if self.connection.pump is not None:
-            self.connection.pump.set_filters(filters)
+        self.session.set_filters(filters)
         self._show_band()
         self.controls.sync()
 
     def _show_band(self) -> None:
-        pipeline = self.pipeline
-        if pipeline is None:
+        design = self.session.filter_design()
+        if design is None:
             self.scope.set_band_text(format_band(self.settings.filters))
             return
-        design = design_filters(self.settings.filters, pipeline.info.sample_rate)
         actual = FilterSettings("", design.low_cut_hz, design.high_cut_hz, design.notch_hz[0] if design.notch_hz else 0)
         self.scope.set_band_text(format_band(actual))
 
@@ -283,26 +321,26 @@ class MainWindow(QMainWindow):
     # --- simulated patient --------------------------------------------------------------------------------
 
     def set_effort(self, percent: float) -> None:
-        self.settings.source.simulator.effort_percent = percent
-        source = self.connection.source
-        if source is not None and hasattr(source, "effort_percent"):
-            source.effort_percent = percent
+        self.session.set_effort(percent)
 
     def insertion(self) -> None:
-        source = self.connection.source
-        if source is not None and hasattr(source, "insertion"):
+        source = self.session.source
+        if isinstance(source, SimulatorControl):
             source.insertion()
 
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 (Qt's name)
-        recorder = self.sessions.record_controls.recorder
-        if recorder is not None:
-            recorder.stop()
-            recorder.join(SHUTDOWN_WAIT_S)
-        self.audio.detach()
         self.scope.timer.stop()
+        self.exam.timer.stop()
         self.bridge.close()
-        self.connection.disconnect(SHUTDOWN_WAIT_S)
+        self.session.close()
         super().closeEvent(event)
+
+
+def open_log_folder() -> None:
+    """Show the log folder in the desktop's file manager."""
+    folder = log.log_dir()
+    folder.mkdir(parents=True, exist_ok=True)
+    QDesktopServices.openUrl(QUrl.fromLocalFile(str(folder)))
 
 
 def _step(presets: tuple[float, ...], current: float, step: int) -> float:

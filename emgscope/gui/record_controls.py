@@ -1,59 +1,45 @@
 """The recording section of the toolbar: Record/Stop (key R), elapsed time, file name, markers and notes.
 
-Everything slow happens elsewhere: Record opens the session form without blocking (``QDialog.open``), the file
-is named and created on the recorder's thread, and the elapsed time is read from the ring's write index on a
-timer. Number keys 1–9 drop numbered markers and the note field adds typed text, stamped with the sample being
-acquired at that moment. What the recorder reports (started, failed because the disk is full, stopped) comes
-back through the event bridge; failures are re-emitted as :attr:`RecordControls.message` for the banner.
+The view of the session's :class:`~emgscope.session.recording.Recordings`. Everything slow happens elsewhere:
+Record opens the session form without blocking (``QDialog.open``), the file is named and created on the recorder's
+thread, and the elapsed time is read from the ring's write index on a timer. Number keys 1–9 drop numbered
+markers and the note field adds typed text, stamped with the sample being acquired at that moment. What the
+recorder reports (started, failed because the disk is full, stopped) comes back through the event bridge;
+failures are re-emitted as :attr:`RecordControls.message` for the banner.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import datetime
 from pathlib import Path
 
 from PyQt6.QtCore import Qt, QTimer, pyqtSignal
 from PyQt6.QtGui import QKeySequence, QShortcut
 from PyQt6.QtWidgets import QHBoxLayout, QLabel, QLineEdit, QPushButton, QWidget
 
-from emgscope.acquisition.pump import Pipeline
-from emgscope.core import events
-from emgscope.core.events import Event, EventBus
-from emgscope.core.settings import FilterSettings, RecordingSettings
+from emgscope.core.events import Event
+from emgscope.core.settings import RecordingSettings
 from emgscope.gui.bridge import EventBridge
 from emgscope.gui.session_dialog import SessionDialog
 from emgscope.recording import recorder as rec
-from emgscope.recording.naming import session_file
-from emgscope.recording.session import SessionInfo, applied_filters
-from emgscope.replay.recent import add_recent
+from emgscope.recording.session import SessionInfo
+from emgscope.session.recording import Recordings
 
 REFRESH_MS = 200
-SOURCE_GONE = (events.STOPPED, events.SOURCE_ENDED, events.SOURCE_ERROR)
 
 
 class RecordControls(QWidget):
-    """Starts and stops :class:`~emgscope.recording.recorder.Recorder` runs on the current pipeline."""
+    """Record/Stop, the elapsed time, the file name, markers and notes, over the session's recordings."""
 
     recording_changed = pyqtSignal(bool)
     message = pyqtSignal(str)
     """Something the user must read (a recording that failed, or where a recording was saved)."""
 
-    def __init__(
-        self,
-        bus: EventBus,
-        pipeline: Callable[[], Pipeline | None],
-        filters: Callable[[], FilterSettings],
-        settings: RecordingSettings,
-        parent: QWidget | None = None,
-    ) -> None:
+    def __init__(self, recordings: Recordings, bridge: EventBridge, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self.bus = bus
-        self.settings = settings
-        self.session = SessionInfo()
-        self.recorder: rec.Recorder | None = None
-        self._pipeline = pipeline
-        self._filters = filters
+        self.recordings = recordings
+        self._recorder: rec.Recorder | None = None
+        """The recording this strip shows (until its file is closed)."""
         self._dialog: SessionDialog | None = None
         self.recordButton = QPushButton("● Record")
         self.recordButton.setToolTip("Start or stop recording the raw signal (R)")
@@ -77,64 +63,53 @@ class RecordControls(QWidget):
         self._shortcuts = [self._shortcut("R", self.toggle)]
         for n in range(1, 10):
             self._shortcuts.append(self._shortcut(str(n), lambda n=n: self.add_marker(f"Marker {n}")))
-        self._bridge = EventBridge(bus, self)
-        self._bridge.event.connect(self._on_event)
+        bridge.event.connect(self._on_event)
         self._timer = QTimer(self)
         self._timer.setInterval(REFRESH_MS)
         self._timer.timeout.connect(self._refresh)
 
     @property
+    def recorder(self) -> rec.Recorder | None:
+        return self.recordings.recorder
+
+    @property
     def recording(self) -> bool:
-        return self.recorder is not None
+        return self._recorder is not None
 
     def toggle(self) -> None:
         """Key R and the button: stop a running recording, or ask for the session and start one."""
-        if self.recorder is not None:
+        if self._recorder is not None:
             self.stop()
         elif self._dialog is None:
             self.ask()
 
     def ask(self) -> None:
         """Open the session form (non-blocking); OK starts the recording."""
-        if self._pipeline() is None:
+        if self.recordings.pipeline() is None:
             self.message.emit("Connect a source before recording.")
             return
-        self._dialog = SessionDialog(self.session, self.settings, self.window())
+        self._dialog = SessionDialog(self.recordings.session, self.recordings.settings, self.window())
         self._dialog.accepted.connect(self._dialog_accepted)
         self._dialog.finished.connect(self._dialog_closed)
         self._dialog.open()
 
     def start_recording(self, session: SessionInfo, settings: RecordingSettings) -> None:
-        """Record the current pipeline's raw ring to a new file named from ``session`` in the sessions folder."""
-        pipeline = self._pipeline()
-        if pipeline is None or self.recorder is not None:
+        """Record the current stream to a new file named from ``session`` in the sessions folder."""
+        recorder = self.recordings.start(session, settings)
+        if recorder is None:
             return
-        self.session = session
-        self.settings.sessions_folder, self.settings.format = settings.sessions_folder, settings.format
-        folder, file_format = settings.folder(), settings.format
-
-        def name() -> Path:
-            return session_file(folder, session, datetime.now(), file_format)
-
-        filters = applied_filters(self._filters(), pipeline.filters.design)
-        recorder = rec.Recorder(pipeline.raw, pipeline.info, name, session, file_format, filters, self.bus)
-        self.recorder = recorder
-        recorder.start()
-        self.recordButton.setText("■ Stop")
-        self.recordButton.setStyleSheet("color: #b00020; font-weight: bold;")
+        self._recorder = recorder
+        self._show_recording(True)
         self.fileLabel.setText("starting…")
-        self.noteEdit.setEnabled(True)
         self._timer.start()
         self.recording_changed.emit(True)
 
     def stop(self) -> None:
         """Ask the recorder to finish (it closes the file on its own thread and reports back)."""
-        if self.recorder is not None:
-            self.recorder.stop()
+        self.recordings.stop()
 
     def add_marker(self, text: str) -> None:
-        if self.recorder is not None and text:
-            self.recorder.add_marker(text)
+        self.recordings.add_marker(text)
 
     def _add_note(self) -> None:
         self.add_marker(self.noteEdit.text().strip())
@@ -156,40 +131,29 @@ class RecordControls(QWidget):
         self._dialog = None
 
     def _refresh(self) -> None:
-        if self.recorder is not None:
-            minutes, seconds = divmod(self.recorder.elapsed_s, 60)
+        if self._recorder is not None:
+            minutes, seconds = divmod(self._recorder.elapsed_s, 60)
             self.elapsedLabel.setText(f"{int(minutes):02d}:{seconds:04.1f}")
 
     def _on_event(self, event: Event) -> None:
-        recorder = self.recorder
-        if recorder is None:
+        recorder = self._recorder
+        if recorder is None or event.data.get("path") != str(recorder.path or ""):
             return
-        if event.kind in SOURCE_GONE:
-            recorder.stop()
-        ours = event.data.get("path") == str(recorder.path or "")
-        if event.kind == rec.RECORDING_STARTED and ours:
+        if event.kind == rec.RECORDING_STARTED:
             self.fileLabel.setText(Path(event.message).name)
             self.fileLabel.setToolTip(event.message)
-        elif event.kind == rec.MARKER_ADDED and ours:
+        elif event.kind == rec.MARKER_ADDED:
             self.fileLabel.setToolTip(f"{recorder.path}\nlast marker: {event.message}")
-        elif event.kind in (rec.RECORDING_STOPPED, rec.RECORDING_FAILED) and ours:
-            self._finished(event)
+        elif event.kind in (rec.RECORDING_STOPPED, rec.RECORDING_FAILED):
+            self._recorder = None
+            self._timer.stop()
+            self._show_recording(False)
+            self.message.emit(event.message if event.kind == rec.RECORDING_FAILED else recorder.summary())
+            self.recording_changed.emit(False)
 
-    def _finished(self, event: Event) -> None:
-        recorder = self.recorder
-        self.recorder = None
-        self._timer.stop()
-        self._refresh_idle()
-        if event.kind == rec.RECORDING_FAILED:
-            self.message.emit(event.message)
-        elif recorder is not None:
-            self.message.emit(recorder.summary())
-            if recorder.path is not None:
-                add_recent(recorder.path)  # the session just saved is the one most likely to be opened next
-        self.recording_changed.emit(False)
-
-    def _refresh_idle(self) -> None:
-        self.recordButton.setText("● Record")
-        self.recordButton.setStyleSheet("")
-        self.noteEdit.setEnabled(False)
-        self.noteEdit.clear()
+    def _show_recording(self, recording: bool) -> None:
+        self.recordButton.setText("■ Stop" if recording else "● Record")
+        self.recordButton.setStyleSheet("color: #b00020; font-weight: bold;" if recording else "")
+        self.noteEdit.setEnabled(recording)
+        if not recording:
+            self.noteEdit.clear()

@@ -3,9 +3,9 @@
 A plain widget, so the window docks it like any other part (``MainWindow.add_dock("Replay", panel)``).
 
 It drives the replay the pump is running, through its proxy in the acquisition process
-(:class:`~emgscope.acquisition.remote_source.RemoteReplay`): a control call sends a message and every property
-is read from the proxy's mirror, so nothing here waits on the file or the pump. The position is pulled on a
-timer (10 Hz), never pushed per chunk.
+(:class:`~emgscope.acquisition.proxy.ReplayProxy`): a control call sends a command and every property is read
+from the latest state the process published, so nothing here waits on the file or the pump. The position is
+pulled on a timer (10 Hz), never pushed per chunk.
 
 A replay that reached the end has stopped its pump (the source raised ``SourceEnded``); pressing play or
 seeking then emits :attr:`ReplayPanel.restart_requested` with the position wanted, for the window to start a new
@@ -41,7 +41,7 @@ from PyQt6.QtWidgets import (
     QWidget,
 )
 
-from emgscope.acquisition.remote_source import Replay
+from emgscope.core.controls import ReplayControl
 from emgscope.gui.scope_items import Band, lane_for
 from emgscope.protocol.annotation import label_colour
 from emgscope.replay.reader import Annotation
@@ -104,9 +104,11 @@ class ReplayPanel(QWidget):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("replayPanel")
-        self.source: Replay | None = None
+        self.source: ReplayControl | None = None
         self._annotations: list[Annotation] = []
         self._dragging = False
+        self._asked_s = 0.0
+        """The position last sought (what a jump counts from until the replay has applied it)."""
 
         self.body = QWidget()
         outer = QVBoxLayout(self)
@@ -184,14 +186,14 @@ class ReplayPanel(QWidget):
 
     # --- wiring -----------------------------------------------------------------------------------------
 
-    def set_source(self, source: Replay | None) -> None:
+    def set_source(self, source: ReplayControl | None) -> None:
         """Control ``source`` (already opened by the pump: its recording is known) or nothing."""
         self.source = source
-        enabled = source is not None and source.recording is not None
+        enabled = source is not None and source.facts is not None
         self.body.setEnabled(enabled)
         self.annotation_list.clear()
         self._annotations = []
-        if not enabled or source is None or source.recording is None:
+        if not enabled or source is None or source.facts is None:
             self._timer.stop()
             self.message.setText("No recording is being replayed.")
             return
@@ -205,7 +207,7 @@ class ReplayPanel(QWidget):
         self.loop_button.setChecked(False)
         self.speed_combo.setCurrentIndex(min(range(len(SPEEDS)), key=lambda i: abs(SPEEDS[i] - source.speed)))
         self.play_button.setChecked(not source.paused)
-        self._annotations = list(source.recording.annotations)
+        self._annotations = list(source.facts.annotations)
         for a in self._annotations:
             span = f" ({a.duration_s:g} s)" if a.duration_s > 0 else ""
             item = QListWidgetItem(f"{format_time(a.onset_s)}  {a.text}{span}")
@@ -214,15 +216,15 @@ class ReplayPanel(QWidget):
             if a.duration_s > 0:
                 item.setData(Qt.ItemDataRole.DecorationRole, QColor(label_colour(annotation_label(a.text))))
             self.annotation_list.addItem(item)
-        self.message.setText(source.recording.path.name)
+        self.message.setText(source.facts.path.name)
         self._timer.start()
         self.refresh()
 
     def refresh(self) -> None:
         """Pull the play head from the source (the timer calls this; tests may too)."""
         source = self.source
-        if source is None:
-            return
+        if source is None or not source.settled:
+            return  # a command is on its way: the state from before it would move the slider back
         position = source.position_s
         if not self._dragging:
             self.slider.blockSignals(True)
@@ -245,12 +247,13 @@ class ReplayPanel(QWidget):
         if source is None:
             return
         seconds = min(max(seconds, 0.0), source.duration_s)
-        loop = source.loop
-        if loop is not None and not loop[0] <= seconds < loop[1]:
+        looping = self.loop_button.isChecked()
+        if looping and not self.loop_start.value() <= seconds < self.loop_end.value():
             self.loop_button.setChecked(False)  # a jump out of the loop means the user is done with it
         if source.ended:
             self.restart_requested.emit(seconds)
             return
+        self._asked_s = seconds
         source.seek(seconds)
         self.seeked.emit(seconds)
         self.refresh()
@@ -260,7 +263,8 @@ class ReplayPanel(QWidget):
         if self.source is None:
             return
         segments = [a for a in self._annotations if a.duration_s > 0] or self._annotations
-        here = self.source.position_s
+        # Until the replay has applied the last seek, where it was asked to go is where it is.
+        here = self.source.position_s if self.source.settled else self._asked_s
         if direction > 0:
             later = [a for a in segments if a.onset_s > here + NEXT_EPSILON_S]
             target = min(later, key=lambda a: a.onset_s) if later else None
@@ -385,17 +389,17 @@ class ReplayBands(QObject):
     def __init__(self, show: Callable[[str, list[Band]], None], parent: QObject | None = None) -> None:
         super().__init__(parent)
         self._show = show
-        self.source: Replay | None = None
+        self.source: ReplayControl | None = None
         self._segments: tuple[tuple[int, int], ...] | None = None
         self._timer = QTimer(self)
         self._timer.setInterval(REFRESH_MS)
         self._timer.timeout.connect(self.refresh)
 
-    def set_source(self, source: Replay | None) -> None:
+    def set_source(self, source: ReplayControl | None) -> None:
         """Follow ``source`` (opened: its recording is known), or show no replay bands."""
         self.source = source
         self._segments = None
-        if source is None or source.recording is None:
+        if source is None or source.facts is None:
             self.source = None
             self._timer.stop()
             self._show(BAND_GROUP, [])
@@ -406,11 +410,11 @@ class ReplayBands(QObject):
     def refresh(self) -> None:
         """Recompute the bands when the replay jumped since the last look (a tuple compare otherwise)."""
         source = self.source
-        if source is None or source.recording is None:
+        if source is None or source.facts is None:
             return
         segments = source.segments
         if segments == self._segments:
             return
         self._segments = segments
-        bands = file_bands(source.recording.annotations, segments, source.sample_rate, source.n_samples)
+        bands = file_bands(source.facts.annotations, segments, source.sample_rate, source.n_samples)
         self._show(BAND_GROUP, bands)

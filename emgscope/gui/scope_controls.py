@@ -15,7 +15,7 @@ from PyQt6.QtGui import QAction, QActionGroup, QKeySequence
 from PyQt6.QtWidgets import QComboBox, QLabel, QMenu, QSlider, QToolBar, QToolButton
 
 from emgscope.core.settings import FILTER_PRESETS, SENSITIVITY_PRESETS_UV, SWEEP_PRESETS_MS
-from emgscope.gui.units import format_sensitivity, format_sweep
+from emgscope.core.units import format_sensitivity, format_sweep
 
 if TYPE_CHECKING:
     from emgscope.gui.main_window import MainWindow

@@ -25,9 +25,9 @@ from PyQt6.QtWidgets import QGraphicsItem, QHBoxLayout, QLabel, QVBoxLayout, QWi
 from emgscope.acquisition.pump import Pipeline
 from emgscope.core.ring import RingReader
 from emgscope.core.settings import DIVISIONS
+from emgscope.core.units import format_sensitivity, format_sweep
 from emgscope.gui.raster import TraceRaster
 from emgscope.gui.scope_items import LABEL_COLOUR, Band, BandsItem, ChannelLabelsItem, GridItem, RasterItem
-from emgscope.gui.units import format_sensitivity, format_sweep
 
 FRAME_RATE_HZ = 60
 FRAME_INTERVAL_MS = 16

@@ -1,52 +1,49 @@
 """Sessions in the main window: recording controls, the replay dock, and the File menu's recording actions.
 
-The pieces themselves live in :mod:`emgscope.gui.record_controls`, :mod:`emgscope.gui.replay_panel` and
-:mod:`emgscope.recording`; this module only connects them to the window: which source is running decides whether
-the replay dock shows, a recording in progress locks the source, and files are opened, exported and repaired
-without the GUI thread ever waiting on the disk.
+The pieces themselves live in :mod:`emgscope.gui.record_controls`, :mod:`emgscope.gui.replay_panel` and the
+session's :class:`~emgscope.session.recording.Recordings`; this module only places them in the window: which source
+is running decides whether the replay dock shows, a recording in progress locks the source, and files are opened,
+exported and repaired without the GUI thread ever waiting on the disk.
 """
 
 from __future__ import annotations
 
 import threading
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from PyQt6.QtGui import QAction, QKeySequence
 from PyQt6.QtWidgets import QFileDialog, QMenu
 
-from emgscope.acquisition.remote_source import Replay
 from emgscope.core import events
+from emgscope.core.controls import ReplayControl
 from emgscope.core.events import Event
+from emgscope.gui.host import Host
 from emgscope.gui.record_controls import RecordControls
 from emgscope.gui.replay_panel import FILE_FILTER, ReplayPanel, fill_recent_menu
 from emgscope.recording.export import ExportError, export_copy
 from emgscope.recording.repair import repair_in_background
 from emgscope.replay.recent import add_recent
-
-if TYPE_CHECKING:
-    from emgscope.gui.main_window import MainWindow
+from emgscope.session.session import Session
 
 
 class SessionFeature:
     """Owns the recording toolbar section and the replay dock of one main window."""
 
-    def __init__(self, window: MainWindow) -> None:
-        self.window = window
-        settings = window.settings
-        self.record_controls = RecordControls(
-            window.bus, lambda: window.pipeline, lambda: settings.filters, settings.recording, window
-        )
-        window.add_toolbar_section("Recording", new_row=True).addWidget(self.record_controls)
-        self.record_controls.message.connect(lambda text: window.banner.show(text, "info"))
-        self.record_controls.recording_changed.connect(self._recording_changed)
+    def __init__(self, session: Session, host: Host) -> None:
+        self.session = session
+        self.host = host
+        window = host.widget()
+        self.record_controls = RecordControls(session.recordings, host.bridge, window)
+        host.add_toolbar_section("Recording", new_row=True).addWidget(self.record_controls)
+        self.record_controls.message.connect(lambda text: host.banner.show(text, "info"))
+        self.record_controls.recording_changed.connect(host.lock_source)
 
         self.replay_panel = ReplayPanel()
-        self.replay_dock = window.add_dock("Replay", self.replay_panel)
+        self.replay_dock = host.add_dock("Replay", self.replay_panel)
         self.replay_dock.hide()
         self.replay_panel.restart_requested.connect(self.replay_from)
 
-        menu = window.menuFile
+        menu = host.menu("&File")
         first = menu.actions()[1] if len(menu.actions()) > 1 else None
         self.open_action = QAction("&Open recording…", window)
         self.open_action.setShortcut(QKeySequence("Ctrl+O"))
@@ -62,42 +59,44 @@ class SessionFeature:
         menu.insertSeparator(first)
         window.addAction(self.open_action)
 
-        window.bridge.event.connect(self._on_event)
-        repair_in_background(settings.recording.folder(), window.bus)
+        host.bridge.event.connect(self._on_event)
+        repair_in_background(session.settings.recording.folder(), session.bus)
 
     @property
-    def replay_source(self) -> Replay | None:
-        source = self.window.connection.source
-        return source if isinstance(source, Replay) else None
+    def replay_source(self) -> ReplayControl | None:
+        source = self.session.source
+        return source if isinstance(source, ReplayControl) else None
 
     def choose_recording(self) -> None:
-        path, _ = QFileDialog.getOpenFileName(self.window, "Open recording", "", FILE_FILTER)
+        path, _ = QFileDialog.getOpenFileName(self.host.widget(), "Open recording", "", FILE_FILTER)
         if path:
             self.open_recording(Path(path))
 
     def open_recording(self, path: Path, start_s: float = 0.0) -> None:
         """Replay ``path`` in place of the current source (refused while recording: the file would mix sources)."""
         if self.record_controls.recording:
-            self.window.banner.show("Stop the recording before opening another source.", "warning")
+            self.host.banner.show("Stop the recording before opening another source.", "warning")
             return
-        replay = self.window.settings.source.replay
-        replay.file, replay.start_s = str(path), start_s
-        self.window.settings.source.kind = "replay"
-        self.window.start()
+        source = self.session.settings.source
+        source.replay.file, source.replay.start_s = str(path), start_s
+        source.kind = "replay"
+        self.host.connect_source()
 
     def replay_from(self, seconds: float) -> None:
         """The replay ended and the user pressed Play: start it again from ``seconds``."""
-        self.open_recording(Path(self.window.settings.source.replay.file), seconds)
+        self.open_recording(Path(self.session.settings.source.replay.file), seconds)
 
     def choose_export(self) -> None:
         """Ask for a recording and a target; a loop range set on that recording's replay is the span copied."""
         replay = self.replay_source
-        start_dir = str(replay.recording.path) if replay is not None and replay.recording is not None else ""
-        source, _ = QFileDialog.getOpenFileName(self.window, "Recording to copy", start_dir, FILE_FILTER)
+        start_dir = str(replay.facts.path) if replay is not None and replay.facts is not None else ""
+        source, _ = QFileDialog.getOpenFileName(self.host.widget(), "Recording to copy", start_dir, FILE_FILTER)
         if not source:
             return
         suggestion = str(Path(source).with_name(Path(source).stem + "_teaching.bdf"))
-        target, _ = QFileDialog.getSaveFileName(self.window, "Teaching copy", suggestion, "BDF+ (*.bdf);;EDF+ (*.edf)")
+        target, _ = QFileDialog.getSaveFileName(
+            self.host.widget(), "Teaching copy", suggestion, "BDF+ (*.bdf);;EDF+ (*.edf)"
+        )
         if target:
             self.export(Path(source), Path(target), self._loop_of(Path(source)))
 
@@ -106,7 +105,7 @@ class SessionFeature:
 
         The outcome arrives as a banner message.
         """
-        bus = self.window.bus
+        bus = self.session.bus
         start, end = span if span is not None else (None, None)
 
         def work() -> None:
@@ -131,15 +130,9 @@ class SessionFeature:
     def _loop_of(self, path: Path) -> tuple[float, float] | None:
         """The loop range of the replay of ``path``, if one is set: the span a teacher picked is the span to copy."""
         replay = self.replay_source
-        if replay is None or replay.recording is None or replay.loop is None:
+        if replay is None or replay.facts is None or replay.loop is None:
             return None
-        return replay.loop if replay.recording.path.resolve() == path.resolve() else None
-
-    def _recording_changed(self, recording: bool) -> None:
-        """While recording, the source cannot change: the file holds one stream."""
-        controls = self.window.controls
-        for action in (controls.connect_action, self.open_action):
-            action.setEnabled(not recording)
+        return replay.loop if replay.facts.path.resolve() == path.resolve() else None
 
     def _on_event(self, event: Event) -> None:
         if event.kind != events.CONNECTED:
@@ -147,5 +140,5 @@ class SessionFeature:
         replay = self.replay_source
         self.replay_panel.set_source(replay)
         self.replay_dock.setVisible(replay is not None)
-        if replay is not None and replay.recording is not None:
-            add_recent(replay.recording.path)
+        if replay is not None and replay.facts is not None:
+            add_recent(replay.facts.path)

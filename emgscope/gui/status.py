@@ -8,21 +8,20 @@ samples it could not deliver in time.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 from PyQt6.QtCore import QTimer
 from PyQt6.QtWidgets import QLabel, QStatusBar
 
+from emgscope.acquisition.proxy import SourceProxy
 from emgscope.acquisition.pump import Pipeline
-from emgscope.acquisition.remote_source import RemoteSource
 from emgscope.core.source import Source
+from emgscope.core.units import format_hz
 from emgscope.gui.scope_view import ScopeView
-from emgscope.gui.units import format_hz
+from emgscope.session.session import Session
 
 REFRESH_MS = 500
 
 
-def dropped_samples(pipeline: Pipeline, source: RemoteSource | Source | None = None) -> int:
+def dropped_samples(pipeline: Pipeline, source: SourceProxy | Source | None = None) -> int:
     """Samples lost by any consumer of either ring, plus those the source itself skipped."""
     readers = list(pipeline.filtered.readers.values()) + list(pipeline.raw.readers.values())
     skipped = source.skipped_samples if source is not None else 0
@@ -30,16 +29,11 @@ def dropped_samples(pipeline: Pipeline, source: RemoteSource | Source | None = N
 
 
 class StatusPanel:
-    """Permanent labels in the window's status bar, updated by a slow timer.
+    """Permanent labels in the window's status bar, updated by a slow timer from the session."""
 
-    ``source`` returns the running source (or ``None``), read on each refresh so a reconnect needs no rewiring.
-    """
-
-    def __init__(
-        self, bar: QStatusBar, scope: ScopeView, source: Callable[[], RemoteSource | Source | None] = lambda: None
-    ) -> None:
+    def __init__(self, bar: QStatusBar, scope: ScopeView, session: Session) -> None:
         self.scope = scope
-        self._source = source
+        self.session = session
         self.source = QLabel("Not connected")
         self.rate = QLabel()
         self.channels = QLabel()
@@ -57,11 +51,11 @@ class StatusPanel:
 
     def refresh(self) -> None:
         pipeline = self.scope.pipeline
-        if pipeline is None:
-            for label in (self.rate, self.channels, self.dropped):
+        if pipeline is None or not self.session.connected:
+            for label in (self.rate, self.channels, self.dropped, self.fps):
                 label.clear()
-        else:
-            self.rate.setText(format_hz(pipeline.info.sample_rate))
-            self.channels.setText(f"{pipeline.info.n_channels} ch")
-            self.dropped.setText(f"dropped {dropped_samples(pipeline, self._source())}")
+            return
+        self.rate.setText(format_hz(pipeline.info.sample_rate))
+        self.channels.setText(f"{pipeline.info.n_channels} ch")
+        self.dropped.setText(f"dropped {dropped_samples(pipeline, self.session.source)}")
         self.fps.setText(f"{self.scope.fps:.0f} fps")

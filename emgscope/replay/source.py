@@ -1,13 +1,14 @@
 """Replay as a source like any other: a recording delivered at the pace it was recorded, times a speed factor.
 
 The pump cannot tell replay from a device: :meth:`ReplaySource.read` returns the samples the clock says are due.
-Pacing follows ``time.monotonic()``: the file position is an *anchor* (position, time) plus elapsed time × rate ×
-speed, so pause, speed changes and seeks only move the anchor and no rounding error accumulates.
+Pacing follows a monotonic clock (``time.monotonic`` unless a test passes its own): the file position is an
+*anchor* (position, time) plus elapsed time × rate × speed, so pause, speed changes and seeks only move the anchor
+and no rounding error accumulates.
 
 The ring's sample index is the app's clock and only ever grows, but the file position jumps on a seek or a loop.
 :attr:`ReplaySource.segments` records each jump as ``(ring_index, file_sample)``: from that ring index on, ring
-samples continue from that file sample. :meth:`ReplaySource.file_sample_at` turns a ring index into a file
-position, so the display and the annotation list can speak of file time.
+samples continue from that file sample. :func:`~emgscope.core.controls.file_time_at` turns a ring index into a
+file time, so the display and the annotation list can speak of file time.
 
 Threads: the controls (pause/seek/speed/loop) come from another thread than the pump's ``read``: the GUI's, or
 in the acquisition process the one that receives the GUI's commands. A lock guards only a handful of
@@ -16,15 +17,15 @@ attribute reads and writes; file access happens outside it, so the GUI never wai
 
 from __future__ import annotations
 
-import bisect
 import math
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import numpy as np
 
+from emgscope.core.controls import RecordingFacts, ReplayState, Segments
 from emgscope.core.source import MIN_READ_S, Source, SourceEnded, SourceError, StreamInfo
 from emgscope.replay.reader import Recording, RecordingError, open_recording
 
@@ -35,10 +36,15 @@ MAX_CHUNK_S = 0.25
 
 
 class ReplaySource(Source):
-    """Plays data signals of one recording (all at one sample rate) in µV, paced by the clock."""
+    """Plays data signals of one recording (all at one sample rate) in µV, paced by the clock.
+
+    Implements :class:`~emgscope.core.controls.ReplayControl`.
+    """
 
     silence_timeout_s = math.inf
     """A paused replay is quiet on purpose: never report it as a lost connection."""
+    settled = True
+    """Controls take effect at once here (a replay in the acquisition process is seen through a proxy)."""
 
     def __init__(
         self,
@@ -47,13 +53,16 @@ class ReplaySource(Source):
         brainflow_board: str | None = None,
         speed: float = 1.0,
         start_s: float = 0.0,
+        clock: Callable[[], float] = time.monotonic,
     ) -> None:
         """``recording``: an open Recording or a path (opened by :meth:`open`, on the pump's thread).
 
         ``signals``: indices of data signals sharing one rate (default :meth:`Recording.replay_signals`, the
         highest-rate group); ``brainflow_board``: the board that wrote a BrainFlow file; ``speed``: 0.25–4;
-        ``start_s``: where to begin (a replay restarted after its end starts where the user asked).
+        ``start_s``: where to begin (a replay restarted after its end starts where the user asked); ``clock``:
+        seconds, monotonic (a test passes its own to make samples due without waiting).
         """
+        self._clock = clock
         self._recording = recording if isinstance(recording, Recording) else None
         self._path = Path(recording.path if isinstance(recording, Recording) else recording)
         self._requested = list(signals) if signals is not None else None
@@ -78,6 +87,26 @@ class ReplaySource(Source):
     def recording(self) -> Recording | None:
         """The recording, once opened (``open`` opens it on the pump's thread when given a path)."""
         return self._recording
+
+    @property
+    def facts(self) -> RecordingFacts | None:
+        """What the GUI shows of the recording (its path and annotations), once opened."""
+        rec = self._recording
+        return None if rec is None else RecordingFacts(rec.path, tuple(rec.annotations))
+
+    def state(self) -> ReplayState:
+        return ReplayState(
+            self.skipped_samples,
+            self.position_s,
+            self._paused,
+            self._speed,
+            self.loop,
+            self._ended,
+            self._segments,
+            self.duration_s,
+            self.sample_rate,
+            self.n_samples,
+        )
 
     def open(self) -> StreamInfo:
         """Open the file (may take a moment for a large one: the pump calls this off the GUI thread)."""
@@ -109,7 +138,7 @@ class ReplaySource(Source):
             self._expected_sample = self._next_sample
             self._segments = ((0, self._next_sample),)
             self._anchor_pos = float(self._next_sample)
-            self._anchor_time = time.monotonic()
+            self._anchor_time = self._clock()
         return StreamInfo(
             sample_rate=self.sample_rate,
             channel_labels=tuple(rec.signals[i].label for i in chosen),
@@ -127,7 +156,7 @@ class ReplaySource(Source):
         rec = self._recording
         if rec is None:
             raise SourceError("replay read before open")
-        now = time.monotonic()
+        now = self._clock()
         with self._lock:
             first, stop, ended = self._take(now)
             if ended:
@@ -200,7 +229,7 @@ class ReplaySource(Source):
             sample = self._clamp_sample(seconds)
             self._next_sample = sample
             self._anchor_pos = float(sample)
-            self._anchor_time = time.monotonic()
+            self._anchor_time = self._clock()
 
     def set_loop(self, start_s: float, end_s: float) -> None:
         """Repeat ``[start_s, end_s)``; jumps to its start when playing outside it."""
@@ -210,7 +239,7 @@ class ReplaySource(Source):
             if not first <= self._next_sample < stop:
                 self._next_sample = first
                 self._anchor_pos = float(first)
-                self._anchor_time = time.monotonic()
+                self._anchor_time = self._clock()
 
     def clear_loop(self) -> None:
         with self._lock:
@@ -238,24 +267,13 @@ class ReplaySource(Source):
         return self.n_samples / self.sample_rate if self.sample_rate else 0.0
 
     @property
-    def segments(self) -> tuple[tuple[int, int], ...]:
+    def segments(self) -> Segments:
         """``(ring_index, file_sample)`` at the start of each continuous stretch, oldest first."""
         return self._segments
 
-    def file_sample_at(self, ring_index: int) -> int:
-        """The file sample that ring index ``ring_index`` holds (or will hold, if the stretch goes on)."""
-        segments = self._segments
-        k = bisect.bisect_right(segments, (ring_index, math.inf)) - 1
-        ring_start, file_start = segments[max(k, 0)]
-        return file_start + ring_index - ring_start
-
-    def file_time_at(self, ring_index: int) -> float:
-        """Seconds into the recording for a ring index (see :meth:`file_sample_at`)."""
-        return self.file_sample_at(ring_index) / self.sample_rate if self.sample_rate else 0.0
-
     def _reanchor(self) -> None:
         """Caller holds the lock: make 'now' the anchor, so a speed or pause change does not move the position."""
-        now = time.monotonic()
+        now = self._clock()
         if not self._paused:
             self._anchor_pos += (now - self._anchor_time) * self.sample_rate * self._speed
         self._anchor_pos = min(self._anchor_pos, float(self.n_samples))

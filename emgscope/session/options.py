@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 
+from emgscope.core.log import LEVELS
 from emgscope.core.settings import MAINS_HZ, PATHOLOGIES, Settings
 
 
@@ -81,3 +82,10 @@ def apply_source_options(args: argparse.Namespace, settings: Settings) -> None:
         sim.seed = args.seed
     if args.mains is not None:
         sim.mains_hz = args.mains
+
+
+def add_log_option(parser: argparse.ArgumentParser) -> None:
+    """``--log-level``: how much goes into the log file (INFO by default)."""
+    parser.add_argument(
+        "--log-level", choices=LEVELS, default="INFO", type=str.upper, help="how much to write to the log file"
+    )

@@ -1,4 +1,4 @@
-"""Connecting to a source without ever blocking the GUI thread, and letting the user cancel.
+"""Connecting to a source without ever blocking the caller (the GUI thread), and letting the user cancel.
 
 Each connection gets its own pump and its own private event bus. The sources the settings describe (every
 source the app offers) run in the acquisition process (:class:`~emgscope.acquisition.process.ProcessPump`), so
@@ -15,8 +15,8 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from emgscope.acquisition.process import ProcessPump
+from emgscope.acquisition.proxy import SourceProxy
 from emgscope.acquisition.pump import AcquisitionPump, Pipeline
-from emgscope.acquisition.remote_source import RemoteSource
 from emgscope.core import events
 from emgscope.core.events import Event, EventBus
 from emgscope.core.settings import FilterSettings, SourceSettings
@@ -28,7 +28,7 @@ SHUTDOWN_WAIT_S = 2.0
 """How long closing the app waits for the acquisition process to release the device."""
 
 
-class ConnectionController:
+class Connection:
     """Owns the current pump; posts CONNECT_FAILED on the app bus when a source cannot even be built."""
 
     def __init__(self, bus: EventBus, source_factory: SourceFactory | None = None) -> None:
@@ -43,7 +43,7 @@ class ConnectionController:
         return self.pump.pipeline if self.pump is not None else None
 
     @property
-    def source(self) -> RemoteSource | Source | None:
+    def source(self) -> SourceProxy | Source | None:
         return self.pump.source if self.pump is not None else None
 
     def connect(self, settings: SourceSettings, filters: FilterSettings) -> None:
