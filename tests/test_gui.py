@@ -107,7 +107,7 @@ def test_hiding_a_channel_and_settings_persist_across_windows(qtbot, private_con
     assert rows.min() == pytest.approx(0.3 * height, abs=3) and rows.max() == pytest.approx(0.7 * height, abs=3)
     window.set_sensitivity(500.0)
     window.set_sweep(20.0)
-    window.controls.scroll_action.setChecked(True)
+    qtbot.keyClick(window, Qt.Key.Key_M)  # the next display mode: scroll
     window.choose_filter_preset("surface")
     assert window.scope.band_label.text() == "20 Hz – 450 Hz"
     qtbot.waitUntil(lambda: window.pipeline.filters.design.high_cut_hz == 450.0, timeout=1000)
@@ -120,7 +120,7 @@ def test_hiding_a_channel_and_settings_persist_across_windows(qtbot, private_con
     qtbot.addWidget(second)
     assert second.controls.sensitivity.currentText() == "500 µV/div"
     assert second.controls.sweep.currentText() == "20 ms/div"
-    assert second.controls.scroll_action.isChecked()
+    assert second.controls.mode_actions["scroll"].isChecked() and second.controls.mode_button.text() == "Scroll"
     assert second.controls.filter_preset.currentData() == "surface"
     assert second.scope.hidden == {"Ch2"} and second.scope.mode == "scroll"
 

@@ -33,6 +33,7 @@ from emgscope.gui.audio_controls import AudioControls
 from emgscope.gui.banner import Banner
 from emgscope.gui.bridge import EventBridge
 from emgscope.gui.connection_dialog import ConnectionDialog, ConnectProgressDialog
+from emgscope.gui.display_modes import DISPLAY_MODES
 from emgscope.gui.exam_feature import ExamFeature
 from emgscope.gui.filter_dialog import FilterDialog
 from emgscope.gui.forms import load_form
@@ -265,11 +266,16 @@ class MainWindow(QMainWindow):
     def step_sweep(self, step: int) -> None:
         self.set_sweep(_step(SWEEP_PRESETS_MS, self.settings.display.sweep_ms, step))
 
-    def set_scrolling(self, scrolling: bool) -> None:
-        mode = "scroll" if scrolling else "sweep"
-        if mode != self.settings.display.mode:
-            self.settings.display.mode = mode
-            self.scope.set_mode(mode)
+    def set_mode(self, mode: str) -> None:
+        """Show the stream in display mode ``mode`` (a name of :data:`~emgscope.gui.display_modes.DISPLAY_MODES`)."""
+        self.settings.display.mode = mode
+        self.scope.set_mode(mode)
+        self.controls.sync()
+
+    def next_mode(self) -> None:
+        """Key M: the next display mode, round the list."""
+        names = list(DISPLAY_MODES)
+        self.set_mode(names[(names.index(self.settings.display.mode) + 1) % len(names)])
 
     def set_frozen(self, frozen: bool) -> None:
         """Freeze the picture; acquisition, the rings, sound and recording carry on."""

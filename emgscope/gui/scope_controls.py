@@ -16,6 +16,7 @@ from PyQt6.QtWidgets import QComboBox, QLabel, QMenu, QSlider, QToolBar, QToolBu
 
 from emgscope.core.settings import FILTER_PRESETS, SENSITIVITY_PRESETS_UV, SWEEP_PRESETS_MS
 from emgscope.core.units import format_sensitivity, format_sweep
+from emgscope.gui.display_modes import DISPLAY_MODES
 
 if TYPE_CHECKING:
     from emgscope.gui.main_window import MainWindow
@@ -55,9 +56,19 @@ class ScopeControls:
         self._action("Faster sweep", "Left", lambda: window.step_sweep(-1), menu)
         self._action("Slower sweep", "Right", lambda: window.step_sweep(+1), menu)
         menu.addSeparator()
-        self.scroll_action = self._action("&Scroll mode", "M", window.set_scrolling, menu, checkable=True)
+        self.mode_actions: dict[str, QAction] = {}
+        modes = QActionGroup(window)
+        for name in DISPLAY_MODES:
+            action = self._action(f"{name.capitalize()} mode", "", _mode_chooser(window, name), menu, checkable=True)
+            modes.addAction(action)
+            self.mode_actions[name] = action
+        self.next_mode_action = self._action("&Next display mode", "M", window.next_mode, menu)
+        self.mode_button = QToolButton()
+        self.mode_button.setToolTip("Display mode (M: the next one)")
+        self.mode_button.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+        self.mode_button.clicked.connect(window.next_mode)
         self.freeze_action = self._action("&Freeze", "Space", window.set_frozen, menu, checkable=True)
-        bar.addAction(self.scroll_action)
+        bar.addWidget(self.mode_button)
         bar.addAction(self.freeze_action)
         bar.addSeparator()
 
@@ -132,7 +143,8 @@ class ScopeControls:
         display = settings.display
         _select(self.sensitivity, display.sensitivity_uv)
         _select(self.sweep, display.sweep_ms)
-        self.scroll_action.setChecked(display.mode == "scroll")
+        self.mode_actions[display.mode].setChecked(True)
+        self.mode_button.setText(display.mode.capitalize())
         preset = settings.filters.preset if settings.filters.preset in FILTER_PRESETS else "custom"
         _select(self.filter_preset, preset)
         for name, action in self.preset_actions.items():
@@ -166,6 +178,10 @@ def _select(combo: QComboBox, value: object) -> None:
     index = combo.findData(value)
     if index >= 0:
         combo.setCurrentIndex(index)
+
+
+def _mode_chooser(window: MainWindow, mode: str) -> Callable[[], None]:
+    return lambda: window.set_mode(mode)
 
 
 def _chooser(window: MainWindow, preset: str) -> Callable[[], None]:

@@ -20,6 +20,7 @@ from PyQt6.QtWidgets import QGraphicsItem
 from emgscope.analysis.checks import CHECK_LABEL, REACTION_LABEL, RELAX_LABEL
 from emgscope.analysis.monitor import ACTIVITY_LABEL
 from emgscope.core.settings import DIVISIONS
+from emgscope.gui.display_modes import RunningMode
 from emgscope.gui.raster import TraceRaster
 
 GRID_COLOUR = QColor(70, 86, 96)
@@ -79,14 +80,14 @@ class GridItem(pg.GraphicsObject):
 
 
 class RasterItem(pg.GraphicsObject):
-    """Paints a :class:`TraceRaster` image 1:1 in device pixels; scroll mode puts the newest column at the right."""
+    """Paints a :class:`TraceRaster` image 1:1 in device pixels, where its display mode puts the columns."""
 
-    def __init__(self) -> None:
+    def __init__(self, mode: RunningMode) -> None:
         super().__init__()
         self._span_ms = 1.0
         self._raster: TraceRaster | None = None
         self._image: QImage | None = None
-        self.scrolling = False
+        self.mode = mode
 
     def set_raster(self, raster: TraceRaster | None, span_ms: float) -> None:
         self.prepareGeometryChange()
@@ -101,14 +102,15 @@ class RasterItem(pg.GraphicsObject):
         return QRectF(0, 0, self._span_ms, DIVISIONS)
 
     def update_columns(self, parts: list[slice]) -> None:
-        """Invalidate only the columns a frame changed (everything in scroll mode, where all columns move)."""
+        """Invalidate only the columns a frame changed (as the display mode says)."""
         if self._raster is None:
             return
-        if self.scrolling:
+        dirty = self.mode.dirty(parts, self._raster)
+        if dirty is None:
             self.update()
             return
         ms_per_column = self._span_ms / self._raster.width
-        for part in parts:
+        for part in dirty:
             x0 = (part.start - 1) * ms_per_column
             self.update(QRectF(x0, 0, (part.stop - part.start + 2) * ms_per_column, DIVISIONS))
 
@@ -118,19 +120,11 @@ class RasterItem(pg.GraphicsObject):
         target = painter.transform().mapRect(self.boundingRect())
         painter.save()
         painter.resetTransform()
-        image = self._image
-        width = self._raster.width
-        head = self._raster.head
-        if round(target.width()) != width or round(target.height()) != self._raster.height:
-            painter.drawImage(target, image)
-        elif self.scrolling and head is not None and head < width - 1:
-            left = width - head - 1
-            painter.drawImage(QPointF(target.left(), target.top()), image, QRectF(head + 1, 0, left, image.height()))
-            painter.drawImage(
-                QPointF(target.left() + left, target.top()), image, QRectF(0, 0, head + 1, image.height())
-            )
+        raster = self._raster
+        if round(target.width()) != raster.width or round(target.height()) != raster.height:
+            painter.drawImage(target, self._image)  # mid-resize, before the raster is rebuilt for the new size
         else:
-            painter.drawImage(QPointF(target.left(), target.top()), image)
+            self.mode.paint(painter, target, self._image, raster)
         painter.restore()
 
 
@@ -225,7 +219,7 @@ class BandsItem(pg.GraphicsObject):
 
     TEXT_PADDING_PX = 3
 
-    def __init__(self) -> None:
+    def __init__(self, mode: RunningMode) -> None:
         super().__init__()
         self._span_ms = 1.0
         self._raster: TraceRaster | None = None
@@ -236,7 +230,7 @@ class BandsItem(pg.GraphicsObject):
         self._open: list[Band] = []
         self._colours: dict[str, QColor] = {}
         self._labels: dict[tuple[str, str], QPixmap] = {}
-        self.scrolling = False
+        self.mode = mode
         self.setZValue(5)
 
     def set_raster(self, raster: TraceRaster | None, span_ms: float) -> None:
@@ -276,7 +270,7 @@ class BandsItem(pg.GraphicsObject):
         target = transform.mapRect(self.boundingRect())
         clip = transform.mapRect(painter.clipBoundingRect()) if painter.hasClipping() else target
         newest = raster.last_column
-        oldest = newest - raster.width + 1 + (0 if self.scrolling else raster.erase_columns)
+        oldest = self.mode.oldest_column(raster)
         per_sample = raster.columns_per_sample
         first_sample = int(oldest / per_sample)
         lo = bisect.bisect_left(self._onsets, first_sample - self._longest)
@@ -292,39 +286,19 @@ class BandsItem(pg.GraphicsObject):
                 continue
             label = self._label(band.text, band.colour)
             top, lane_height = _lane_rows(band.lane, target.height(), label.height())
-            pieces = self._pieces(first, last, raster)
+            pieces = self.mode.screen_pieces(first, last, raster)
             fill = self._colour(band.colour)
             for a, b in pieces:
                 rect = QRectF(target.left() + a * scale_x, target.top() + top, (b - a + 1) * scale_x, lane_height)
                 if rect.intersects(clip):
                     painter.fillRect(rect, fill)
-            for anchor in self._label_pieces(pieces, start >= oldest):
+            for anchor in self.mode.label_pieces(pieces, start >= oldest):
                 width = min(float(label.width()), (anchor[1] - anchor[0] + 1) * scale_x)
                 y = target.top() if band.lane == LANE_SEGMENT else target.top() + top + lane_height - label.height()
                 box = QRectF(target.left() + anchor[0] * scale_x, y, width, label.height())
                 if box.intersects(clip):
                     painter.drawPixmap(box.topLeft(), label, QRectF(0, 0, width, label.height()))
         painter.restore()
-
-    def _label_pieces(self, pieces: list[tuple[int, int]], start_visible: bool) -> list[tuple[int, int]]:
-        """Where a band's label goes: at its start, and at the left edge; never somewhere that moves every frame.
-
-        In sweep mode only the strip behind the write head is repainted, so a label must stay put: at the band's
-        first sample while that is on screen, and at the left edge where the current sweep began (painted as the
-        head passes it). The tail of a band whose start the erase bar has wiped keeps no label of its own.
-        """
-        if self.scrolling:
-            return pieces[:1]
-        return [piece for k, piece in enumerate(pieces) if (k == 0 and start_visible) or piece[0] == 0]
-
-    def _pieces(self, first: int, last: int, raster: TraceRaster) -> list[tuple[int, int]]:
-        """Pixel column ranges of absolute columns ``first…last``: one piece, or two where the sweep wraps."""
-        width = raster.width
-        if self.scrolling:
-            offset = width - 1 - raster.last_column
-            return [(first + offset, last + offset)]
-        a, b = first % width, last % width
-        return [(a, b)] if a <= b else [(a, width - 1), (0, b)]
 
     def _colour(self, colour: str) -> QColor:
         fill = self._colours.get(colour)

@@ -1,9 +1,10 @@
 """The live scope: stacked needle-EMG traces in clinical units, redrawn from the filtered ring at a fixed rate.
 
 A QTimer pulls whatever the acquisition thread wrote since the last frame through the ring's ``display``
-reader; no signal is emitted per chunk and nothing here ever waits. The pixels come from
-:class:`~emgscope.gui.raster.TraceRaster`, which only recomputes the columns new samples fall into. A change
-of size, sweep speed or channel set rebuilds the raster from the ring by absolute sample index; a change of
+reader; no signal is emitted per chunk and nothing here ever waits. What a frame and a rebuild do is the display
+mode's (:mod:`emgscope.gui.display_modes`: sweep, scroll); the running modes draw from a
+:class:`~emgscope.gui.raster.TraceRaster`, which only recomputes the columns new samples fall into. A change of
+size, sweep speed or channel set rebuilds the picture from the ring by absolute sample index; a change of
 sensitivity only redraws the stored min/max. Freeze stops pulling: acquisition and the ring carry on.
 
 Annotation bands (a guided exam's steps, a replayed file's segments) are placed by absolute sample index on the
@@ -16,7 +17,6 @@ import time
 from collections import deque
 from collections.abc import Iterable
 
-import numpy as np
 import pyqtgraph as pg
 from PyQt6.QtCore import Qt, QTimer, pyqtSignal
 from PyQt6.QtGui import QColor
@@ -26,6 +26,7 @@ from emgscope.acquisition.pump import Pipeline
 from emgscope.core.ring import RingReader
 from emgscope.core.settings import DIVISIONS
 from emgscope.core.units import format_sensitivity, format_sweep
+from emgscope.gui.display_modes import DISPLAY_MODES, DisplayMode, RunningMode
 from emgscope.gui.raster import TraceRaster
 from emgscope.gui.scope_items import LABEL_COLOUR, Band, BandsItem, ChannelLabelsItem, GridItem, RasterItem
 
@@ -47,7 +48,7 @@ class ScopeView(QWidget):
         self.setObjectName("scopeView")
         self.sensitivity_uv = 100.0
         self.sweep_ms = 100.0
-        self.mode = "sweep"
+        self.display_mode: DisplayMode = DISPLAY_MODES["sweep"]
         self.frozen = False
         self.hidden: set[str] = set()
         self.pipeline: Pipeline | None = None
@@ -83,9 +84,11 @@ class ScopeView(QWidget):
         axis.setTextPen(pg.mkPen(LABEL_COLOUR))
         axis.setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)  # its text changes only with the sweep
         self.grid = GridItem()
-        self.raster_item = RasterItem()
+        running = DISPLAY_MODES["sweep"]
+        assert isinstance(running, RunningMode)
+        self.raster_item = RasterItem(running)
         self.labels = ChannelLabelsItem()
-        self.bands = BandsItem()
+        self.bands = BandsItem(running)
         self.view_box.addItem(self.grid)
         self.view_box.addItem(self.raster_item)
         self.view_box.addItem(self.bands)
@@ -134,11 +137,15 @@ class ScopeView(QWidget):
         self._apply_span()
         self.rebuild()
 
+    @property
+    def mode(self) -> str:
+        return self.display_mode.name
+
     def set_mode(self, mode: str) -> None:
-        """``sweep`` (write position runs left to right behind an erase bar) or ``scroll``."""
-        self.mode = mode
-        self.raster_item.scrolling = mode == "scroll"
-        self.bands.scrolling = mode == "scroll"
+        """A display mode by name (:data:`~emgscope.gui.display_modes.DISPLAY_MODES`: ``sweep``, ``scroll``)."""
+        self.display_mode = DISPLAY_MODES[mode]
+        if isinstance(self.display_mode, RunningMode):
+            self.raster_item.mode = self.bands.mode = self.display_mode
         self.rebuild()
 
     def set_hidden(self, labels: Iterable[str]) -> None:
@@ -167,19 +174,10 @@ class ScopeView(QWidget):
     # --- frames ---------------------------------------------------------------------------------------
 
     def tick(self) -> None:
-        """One frame: fold the new samples into their columns and invalidate only those columns."""
-        if self.frozen or self.reader is None or self.raster is None or self.pipeline is None:
+        """One frame, as the display mode draws it."""
+        if self.frozen or self.reader is None or self.pipeline is None:
             return
-        reader, ring = self.reader, self.pipeline.filtered
-        lost = ring.oldest_index - reader.position
-        if lost > 0:
-            reader.overrun_samples += lost  # fell behind by more than the ring holds: those samples are gone
-        newest_sweep = ring.write_index - int(np.ceil(self.raster.sweep_samples))
-        if reader.position < newest_sweep:
-            reader.skip_to(newest_sweep)  # older samples would be drawn over within this very frame
-        data = reader.read()
-        parts = self.raster.ingest(reader.position - data.shape[1], data)
-        self.raster_item.update_columns(parts)
+        self.display_mode.frame(self)
         self._frame_times.append(time.perf_counter())
 
     def channel_at(self, y_divisions: float) -> int | None:
@@ -203,27 +201,31 @@ class ScopeView(QWidget):
         return float(sum(1 for t in self._frame_times if now - t <= 1.0))
 
     def rebuild(self) -> None:
-        """New raster for the current size, sweep, mode and channels, filled from the ring up to the reader."""
-        pipeline, reader = self.pipeline, self.reader
-        if pipeline is None or reader is None:
-            self.raster = None
-            self.raster_item.set_raster(None, self._span_ms)
-            self.bands.set_raster(None, self._span_ms)
+        """The picture afresh for the current size, sweep, mode and channels, from the ring up to the reader."""
+        self.display_mode.rebuild(self)
+
+    # --- for the display modes ------------------------------------------------------------------------
+
+    @property
+    def sweep_samples(self) -> float:
+        """Samples across the screen at the current sweep speed."""
+        assert self.pipeline is not None
+        return self.sweep_ms * DIVISIONS / 1000 * self.pipeline.info.sample_rate
+
+    def plot_size(self) -> tuple[int, int]:
+        """The plot's size in device pixels (the raster draws 1:1)."""
+        return round(self.view_box.width()), round(self.view_box.height())
+
+    def show_raster(self, raster: TraceRaster | None) -> None:
+        """Draw ``raster`` (or nothing), with the bands and channel labels placed on it."""
+        self.raster = raster
+        self.raster_item.set_raster(raster, self._span_ms)
+        self.bands.set_raster(raster, self._span_ms)
+        if raster is None or self.pipeline is None:
             self._place_labels([])
-            return
-        width, height = round(self.view_box.width()), round(self.view_box.height())
-        labels = pipeline.info.channel_labels
-        visible = [i for i, label in enumerate(labels) if label not in self.hidden]
-        sweep_samples = self.sweep_ms * DIVISIONS / 1000 * pipeline.info.sample_rate
-        self.raster = TraceRaster(
-            len(labels), width, height, sweep_samples, self.sensitivity_uv, visible, self.mode == "sweep"
-        )
-        position = reader.position
-        first, data = pipeline.filtered.read_range(position - int(np.ceil(sweep_samples)), position)
-        self.raster.ingest(first, data)
-        self.raster_item.set_raster(self.raster, self._span_ms)
-        self.bands.set_raster(self.raster, self._span_ms)
-        self._place_labels([labels[i] for i in visible])
+        else:
+            labels = self.pipeline.info.channel_labels
+            self._place_labels([labels[i] for i in raster.visible])
 
     # --- decorations ----------------------------------------------------------------------------------
 
