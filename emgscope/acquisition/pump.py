@@ -165,7 +165,7 @@ class AcquisitionPump:
             return
         self.pipeline = make_pipeline(info, self._filter_settings, self._ring_seconds, self._owner_pid)
         self.bus.post(Event(events.CONNECTED, info.description, 0, {"info": info}))
-        for warning in self.pipeline.filters.design.warnings:
+        for warning in (*self.pipeline.filters.design.warnings, *info.warnings):  # the banner keeps the last
             self.bus.post(Event(events.WARNING, warning))
         try:
             self._loop(self.pipeline)

@@ -41,6 +41,9 @@ class StreamInfo:
     units: str = "uV"
     details: dict[str, str] = field(default_factory=dict)
     """Extra facts worth recording (firmware, board id, file name)."""
+    warnings: tuple[str, ...] = ()
+    """What the user should know about the stream from the start (a replayed file whose end was cut off); the
+    pump posts each as a WARNING event once connected."""
 
     @property
     def n_channels(self) -> int:
