@@ -249,7 +249,8 @@ def test_recorder_that_falls_behind_keeps_time_true_and_says_what_was_lost(tmp_p
         reader.close()
     assert signal.shape[0] == 3000
     assert np.all(np.abs(signal[:2500]) < 0.5) and np.all(np.abs(signal[2500:] - 100) < 0.5)
-    assert any(t.startswith("Gap: 2500 samples lost") for t in texts)
+    assert "Gap: 2.50 s of signal missing (the recorder fell behind; written as zeros)" in texts
+    assert (recorder.gaps, recorder.gap_samples) == (1, 2500)
 
 
 def test_a_clean_stop_leaves_nothing_to_repair(tmp_path: Path) -> None:

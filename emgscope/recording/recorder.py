@@ -6,8 +6,12 @@ Markers are stamped with the ring's write index (or, for a guided exam's segment
 began on) on the caller's thread and handed over through a queue, which the thread journals within one polling
 interval. Nothing the GUI or the acquisition thread calls here waits on the disk.
 
-If the recorder falls so far behind that the ring laps it, the lost span is written as zeros with an
-annotation saying how many samples are missing, so the file's time axis stays true.
+Signal that never reached the ring (a source that stalled, a board whose packets were lost) comes as a
+``SAMPLES_DROPPED`` event stamped with its ring index (:func:`emgscope.core.events.samples_dropped`): the recorder
+annotates it at that place ("Gap: 4.90 s of signal missing (the source stalled)"), counts it and names it in the
+summary. The file's samples stay those of the ring, so a marker keeps the sample the operator saw. If the recorder
+falls so far behind that the ring laps it, the lost span is written as zeros with the same kind of annotation, so
+the file's time axis stays true.
 """
 
 from __future__ import annotations
@@ -23,6 +27,7 @@ from pathlib import Path
 import numpy as np
 
 from emgscope.acquisition.source import StreamInfo
+from emgscope.core import events
 from emgscope.core.events import Event, EventBus
 from emgscope.core.ring import SampleRing
 from emgscope.core.settings import FilterSettings
@@ -37,6 +42,9 @@ BATCH_S = 0.2
 """Most samples taken from the ring per write: catching up after a stall in small steps keeps memory flat."""
 STOP_GRACE_S = 1.0
 """After Stop, how long to wait for the samples that complete the last record before dropping them."""
+
+FELL_BEHIND = "the recorder fell behind; written as zeros"
+"""The cause of a gap the recorder itself made (the ring lapped its reader)."""
 
 RECORDING_STARTED = "recording_started"
 RECORDING_STOPPED = "recording_stopped"
@@ -68,6 +76,7 @@ class Recorder:
         self.bus = bus
         self._filters = filters
         self._markers: queue.SimpleQueue[tuple[float, str, float]] = queue.SimpleQueue()
+        self._gaps: queue.SimpleQueue[Event] = queue.SimpleQueue()
         self._stop = threading.Event()
         self._annotations_ended = threading.Event()
         self._annotations_ended.set()
@@ -80,15 +89,27 @@ class Recorder:
         self.samples_written = 0
         self.clipped_samples = 0
         self.lost_samples = 0
+        """Samples the ring lapped the recorder by, written as zeros."""
+        self.gaps = 0
+        """Stretches of missing signal annotated in the file (the source's and the recorder's own)."""
+        self.gap_samples = 0
+        """Samples per channel missing in those stretches."""
         self.markers_journaled = 0
         self.busy_seconds = 0.0
         self.started = threading.Event()
         """Set once the file exists with its header (or the start failed: see :attr:`error`)."""
 
     def start(self) -> None:
+        if self.bus is not None:
+            self.bus.subscribe(self._on_event)
         self._reader = self.ring.reader(READER_NAME, from_now=True)
         self.start_index = self._reader.position
         self._thread.start()
+
+    def _on_event(self, event: Event) -> None:
+        """Any thread: a stretch of signal that never reached the ring, to annotate on the recorder's thread."""
+        if event.kind == events.SAMPLES_DROPPED and event.data.get("cause") != FELL_BEHIND:
+            self._gaps.put(event)
 
     def add_marker(self, text: str) -> float | None:
         """Annotate the current moment (any thread, returns at once); returns its onset in seconds.
@@ -165,6 +186,8 @@ class Recorder:
             )
         except OSError as exc:
             self.ring.remove_reader(READER_NAME)
+            if self.bus is not None:
+                self.bus.unsubscribe(self._on_event)
             self._finish_failed(f"Could not create {self.path or 'the recording'}: {exc.strerror or exc}")
             return
         finally:
@@ -188,6 +211,8 @@ class Recorder:
             return
         finally:
             self.ring.remove_reader(READER_NAME)
+            if self.bus is not None:
+                self.bus.unsubscribe(self._on_event)
             self.samples_written = writer.samples_written
             self.clipped_samples = writer.clipped_samples
         self._post(RECORDING_STOPPED, str(self.path), self.samples_written)
@@ -206,6 +231,7 @@ class Recorder:
         while True:
             began = time.monotonic()
             self._journal_markers(writer)
+            self._journal_gaps(writer)
             lost_before = reader.overrun_samples
             limit = self._batch if self.stop_index is None else min(self._batch, self._stop_target() - reader.position)
             data = reader.read(max(0, limit))
@@ -222,6 +248,7 @@ class Recorder:
                 done = reader.position >= target or time.monotonic() - quiet_since > STOP_GRACE_S
                 if done and self._annotations_ended.is_set():
                     self._journal_markers(writer)
+                    self._journal_gaps(writer)
                     return
             if reader.available < self._batch:
                 time.sleep(POLL_INTERVAL_S)
@@ -245,8 +272,11 @@ class Recorder:
         )
         if self.clipped_samples:
             text += f"; {self.clipped_samples} samples clipped at ±{self.layout.physical_max} uV"
+        if self.gaps:
+            seconds = self.gap_samples / rate
+            text += f"; {self.gaps} gap(s) in the signal, {seconds:.2f} s missing in all, each annotated in the file"
         if self.lost_samples:
-            text += f"; {self.lost_samples} samples lost (written as zeros, annotated)"
+            text += f" ({self.lost_samples} samples the recorder fell behind by are written as zeros)"
         return text
 
     def _stop_target(self) -> int:
@@ -266,11 +296,31 @@ class Recorder:
             self.markers_journaled += 1
             self._post(MARKER_ADDED, text, round(onset * self.info.sample_rate))
 
+    def _journal_gaps(self, writer: EdfPlusWriter) -> None:
+        """Annotate each stretch of signal missing from the ring at its place (one within the recording)."""
+        while True:
+            try:
+                event = self._gaps.get_nowait()
+            except queue.Empty:
+                return
+            index = event.sample_index
+            if index is None or index < self.start_index or (self.stop_index is not None and index > self.stop_index):
+                continue
+            writer.annotate((index - self.start_index) / self.info.sample_rate, event.message)
+            self.gaps += 1
+            self.gap_samples += int(event.data["count"])
+
     def _write_gap(self, writer: EdfPlusWriter, lost: int) -> None:
+        """The ring lapped the recorder: zeros for what it lost (the time axis stays true), annotated and posted."""
         self.lost_samples += lost
-        onset = writer.samples_received / self.info.sample_rate
-        writer.annotate(onset, f"Gap: {lost} samples lost (the recorder fell behind); written as zeros", 0.0)
+        self.gaps += 1
+        self.gap_samples += lost
+        rate = self.info.sample_rate
+        event = events.samples_dropped(self.start_index + writer.samples_received + lost, lost, rate, FELL_BEHIND)
+        writer.annotate(writer.samples_received / rate, event.message, 0.0)
         writer.write(np.zeros((self.layout.n_channels, lost), dtype=np.float32))
+        if self.bus is not None:
+            self.bus.post(event)
 
     def _finish_failed(self, message: str) -> None:
         self.error = message
