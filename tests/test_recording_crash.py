@@ -146,12 +146,13 @@ def test_kill_9_mid_recording_is_repaired_with_every_annotation(tmp_path: Path) 
     _check_signals(path, n)
     expected_marks = [(0.5, "Marker 1"), (1.0, "rest – µ ümlaut 中文"), (1.5, "Marker 3")]
     for reader_name, found in _annotations(path).items():
-        marks = [(onset, text) for onset, text in found if not text.startswith(("Muscle", "Side", "Device"))]
+        marks = [(o, text) for o, text in found if not text.startswith(("Muscle", "Side", "Device", "Patient"))]
         assert [t for _, t in marks] == [t for _, t in expected_marks], reader_name
         for (onset, _), (want, _) in zip(marks, expected_marks, strict=True):
             # stamped from the ring's write index when the marker was added: within one polling block
             assert want <= onset <= want + 0.05, (reader_name, onset, want)
         assert "Muscle: First dorsal interosseous" in [t for _, t in found], reader_name
+        assert "Patient name: Zoë Müller" in [t for _, t in found], reader_name  # the header holds Zoe_Mueller
 
 
 @pytest.fixture

@@ -114,6 +114,8 @@ def run(args: argparse.Namespace) -> int:
         side=args.side,
         notes=args.notes,
     )
+    for note in session.header_notes():
+        print(f"emgscope record: {note}", file=sys.stderr)
     if args.out is not None:
         path = args.out
         if path.exists():

@@ -72,9 +72,16 @@ class Recorder:
         self.path: Path | None = None if callable(target) else Path(target)
         """The file; when ``target`` is a function (naming touches the disk), known once the thread started."""
         self.session = session
-        self.layout = edfplus.make_layout(file_format == "bdf", info.channel_labels, info.sample_rate, physical_max_uv)
         self.bus = bus
         self._filters = filters
+        self._first_texts = self._header_annotations()
+        self.layout = edfplus.make_layout(
+            file_format == "bdf",
+            info.channel_labels,
+            info.sample_rate,
+            physical_max_uv,
+            first_texts=tuple(self._first_texts),
+        )
         self._markers: queue.SimpleQueue[tuple[float, str, float]] = queue.SimpleQueue()
         self._gaps: queue.SimpleQueue[Event] = queue.SimpleQueue()
         self._stop = threading.Event()
@@ -95,6 +102,7 @@ class Recorder:
         self.gap_samples = 0
         """Samples per channel missing in those stretches."""
         self.markers_journaled = 0
+        self.unplaced_annotations = 0
         self.busy_seconds = 0.0
         self.started = threading.Event()
         """Set once the file exists with its header (or the start failed: see :attr:`error`)."""
@@ -194,7 +202,7 @@ class Recorder:
             self.started.set()
         self._post(RECORDING_STARTED, str(self.path), 0)
         try:
-            for text in self._header_annotations():
+            for text in self._first_texts:
                 writer.annotate(0.0, text)
             self._loop(writer)
             if not writer.close():
@@ -215,6 +223,7 @@ class Recorder:
                 self.bus.unsubscribe(self._on_event)
             self.samples_written = writer.samples_written
             self.clipped_samples = writer.clipped_samples
+            self.unplaced_annotations = writer.unplaced_annotations
         self._post(RECORDING_STOPPED, str(self.path), self.samples_written)
 
     def _header_annotations(self) -> list[str]:
@@ -277,6 +286,8 @@ class Recorder:
             text += f"; {self.gaps} gap(s) in the signal, {seconds:.2f} s missing in all, each annotated in the file"
         if self.lost_samples:
             text += f" ({self.lost_samples} samples the recorder fell behind by are written as zeros)"
+        if self.unplaced_annotations:
+            text += f"; {self.unplaced_annotations} annotation part(s) made at the end found no room in the file"
         return text
 
     def _stop_target(self) -> int:

@@ -48,6 +48,8 @@ class EdfPlusWriter:
         self._start = start.replace(microsecond=0)
         self.records = 0
         self.clipped_samples = 0
+        self.unplaced_annotations = 0
+        """Annotation parts made after the last record that no record had room left for (see :meth:`close`)."""
         self._pending: list[bytes] = []
         self._used = array("I")
         """Bytes of each record's annotation area in use (so annotations left at the end can fill the gaps)."""
@@ -96,7 +98,7 @@ class EdfPlusWriter:
             self.journal.append(entry)
         except OSError as exc:
             self._fail(exc)
-        self._pending.append(edfplus.annotation_tal(onset_s, text, duration_s))
+        self._pending += edfplus.annotation_tals(onset_s, text, duration_s)
 
     def write(self, uv: np.ndarray) -> None:
         """Append samples ``(channels, n)`` in µV; whole records go to disk, the rest waits for more."""
@@ -148,6 +150,7 @@ class EdfPlusWriter:
             self._fail(exc)
         os.close(self._fd)
         self.journal.remove()
+        self.unplaced_annotations = len(self._pending)
         return True
 
     def _write_all(self, data: bytes) -> None:
