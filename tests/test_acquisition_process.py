@@ -53,7 +53,7 @@ def rms(ring: SampleRing, seconds: float) -> float:
 def test_the_simulated_patient_streams_at_its_rate_and_follows_the_effort_set_here() -> None:
     pump, recorder = start(simulated())
     try:
-        recorder.wait_for(events.CONNECTED, 10.0)
+        recorder.wait_for(events.CONNECTED, timeout=10.0)
         pipeline = pump.pipeline
         assert pipeline is not None and pipeline.info.sample_rate == RATE
         assert isinstance(pump.source, SimulatorProxy)
@@ -76,7 +76,7 @@ def test_the_simulated_patient_streams_at_its_rate_and_follows_the_effort_set_he
     finally:
         pump.stop(5.0)
     assert not pump.running
-    _, stopped = recorder.wait_for(events.STOPPED, 1.0)
+    stopped = recorder.wait_for(events.STOPPED, timeout=1.0)
     assert stopped.sample_index == pipeline.raw.write_index
 
 
@@ -88,7 +88,7 @@ def test_a_control_set_before_the_child_listens_reaches_it() -> None:
     pump.source.effort_percent = 90.0
     pump.start()
     try:
-        recorder.wait_for(events.CONNECTED, 10.0)
+        recorder.wait_for(events.CONNECTED, timeout=10.0)
         wait(lambda: pump.source.settled and pump.source.effort_percent == 90.0)
         time.sleep(1.0)
         assert rms(pump.pipeline.filtered, 0.5) > 50.0  # a maximal contraction, not a resting muscle
@@ -100,7 +100,7 @@ def test_a_replay_is_driven_through_its_proxy(shared_data: Path) -> None:
     path = shared_data / "mne_python" / "test.edf"
     pump, recorder = start(SourceSettings("replay", replay=ReplaySettings(file=str(path), speed=2.0)))
     try:
-        recorder.wait_for(events.CONNECTED, 10.0)
+        recorder.wait_for(events.CONNECTED, timeout=10.0)
         source = pump.source
         assert isinstance(source, ReplayProxy)
         assert source.facts is not None and source.facts.path == path
@@ -121,7 +121,7 @@ def test_a_replay_is_driven_through_its_proxy(shared_data: Path) -> None:
         assert ring_index == pytest.approx(held, abs=source.sample_rate * 0.01)
         with pytest.raises(ValueError, match="at least one sample"):
             source.set_loop(3.0, 3.0)
-        recorder.wait_for(events.SOURCE_ENDED, 5.0)
+        recorder.wait_for(events.SOURCE_ENDED, timeout=5.0)
         assert source.ended  # the state arrives before the event
     finally:
         pump.stop(5.0)
@@ -131,7 +131,7 @@ def test_a_file_that_cannot_be_replayed_is_reported(tmp_path: Path) -> None:
     broken = tmp_path / "broken.edf"
     broken.write_bytes(b"0       not an EDF header at all")
     pump, recorder = start(SourceSettings("replay", replay=ReplaySettings(file=str(broken))))
-    _, failed = recorder.wait_for(events.CONNECT_FAILED, 10.0)
+    failed = recorder.wait_for(events.CONNECT_FAILED, timeout=10.0)
     assert "broken.edf" in failed.message
     wait(lambda: not pump.running)
     assert events.SOURCE_ERROR not in recorder.kinds()  # a failed connect is not also reported as a crash
@@ -140,9 +140,9 @@ def test_a_file_that_cannot_be_replayed_is_reported(tmp_path: Path) -> None:
 def test_filters_changed_here_are_designed_in_the_child() -> None:
     pump, recorder = start(simulated(30.0))
     try:
-        recorder.wait_for(events.CONNECTED, 10.0)
+        recorder.wait_for(events.CONNECTED, timeout=10.0)
         pump.set_filters(FilterSettings("custom", 500.0, 100.0, 0.0))
-        _, warning = recorder.wait_for(events.WARNING, 2.0)
+        warning = recorder.wait_for(events.WARNING, timeout=2.0)
         assert "below the low-frequency filter" in warning.message
         assert pump.pipeline.filters is None  # the filters run in the child: this side keeps no shadow copy
     finally:
@@ -151,14 +151,14 @@ def test_filters_changed_here_are_designed_in_the_child() -> None:
 
 def test_a_killed_acquisition_process_is_reported_and_its_rings_stay_readable() -> None:
     pump, recorder = start(simulated(20.0))
-    recorder.wait_for(events.CONNECTED, 10.0)
+    recorder.wait_for(events.CONNECTED, timeout=10.0)
     pipeline = pump.pipeline
     time.sleep(0.3)
     names = [pipeline.raw.shared_name, pipeline.filtered.shared_name]
     assert all(owner_pid_of(name) == os.getpid() for name in names)  # this process owns them, not the child
     (child,) = _spawned_children()
     os.kill(child, signal.SIGKILL)
-    _, error = recorder.wait_for(events.SOURCE_ERROR, 5.0)
+    error = recorder.wait_for(events.SOURCE_ERROR, timeout=5.0)
     assert "ended unexpectedly" in error.message and "-9" in error.message
     assert error.sample_index == pipeline.raw.write_index > 0
     assert remove_stale_blocks() == []  # the child is gone, but its rings are this process's

@@ -55,7 +55,7 @@ def short_recording(tmp_path: Path, shared_data: Path) -> tuple[Path, np.ndarray
 def test_synthetic_board_through_the_pump_delivers_microvolts_at_250_hz() -> None:
     pump, recorder = start_pump(BrainFlowSettings(board="SYNTHETIC_BOARD"))
     try:
-        _, connected = recorder.wait_for(events.CONNECTED, 5.0)
+        connected = recorder.wait_for(events.CONNECTED, timeout=5.0)
         info = connected.data["info"]
         assert info.sample_rate == SYNTHETIC_RATE
         assert info.n_channels == 16
@@ -64,7 +64,7 @@ def test_synthetic_board_through_the_pump_delivers_microvolts_at_250_hz() -> Non
         assert info.details["board"] == "SYNTHETIC_BOARD"
         assert "Synthetic" in info.device
         # A 250 Hz board cannot carry the needle band: the pump passes on the filter bank's clamping warning.
-        _, warning = recorder.wait_for(events.WARNING, 1.0)
+        warning = recorder.wait_for(events.WARNING, timeout=1.0)
         assert "250 Hz" in warning.message
 
         ring = pump.pipeline.raw
@@ -101,7 +101,7 @@ def test_playback_replays_the_file_sample_for_sample_and_loops(short_recording: 
     settings = BrainFlowSettings(board="PLAYBACK_FILE_BOARD", file=str(path), master_board="SYNTHETIC_BOARD")
     pump, recorder = start_pump(settings)
     try:
-        _, connected = recorder.wait_for(events.CONNECTED, 5.0)
+        connected = recorder.wait_for(events.CONNECTED, timeout=5.0)
         info = connected.data["info"]
         assert info.sample_rate == SYNTHETIC_RATE
         assert info.details["file"] == str(path)
@@ -140,7 +140,8 @@ def test_playback_of_the_shared_brainflow_recording(shared_data: Path) -> None:
 def test_a_missing_serial_port_fails_at_once_in_plain_words() -> None:
     started = time.monotonic()
     pump, recorder = start_pump(BrainFlowSettings(board="cyton_board", serial_port="/dev/ttyNOPE"))
-    stamp, failed = recorder.wait_for(events.CONNECT_FAILED, 1.0)
+    failed = recorder.wait_for(events.CONNECT_FAILED, timeout=1.0)
+    stamp = recorder.arrived_at(failed)
     assert stamp - started < 1.0
     assert failed.message.startswith("No device at /dev/ttyNOPE: the serial port does not exist")
     pump.stop()
@@ -213,7 +214,7 @@ def test_a_silent_serial_device_can_be_cancelled_without_the_gui_thread_waiting(
     gaps = np.diff(ticks)
     assert len(ticks) > 50
     assert gaps.max() < 0.25, f"the GUI thread stalled for {gaps.max() * 1000:.0f} ms"
-    _, failed = recorder.wait_for(events.CONNECT_FAILED, 3.0)
+    failed = recorder.wait_for(events.CONNECT_FAILED, timeout=3.0)
     assert "did not answer" in failed.message
     pump.stop(timeout=2.0)
     assert not pump.running
@@ -255,7 +256,7 @@ def test_a_recording_that_ends_is_reported_as_lost_within_2_s(short_recording: t
     settings = BrainFlowSettings(board="PLAYBACK_FILE_BOARD", file=str(path), master_board="SYNTHETIC_BOARD")
     pump, recorder = start_pump(settings, loop_playback=False)
     try:
-        recorder.wait_for(events.CONNECTED, 5.0)
+        recorder.wait_for(events.CONNECTED, timeout=5.0)
         last_index, last_change = 0, time.monotonic()
         deadline = time.monotonic() + 5.0
         while events.CONNECTION_LOST not in recorder.kinds() and time.monotonic() < deadline:
@@ -263,7 +264,8 @@ def test_a_recording_that_ends_is_reported_as_lost_within_2_s(short_recording: t
             if index != last_index:
                 last_index, last_change = index, time.monotonic()
             time.sleep(0.005)
-        lost_at, lost = recorder.wait_for(events.CONNECTION_LOST, 0.1)
+        lost = recorder.wait_for(events.CONNECTION_LOST, timeout=0.1)
+        lost_at = recorder.arrived_at(lost)
         assert pump.running, "the pump keeps going after the loss, waiting for data to come back"
     finally:
         pump.stop()
@@ -288,11 +290,11 @@ def test_reconnecting_to_the_same_board_waits_for_the_old_session_to_be_released
     try:
         controller.connect(settings, FilterSettings())
         for attempt in range(6):
-            recorder.wait_for(events.CONNECTED, 5.0)
+            recorder.wait_for(events.CONNECTED, timeout=5.0)
             assert events.CONNECT_FAILED not in recorder.kinds(), (attempt, recorder.events)
             recorder.clear()
             controller.reconnect(FilterSettings())
-        recorder.wait_for(events.CONNECTED, 5.0)
+        recorder.wait_for(events.CONNECTED, timeout=5.0)
         time.sleep(0.2)
         assert events.CONNECT_FAILED not in recorder.kinds(), recorder.events
         assert controller.pipeline is not None and controller.pipeline.raw.write_index > 0

@@ -361,31 +361,6 @@ def test_damaged_signal_header_names_signal(shared_data: Path, tmp_path: Path) -
     _expect_error(_variant(tmp_path, Path("x.edf"), bytes(good)), "signal 1 ('EMG1'): 'digital minimum' is not")
 
 
-def test_random_header_damage_never_crashes(shared_data: Path, tmp_path: Path) -> None:
-    good = (shared_data / "mne_python/test_stim_channel.edf").read_bytes()
-    header = int(good[184:192])
-    rng = np.random.default_rng(7)
-    started = time.perf_counter()
-    outcomes = {"error": 0, "opened": 0}
-    for trial in range(150):
-        data = bytearray(good)
-        for position in rng.integers(0, header, size=3):
-            data[position] = int(rng.integers(0, 256))
-        path = tmp_path / f"flip{trial}.edf"
-        path.write_bytes(bytes(data))
-        try:
-            rec = open_recording(path)
-        except RecordingError as exc:
-            assert "\n" not in str(exc)
-            outcomes["error"] += 1
-            continue
-        for index in rec.data_signals:
-            rec.read(index, 0, rec.signals[index].n_samples)
-        outcomes["opened"] += 1
-    assert time.perf_counter() - started < 150 * 1.0
-    assert outcomes["error"] > 0 and outcomes["opened"] > 0
-
-
 def test_wfdb_broken(shared_data: Path, tmp_path: Path) -> None:
     source = shared_data / "physionet_emgdb"
     (tmp_path / "emg_healthy.hea").write_bytes((source / "emg_healthy.hea").read_bytes())

@@ -146,12 +146,13 @@ def test_kill_9_mid_recording_is_repaired_with_every_annotation(tmp_path: Path) 
     _check_signals(path, n)
     expected_marks = [(0.5, "Marker 1"), (1.0, "rest – µ ümlaut 中文"), (1.5, "Marker 3")]
     for reader_name, found in _annotations(path).items():
-        marks = [(onset, text) for onset, text in found if not text.startswith(("Muscle", "Side", "Device"))]
+        marks = [(o, text) for o, text in found if not text.startswith(("Muscle", "Side", "Device", "Patient"))]
         assert [t for _, t in marks] == [t for _, t in expected_marks], reader_name
         for (onset, _), (want, _) in zip(marks, expected_marks, strict=True):
             # stamped from the ring's write index when the marker was added: within one polling block
             assert want <= onset <= want + 0.05, (reader_name, onset, want)
         assert "Muscle: First dorsal interosseous" in [t for _, t in found], reader_name
+        assert "Patient name: Zoë Müller" in [t for _, t in found], reader_name  # the header holds Zoe_Mueller
 
 
 @pytest.fixture
@@ -242,3 +243,27 @@ def test_record_command_killed_with_the_simulated_patient_is_repaired(tmp_path: 
         reader.close()
     assert {"Muscle: Deltoid", "first", "zweite Marke ü"} <= set(texts)
     _annotations(path)  # MNE and edfio open it too
+
+
+def test_signal_written_faster_than_real_time_is_made_durable_after_every_second_of_it(tmp_path: Path) -> None:
+    """A headless exam writes about 70× faster than real time: syncing once a wall-clock second would leave up to
+    70 s of signal to a power cut. The writer syncs (and brings the header's record count up to date with it) after
+    each second of *signal*; here 5.5 s are written in a few milliseconds."""
+    from datetime import datetime
+
+    from emgscope.recording import edfplus
+    from emgscope.recording.writer import EdfPlusWriter
+
+    rate = 2_000
+    layout = edfplus.make_layout(True, ("EMG",), float(rate))
+    assert layout.record_duration == "0.5"
+    path = tmp_path / "fast.bdf"
+    writer = EdfPlusWriter(path, layout, "X X X X", "Startdate X X X X", datetime(2026, 1, 1))
+    counts = []
+    for k in range(55):
+        writer.write(pattern(k * rate // 10, rate // 10, 1))
+        counts.append(int(path.read_bytes()[236:244]))
+        assert writer.records - max(counts[-1], 0) <= 2, f"after {(k + 1) / 10:g} s only {counts[-1]} records synced"
+    assert sorted(set(counts)) == [-1, 2, 4, 6, 8, 10]  # once per second of signal, not per record
+    writer.close()
+    assert int(path.read_bytes()[236:244]) == 11

@@ -27,6 +27,7 @@ from brainflow.board_shim import BoardIds, BoardShim, BrainFlowError, BrainFlowI
 
 from emgscope.acquisition import brainflow_boards as boards
 from emgscope.acquisition.brainflow_errors import BrainFlowLog, explain, missing_fields
+from emgscope.acquisition.brainflow_packages import PACKAGE_WRAP, PackageCounter
 from emgscope.core.settings import BrainFlowSettings
 from emgscope.core.source import Source, SourceError, StreamInfo
 
@@ -41,6 +42,8 @@ _DEFAULT_BUFFER_SAMPLES = 45_000
 class BrainFlowSource(Source):
     """One BrainFlow board session. One-shot: once closed (or cancelled while connecting) it stays closed."""
 
+    skipped_cause = "the board's packets were lost on the way"
+
     def __init__(self, settings: BrainFlowSettings, loop_playback: bool = True) -> None:
         self.settings = settings
         self.loop_playback = loop_playback
@@ -49,6 +52,10 @@ class BrainFlowSource(Source):
         self._board: BoardShim | None = None
         self._closed = False
         self._rows: list[int] = []
+        self._packages: PackageCounter | None = None
+        """Counts lost rows from the package numbers, for boards whose counter allows it."""
+        self._counter_rows = (0, 0)
+        """The package-number and timestamp rows."""
 
     @property
     def board(self) -> BoardShim | None:
@@ -87,6 +94,10 @@ class BrainFlowSource(Source):
             _release(board)
             raise SourceError("Connecting was cancelled.")
         rate = float(descriptor["sampling_rate"])
+        wrap = PACKAGE_WRAP.get(name)
+        if wrap and "package_num_channel" in descriptor and "timestamp_channel" in descriptor:
+            self._packages = PackageCounter(wrap, rate)
+            self._counter_rows = (descriptor["package_num_channel"], descriptor["timestamp_channel"])
         try:
             if board_id == BoardIds.PLAYBACK_FILE_BOARD.value and self.loop_playback:
                 board.config_board("loopback_true")
@@ -106,6 +117,9 @@ class BrainFlowSource(Source):
             if self._closed:  # closed from another thread between the check above and the call
                 return np.empty((len(self._rows), 0))
             raise SourceError(f"The board stopped working (BrainFlow error {exc.exit_code}); reconnect it.") from None
+        if self._packages is not None:
+            numbers, timestamps = self._counter_rows
+            self.skipped_samples += self._packages.missing(data[numbers], data[timestamps])
         return data[self._rows] * UV_PER_BRAINFLOW_UNIT
 
     def close(self) -> None:

@@ -166,7 +166,7 @@ class AcquisitionPump:
             return
         self.pipeline = make_pipeline(info, self._filter_settings, self._ring_seconds, self._owner_pid)
         self.bus.post(Event(events.CONNECTED, info.description, 0, {"info": info}))
-        for warning in self.pipeline.filters.design.warnings:
+        for warning in (*self.pipeline.filters.design.warnings, *info.warnings):  # the banner keeps the last
             self.bus.post(Event(events.WARNING, warning))
         try:
             self._loop(self.pipeline)
@@ -178,6 +178,7 @@ class AcquisitionPump:
         raise_priority(ACQUISITION_PRIORITY)  # every ms this thread waits is buffered before the loudspeaker
         last_data = time.monotonic()
         timeout = self.source.silence_timeout_s
+        skipped_seen = self.source.skipped_samples
         while not self._stop.is_set():
             try:
                 chunk = self.source.read()
@@ -204,6 +205,11 @@ class AcquisitionPump:
             if self.connection_lost:
                 self.connection_lost = False
                 self.bus.post(Event(events.CONNECTION_RESUMED, "Data is arriving again.", pipeline.raw.write_index))
+            skipped = self.source.skipped_samples - skipped_seen
+            if skipped > 0:  # lost before this chunk: the gap lies where it will be written
+                skipped_seen += skipped
+                rate, cause = pipeline.info.sample_rate, self.source.skipped_cause
+                self.bus.post(events.samples_dropped(pipeline.raw.write_index, skipped, rate, cause))
             self.push(pipeline, chunk)
             self.busy_seconds += time.monotonic() - now
             time.sleep(POLL_INTERVAL_S)

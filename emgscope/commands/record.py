@@ -129,6 +129,8 @@ def run(args: argparse.Namespace) -> int:
         side=args.side,
         notes=args.notes,
     )
+    for note in session.header_notes():
+        print(f"emgscope record: {note}", file=sys.stderr)
     try:
         path = _target(args, session)
     except TargetError as exc:

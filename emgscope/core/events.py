@@ -33,6 +33,23 @@ SOURCE_ENDED = "source_ended"
 STOPPED = "stopped"
 WARNING = "warning"
 INFO = "info"
+SAMPLES_DROPPED = "samples_dropped"
+"""A stretch of signal is missing: samples that never reached the ring (a source that stalled, a board whose
+packets were lost), or that a reader of the ring lost because the ring lapped it. Posted once per stretch, by
+:func:`samples_dropped`: ``sample_index`` is the ring index the stretch is missing *before* (the first sample
+after it), ``data`` holds ``count`` (samples per channel), ``seconds`` and ``cause`` (words, e.g. "the source
+stalled"); the message is the sentence the recording's annotation carries."""
+
+
+def samples_dropped(ring_index: int, count: int, sample_rate: float, cause: str) -> Event:
+    """The :data:`SAMPLES_DROPPED` event for ``count`` samples missing before ring index ``ring_index``."""
+    seconds = count / sample_rate
+    return Event(
+        SAMPLES_DROPPED,
+        f"Gap: {seconds:.2f} s of signal missing ({cause})",
+        ring_index,
+        {"count": count, "seconds": seconds, "cause": cause},
+    )
 
 
 class EventBus:

@@ -43,6 +43,9 @@ class StreamInfo:
     units: str = "uV"
     details: dict[str, str] = field(default_factory=dict)
     """Extra facts worth recording (firmware, board id, file name)."""
+    warnings: tuple[str, ...] = ()
+    """What the user should know about the stream from the start (a replayed file whose end was cut off); the
+    pump posts each as a WARNING event once connected."""
 
     @property
     def n_channels(self) -> int:
@@ -58,8 +61,13 @@ class Source(ABC):
     #: streaming board delivers packets many times a second, far inside it.
     silence_timeout_s: float = 1.5
     #: Samples the source lost before the pump saw them (the simulated patient skips what fell due during a
-    #: stall instead of rushing it). Nothing is lost silently: the status bar adds these to its dropped count.
+    #: stall instead of rushing it; a board's packets lost on the way). Nothing is lost silently: the pump posts
+    #: each new stretch as a SAMPLES_DROPPED event at its place in the ring, which the recorder annotates, and the
+    #: status bar adds these to its dropped count. A source counts what it skipped *before* the chunk its next
+    #: read returns.
     skipped_samples: int = 0
+    #: Why the source skips, in words for the gap's annotation.
+    skipped_cause: str = "the source stalled"
 
     @abstractmethod
     def open(self) -> StreamInfo:

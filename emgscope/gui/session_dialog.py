@@ -3,7 +3,8 @@
 The layout is ``ui/session_dialog.ui``; this module fills it from a :class:`SessionInfo` (the previous session's
 values, so the next muscle of the same patient is one change away) and reads it back. OK is refused, with the
 reason shown in the form, while :meth:`SessionInfo.validate` finds a problem, so a session never starts with
-a missing patient ID.
+a missing patient ID. While the operator types, the form says which fields the EDF+ header will hold differently
+(transliterated, shortened) and where the full text goes (:meth:`SessionInfo.header_notes`).
 """
 
 from __future__ import annotations
@@ -47,6 +48,7 @@ class SessionDialog(QDialog):
     folderEdit: QLineEdit  # noqa: N815
     folderButton: QPushButton  # noqa: N815
     formatCombo: QComboBox  # noqa: N815
+    headerNoteLabel: QLabel  # noqa: N815
     problemLabel: QLabel  # noqa: N815
     buttonBox: QDialogButtonBox  # noqa: N815
 
@@ -66,6 +68,9 @@ class SessionDialog(QDialog):
         self.buttonBox.accepted.connect(self.accept)
         self.buttonBox.rejected.connect(self.reject)
         self._fill(session, settings)
+        for edit in (self.patientIdEdit, self.nameEdit, self.operatorEdit):
+            edit.textChanged.connect(self._show_header_notes)
+        self._show_header_notes()
         self.patientIdEdit.setFocus()
 
     def session(self) -> SessionInfo:
@@ -110,6 +115,9 @@ class SessionDialog(QDialog):
         self.notesEdit.setPlainText(session.notes)
         self.folderEdit.setText(str(settings.folder()))
         self.formatCombo.setCurrentIndex(max(0, self.formatCombo.findData(settings.format)))
+
+    def _show_header_notes(self) -> None:
+        self.headerNoteLabel.setText("\n".join(self.session().header_notes()))
 
     def _choose_folder(self) -> None:
         folder = QFileDialog.getExistingDirectory(self, "Sessions folder", self.folderEdit.text())

@@ -17,12 +17,15 @@ from fractions import Fraction
 
 import numpy as np
 
+from emgscope.recording.ascii_text import to_ascii
+
 MAX_RECORD_BYTES = 61_440
 """The EDF specification's recommended ceiling for one data record."""
 RAW_PREFILTER = "None (raw signal as the device delivered it)"
 """The prefilter text of a live recording: the app's filters only shape the display and sound."""
 ANNOTATION_AREA_BYTES = 480
-"""Bytes per record for the annotation signal: the time-keeping list plus a few markers or a typed note."""
+"""Bytes per record for the annotation signal: the time-keeping list plus a few markers or a typed note. A session
+whose facts at 0 s need more gets a larger area (:func:`annotation_area`)."""
 MAX_RECORD_SECONDS = Fraction(1, 2)
 """Records of at most half a second: a crash or a Stop with no more data to come loses less than one record."""
 NICE_DURATIONS = ("0.5", "0.25", "0.2", "0.1", "0.05", "0.04", "0.025", "0.02", "0.01", "0.005", "0.002", "0.001")
@@ -32,7 +35,11 @@ DIGITAL_RANGE = {True: (-8_388_608, 8_388_607), False: (-32_768, 32_767)}
 DEFAULT_PHYSICAL_MAX_UV = {True: 200_000.0, False: 10_000.0}
 """±200 mV for BDF (0.024 µV per step, room for DC-coupled amplifiers' offsets); ±10 mV for EDF (0.31 µV)."""
 MAX_TEXT_BYTES = 400
-"""Longest annotation text kept in a record (UTF-8 bytes); the journal keeps the whole text."""
+"""Longest annotation text in one TAL (UTF-8 bytes). EDFlib, under pyEDFlib, keeps at most 512 bytes of an
+annotation and drops the rest, and one TAL must fit a record's annotation area with the time-keeping list, so a
+longer text is split into numbered parts (:func:`split_text`); nothing is cut."""
+SPLIT_SEARCH_BYTES = 60
+"""A long text is split at the last space within this many bytes of a part's end, mid-word when there is none."""
 
 
 class FormatError(ValueError):
@@ -115,23 +122,38 @@ def make_layout(
     transducer: str = "",
     total_samples: int | None = None,
     prefilter: str = RAW_PREFILTER,
+    first_texts: tuple[str, ...] = (),
 ) -> Layout:
-    """The layout for a stream: the longest record of at most 0.5 s that fits 61,440 bytes, with an exact duration."""
+    """The layout for a stream: the longest record of at most 0.5 s that fits 61,440 bytes, with an exact duration.
+
+    ``first_texts``: annotations written before the first sample (the session's facts), all of which the first
+    record's annotation area must hold, so that however short the recording, none of them is left out.
+    """
     if not labels:
         raise FormatError("there are no channels to record")
     physical_max = _number_text(physical_max_uv if physical_max_uv else DEFAULT_PHYSICAL_MAX_UV[bdf])
-    n, duration = choose_record(sample_rate, len(labels), 3 if bdf else 2, ANNOTATION_AREA_BYTES, total_samples)
+    area = annotation_area(first_texts, 3 if bdf else 2)
+    n, duration = choose_record(sample_rate, len(labels), 3 if bdf else 2, area, total_samples)
     return Layout(
         bdf=bdf,
-        labels=tuple(_ascii(label)[:16] for label in labels),
+        labels=tuple(to_ascii(label)[:16] for label in labels),
         sample_rate=sample_rate,
         samples_per_record=n,
         record_duration=duration,
         physical_min="-" + physical_max,
         physical_max=physical_max,
-        transducer=_ascii(transducer)[:80],
-        prefilter=_ascii(prefilter)[:80],
+        transducer=to_ascii(transducer)[:80],
+        prefilter=to_ascii(prefilter)[:80],
+        annotation_bytes=area,
     )
+
+
+def annotation_area(first_texts: tuple[str, ...], bytes_per_sample: int) -> int:
+    """Bytes of annotation area per record: the default, or enough for the time-keeping list of the first record
+    and every part of ``first_texts`` at 0 s, rounded up to whole samples of the file's width."""
+    needed = len(_timekeeping(Decimal(0))) + sum(len(tal) for text in first_texts for tal in annotation_tals(0.0, text))
+    area = max(ANNOTATION_AREA_BYTES, needed)
+    return -(-area // bytes_per_sample) * bytes_per_sample
 
 
 def choose_record(
@@ -153,6 +175,11 @@ def choose_record(
     room = (MAX_RECORD_BYTES - annotation_bytes) // (n_channels * bytes_per_sample)
     largest = min(room, int(rate * MAX_RECORD_SECONDS))
     if largest < 1:
+        if annotation_bytes > ANNOTATION_AREA_BYTES:
+            raise FormatError(
+                f"the session's texts need {annotation_bytes} bytes of annotations, more than one EDF data record of "
+                f"{MAX_RECORD_BYTES} bytes leaves beside {n_channels} channels: shorten the notes"
+            )
         raise FormatError(f"{n_channels} channels do not fit in one EDF data record of {MAX_RECORD_BYTES} bytes")
     preferences = [total_samples, None] if total_samples else [None]
     for total in preferences:
@@ -240,20 +267,64 @@ def encode_records(layout: Layout, digital: np.ndarray, annotations: list[bytes]
 
 def timekeeping_tal(record_index: int, layout: Layout) -> bytes:
     """The time-keeping annotation that opens every record's annotation area: the record's start time."""
-    start = Decimal(layout.record_duration) * record_index
+    return _timekeeping(Decimal(layout.record_duration) * record_index)
+
+
+def _timekeeping(start: Decimal) -> bytes:
     return f"+{_strip(f'{start:f}')}\x14\x14\x00".encode("ascii")
 
 
-def annotation_tal(onset_s: float, text: str, duration_s: float = 0.0) -> bytes:
-    """One time-stamped annotation list entry; text is UTF-8 with the TAL separators replaced by spaces."""
+def annotation_tals(onset_s: float, text: str, duration_s: float = 0.0) -> list[bytes]:
+    """The time-stamped annotation list entries for one annotation: one, or one per part of a long text.
+
+    The text is UTF-8 with control characters (the TAL separators among them, and line breaks) as spaces.
+    """
     clean = "".join(" " if ord(c) < 32 else c for c in text)
-    encoded = clean.encode("utf-8")
-    if len(encoded) > MAX_TEXT_BYTES:
-        encoded = encoded[:MAX_TEXT_BYTES].decode("utf-8", "ignore").encode("utf-8")
     sign = "-" if onset_s < 0 else "+"
     onset = _strip(f"{abs(onset_s):.7f}")
     duration = f"\x15{_strip(f'{duration_s:.7f}')}" if duration_s > 0 else ""
-    return f"{sign}{onset}{duration}\x14".encode("ascii") + encoded + b"\x14\x00"
+    stamp = f"{sign}{onset}{duration}\x14".encode("ascii")
+    return [stamp + part.encode("utf-8") + b"\x14\x00" for part in split_text(clean)]
+
+
+def split_text(text: str, limit: int = MAX_TEXT_BYTES) -> list[str]:
+    """``text`` as annotation texts of at most ``limit`` UTF-8 bytes each, none of it lost.
+
+    A text that fits is returned as is. A longer one is split, at a space where there is one near the end of a
+    part, into parts numbered in order; a leading ``Label: `` is repeated on every part so each says what it
+    continues: ``Notes (1/3): …``, ``Notes (2/3): …``. Without a label the parts read ``(1/3) …``.
+    """
+    if len(text.encode("utf-8")) <= limit:
+        return [text]
+    label, sep, body = text.partition(": ")
+    if not sep or len(label) > 40 or ":" in label:
+        label, body = "", text
+    digits = 1
+    while True:
+        widest = f"{label} ({'9' * digits}/{'9' * digits}): " if label else f"({'9' * digits}/{'9' * digits}) "
+        chunks = _chunks(body, limit - len(widest.encode("utf-8")))
+        if len(str(len(chunks))) <= digits:
+            break
+        digits += 1
+    n = len(chunks)
+    return [f"{label} ({k}/{n}): {chunk}" if label else f"({k}/{n}) {chunk}" for k, chunk in enumerate(chunks, 1)]
+
+
+def _chunks(text: str, room: int) -> list[str]:
+    """``text`` in pieces of at most ``room`` UTF-8 bytes, each ending at a space when one is near its end."""
+    chunks = []
+    while text:
+        encoded = text.encode("utf-8")
+        if len(encoded) <= room:
+            chunks.append(text)
+            break
+        cut = len(encoded[:room].decode("utf-8", "ignore"))
+        space = text.rfind(" ", 0, cut)
+        if space > 0 and len(text[space:cut].encode("utf-8")) <= SPLIT_SEARCH_BYTES:
+            cut = space + 1  # the space ends this part (readers strip it), the next part starts with a word
+        chunks.append(text[:cut])
+        text = text[cut:]
+    return chunks
 
 
 def _number_text(value: float) -> str:

@@ -8,10 +8,12 @@ found, never its raw bytes.
 
 De-identifying blanks every EDF+ patient subfield (code, sex, birth date, name and anything after them), the
 hospital administration code and the technician, and sets the start date to 1 January 1985, the EDF+ convention
-for an anonymised recording. Annotations are free text and may name the patient too ("Notes: Mr Smith…"): the
-patient's code, name (and each part of it) and birth date are cut out of them. Signals and annotations are kept:
-annotations that overlap the span, shifted to its start and cut to it, and the session facts written at 0 s
-(muscle, side, device) when the span starts later.
+for an anonymised recording. The annotations that keep typed patient and people fields whole ("Patient ID: Δέλτα",
+"Operator: …", see :mod:`emgscope.recording.session`) are dropped. Other annotations are free text and may name
+the patient too ("Notes: Mr Smith…"): the patient's code, name (and each part of it) and birth date, as the header
+holds them and as they were typed, are cut out of them. Signals and annotations are kept: annotations that overlap
+the span, shifted to its start and cut to it, and the session facts written at 0 s (muscle, side, device) when
+the span starts later.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from __future__ import annotations
 import contextlib
 import re
 import unicodedata
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -26,8 +29,17 @@ from pathlib import Path
 import numpy as np
 
 from emgscope.recording import edfplus
+from emgscope.recording.ascii_text import to_ascii, transliterate
 from emgscope.recording.journal import journal_path
-from emgscope.recording.session import edf_date, header_text, subfield
+from emgscope.recording.session import (
+    PATIENT_ID,
+    PATIENT_NAME,
+    edf_date,
+    header_text,
+    is_personal,
+    personal_text,
+    subfield,
+)
 from emgscope.recording.writer import EdfPlusWriter, RecordingFull
 from emgscope.replay.reader import Annotation, Recording, RecordingError, open_recording
 
@@ -99,7 +111,12 @@ def export_copy(
         start += timedelta(seconds=first / rate)  # the copy's first sample is this much later than the source's
     kept = _annotations_in_span(recording.annotations, first / rate, stop / rate)
     if deidentify:
-        kept = [Annotation(a.onset_s, a.duration_s, redact(a.text, recording.patient)) for a in kept]
+        typed = _typed_patient(recording.annotations)
+        kept = [
+            Annotation(a.onset_s, a.duration_s, redact(a.text, recording.patient, typed))
+            for a in kept
+            if not is_personal(a.text)
+        ]
     try:
         writer = EdfPlusWriter(target, layout, patient, recording_field, start)
     except OSError as exc:
@@ -138,25 +155,44 @@ def _annotations_in_span(annotations: list[Annotation], start_s: float, stop_s: 
     return kept
 
 
-def redact(text: str, patient: dict[str, str]) -> str:
+def redact(text: str, patient: dict[str, str], typed: Iterable[str] = ()) -> str:
     """``text`` with the patient's code, name (whole and each part) and birth date cut out.
 
-    Matched case- and accent-insensitively: the header holds ``Zoe_Muller`` (EDF headers are ASCII) while a typed
-    note says "Zoë Müller".
+    ``patient`` holds the header's fields, ``typed`` the patient ID and name as typed (from the annotations that
+    keep them whole). Matched case- and accent-insensitively, and through the header's transliteration too: the
+    header holds ``Zoe_Mueller`` (EDF headers are ASCII) while a typed note says "Zoë Müller" or "Zoe Muller".
     """
-    secrets = {patient.get("code", ""), patient.get("birthdate", "")}
     name = patient.get("name", "")
-    secrets |= {name, name.replace("_", " ")}
-    secrets |= {part for part in re.split(r"[\s_,]+", name) if len(part) >= MIN_NAME_PART_CHARS}
-    secrets = {_fold(s.strip()) for s in secrets if s.strip() and s.strip().upper() != "X"}
-    if not secrets:
+    secrets = {patient.get("code", ""), patient.get("birthdate", ""), name, name.replace("_", " ")}
+    for whole in (name, *typed):
+        secrets |= {whole, *(part for part in re.split(r"[\s_,]+", whole) if len(part) >= MIN_NAME_PART_CHARS)}
+    secrets = {s.strip() for s in secrets if s.strip() and s.strip().upper() != "X"}
+    folded = {f(s) for s in secrets for f in (_fold, to_ascii)}
+    if not folded:
         return text
-    pattern = re.compile("|".join(re.escape(s) for s in sorted(secrets, key=len, reverse=True)), re.IGNORECASE)
-    folded = _fold(text)
-    spans = [match.span() for match in pattern.finditer(folded)]
-    for first, stop in reversed(spans):
+    pattern = re.compile("|".join(re.escape(s) for s in sorted(folded, key=len, reverse=True)), re.IGNORECASE)
+    ascii_text, origin = transliterate(text)
+    spans = [m.span() for m in pattern.finditer(_fold(text))]
+    spans += [(origin[m.start()], origin[m.end() - 1] + 1) for m in pattern.finditer(ascii_text) if m.end() > m.start()]
+    merged: list[tuple[int, int]] = []
+    for first, stop in sorted(spans):
+        if merged and first <= merged[-1][1]:
+            merged[-1] = (merged[-1][0], max(merged[-1][1], stop))
+        else:
+            merged.append((first, stop))
+    for first, stop in reversed(merged):
         text = text[:first] + REDACTED + text[stop:]
     return text
+
+
+def _typed_patient(annotations: list[Annotation]) -> list[str]:
+    """The patient ID and name as typed, from the annotations that keep them whole (each part of a split one)."""
+    typed = []
+    for annotation in annotations:
+        found = personal_text(annotation.text)
+        if found is not None and found[0] in (PATIENT_ID, PATIENT_NAME):
+            typed.append(found[1])
+    return typed
 
 
 def _fold(text: str) -> str:

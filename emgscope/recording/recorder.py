@@ -6,8 +6,12 @@ Markers are stamped with the ring's write index (or, for a guided exam's segment
 began on) on the caller's thread and handed over through a queue, which the thread journals within one polling
 interval. Nothing the GUI or the acquisition thread calls here waits on the disk.
 
-If the recorder falls so far behind that the ring laps it, the lost span is written as zeros with an
-annotation saying how many samples are missing, so the file's time axis stays true.
+Signal that never reached the ring (a source that stalled, a board whose packets were lost) comes as a
+``SAMPLES_DROPPED`` event stamped with its ring index (:func:`emgscope.core.events.samples_dropped`): the recorder
+annotates it at that place ("Gap: 4.90 s of signal missing (the source stalled)"), counts it and names it in the
+summary. The file's samples stay those of the ring, so a marker keeps the sample the operator saw. If the recorder
+falls so far behind that the ring laps it, the lost span is written as zeros with the same kind of annotation, so
+the file's time axis stays true.
 """
 
 from __future__ import annotations
@@ -22,6 +26,7 @@ from pathlib import Path
 
 import numpy as np
 
+from emgscope.core import events
 from emgscope.core.events import Event, EventBus
 from emgscope.core.ring import SampleRing
 from emgscope.core.settings import FilterSettings
@@ -37,6 +42,9 @@ BATCH_S = 0.2
 """Most samples taken from the ring per write: catching up after a stall in small steps keeps memory flat."""
 STOP_GRACE_S = 1.0
 """After Stop, how long to wait for the samples that complete the last record before dropping them."""
+
+FELL_BEHIND = "the recorder fell behind; written as zeros"
+"""The cause of a gap the recorder itself made (the ring lapped its reader)."""
 
 RECORDING_STARTED = "recording_started"
 RECORDING_STOPPED = "recording_stopped"
@@ -64,10 +72,18 @@ class Recorder:
         self.path: Path | None = None if callable(target) else Path(target)
         """The file; when ``target`` is a function (naming touches the disk), known once the thread started."""
         self.session = session
-        self.layout = edfplus.make_layout(file_format == "bdf", info.channel_labels, info.sample_rate, physical_max_uv)
         self.bus = bus
         self._filters = filters
+        self._first_texts = self._header_annotations()
+        self.layout = edfplus.make_layout(
+            file_format == "bdf",
+            info.channel_labels,
+            info.sample_rate,
+            physical_max_uv,
+            first_texts=tuple(self._first_texts),
+        )
         self._markers: queue.SimpleQueue[tuple[float, str, float]] = queue.SimpleQueue()
+        self._gaps: queue.SimpleQueue[Event] = queue.SimpleQueue()
         self._stop = threading.Event()
         self._annotations_ended = threading.Event()
         self._annotations_ended.set()
@@ -80,15 +96,28 @@ class Recorder:
         self.samples_written = 0
         self.clipped_samples = 0
         self.lost_samples = 0
+        """Samples the ring lapped the recorder by, written as zeros."""
+        self.gaps = 0
+        """Stretches of missing signal annotated in the file (the source's and the recorder's own)."""
+        self.gap_samples = 0
+        """Samples per channel missing in those stretches."""
         self.markers_journaled = 0
+        self.unplaced_annotations = 0
         self.busy_seconds = 0.0
         self.started = threading.Event()
         """Set once the file exists with its header (or the start failed: see :attr:`error`)."""
 
     def start(self) -> None:
+        if self.bus is not None:
+            self.bus.subscribe(self._on_event)
         self._reader = self.ring.reader(READER_NAME, from_now=True)
         self.start_index = self._reader.position
         self._thread.start()
+
+    def _on_event(self, event: Event) -> None:
+        """Any thread: a stretch of signal that never reached the ring, to annotate on the recorder's thread."""
+        if event.kind == events.SAMPLES_DROPPED and event.data.get("cause") != FELL_BEHIND:
+            self._gaps.put(event)
 
     def add_marker(self, text: str) -> float | None:
         """Annotate the current moment (any thread, returns at once); returns its onset in seconds.
@@ -165,13 +194,15 @@ class Recorder:
             )
         except OSError as exc:
             self.ring.remove_reader(READER_NAME)
+            if self.bus is not None:
+                self.bus.unsubscribe(self._on_event)
             self._finish_failed(f"Could not create {self.path or 'the recording'}: {exc.strerror or exc}")
             return
         finally:
             self.started.set()
         self._post(RECORDING_STARTED, str(self.path), 0)
         try:
-            for text in self._header_annotations():
+            for text in self._first_texts:
                 writer.annotate(0.0, text)
             self._loop(writer)
             if not writer.close():
@@ -188,8 +219,11 @@ class Recorder:
             return
         finally:
             self.ring.remove_reader(READER_NAME)
+            if self.bus is not None:
+                self.bus.unsubscribe(self._on_event)
             self.samples_written = writer.samples_written
             self.clipped_samples = writer.clipped_samples
+            self.unplaced_annotations = writer.unplaced_annotations
         self._post(RECORDING_STOPPED, str(self.path), self.samples_written)
 
     def _header_annotations(self) -> list[str]:
@@ -206,6 +240,7 @@ class Recorder:
         while True:
             began = time.monotonic()
             self._journal_markers(writer)
+            self._journal_gaps(writer)
             lost_before = reader.overrun_samples
             limit = self._batch if self.stop_index is None else min(self._batch, self._stop_target() - reader.position)
             data = reader.read(max(0, limit))
@@ -222,6 +257,7 @@ class Recorder:
                 done = reader.position >= target or time.monotonic() - quiet_since > STOP_GRACE_S
                 if done and self._annotations_ended.is_set():
                     self._journal_markers(writer)
+                    self._journal_gaps(writer)
                     return
             if reader.available < self._batch:
                 time.sleep(POLL_INTERVAL_S)
@@ -245,8 +281,13 @@ class Recorder:
         )
         if self.clipped_samples:
             text += f"; {self.clipped_samples} samples clipped at ±{self.layout.physical_max} uV"
+        if self.gaps:
+            seconds = self.gap_samples / rate
+            text += f"; {self.gaps} gap(s) in the signal, {seconds:.2f} s missing in all, each annotated in the file"
         if self.lost_samples:
-            text += f"; {self.lost_samples} samples lost (written as zeros, annotated)"
+            text += f" ({self.lost_samples} samples the recorder fell behind by are written as zeros)"
+        if self.unplaced_annotations:
+            text += f"; {self.unplaced_annotations} annotation part(s) made at the end found no room in the file"
         return text
 
     def _stop_target(self) -> int:
@@ -266,11 +307,31 @@ class Recorder:
             self.markers_journaled += 1
             self._post(MARKER_ADDED, text, round(onset * self.info.sample_rate))
 
+    def _journal_gaps(self, writer: EdfPlusWriter) -> None:
+        """Annotate each stretch of signal missing from the ring at its place (one within the recording)."""
+        while True:
+            try:
+                event = self._gaps.get_nowait()
+            except queue.Empty:
+                return
+            index = event.sample_index
+            if index is None or index < self.start_index or (self.stop_index is not None and index > self.stop_index):
+                continue
+            writer.annotate((index - self.start_index) / self.info.sample_rate, event.message)
+            self.gaps += 1
+            self.gap_samples += int(event.data["count"])
+
     def _write_gap(self, writer: EdfPlusWriter, lost: int) -> None:
+        """The ring lapped the recorder: zeros for what it lost (the time axis stays true), annotated and posted."""
         self.lost_samples += lost
-        onset = writer.samples_received / self.info.sample_rate
-        writer.annotate(onset, f"Gap: {lost} samples lost (the recorder fell behind); written as zeros", 0.0)
+        self.gaps += 1
+        self.gap_samples += lost
+        rate = self.info.sample_rate
+        event = events.samples_dropped(self.start_index + writer.samples_received + lost, lost, rate, FELL_BEHIND)
+        writer.annotate(writer.samples_received / rate, event.message, 0.0)
         writer.write(np.zeros((self.layout.n_channels, lost), dtype=np.float32))
+        if self.bus is not None:
+            self.bus.post(event)
 
     def _finish_failed(self, message: str) -> None:
         self.error = message

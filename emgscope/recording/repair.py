@@ -129,8 +129,12 @@ def _repair_locked(path: Path, journal: Path) -> RepairReport:
     last_sample_s = (n_records * layout.samples_per_record - 1) / layout.sample_rate
     annotations = [(float(a["onset_s"]), float(a.get("duration_s", 0.0)), str(a["text"])) for a in contents.annotations]
     moved = sum(1 for onset, _, _ in annotations if onset > last_sample_s)
-    tals = [edfplus.annotation_tal(min(onset, last_sample_s), text, dur) for onset, dur, text in annotations]
-    onsets = [min(onset, last_sample_s) for onset, _, _ in annotations]
+    placed = [
+        (min(onset, last_sample_s), tal)
+        for onset, dur, text in annotations
+        for tal in edfplus.annotation_tals(min(onset, last_sample_s), text, dur)
+    ]
+    onsets, tals = [onset for onset, _ in placed], [tal for _, tal in placed]
     areas = place_annotations(layout, n_records, onsets, tals)
     temporary = path.with_name(path.name + ".repairing")
     with contextlib.suppress(FileNotFoundError):

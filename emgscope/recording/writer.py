@@ -1,9 +1,10 @@
 """Writes one BDF+/EDF+ file record by record, so that at any moment what is on disk is nearly a valid file.
 
 The header goes first with "−1 records" (the EDF way of saying "being written"); whole data records follow as
-their samples arrive, each carrying the annotations made since the previous one. About once a second the data
-are fsync'd and the header's record count is brought up to date, so after a crash the file lacks at most the
-last second and the journal holds every annotation (:mod:`emgscope.recording.journal`).
+their samples arrive, each carrying the annotations made since the previous one. After every second of signal
+the data are fsync'd and the header's record count is brought up to date, so after a crash the file lacks at most
+the last second and the journal holds every annotation (:mod:`emgscope.recording.journal`). Seconds of signal,
+not of the wall clock: a headless exam writes about 70 seconds of signal per second.
 
 A write that fails (disk full, file-size limit) ends the file cleanly: the torn record is cut off, the count is
 fixed, pending annotations go into free space of records already written, and :class:`RecordingFull` tells the
@@ -14,8 +15,8 @@ from __future__ import annotations
 
 import contextlib
 import errno
+import math
 import os
-import time
 from array import array
 from datetime import datetime
 from pathlib import Path
@@ -27,7 +28,8 @@ from emgscope.recording.edfplus import Layout
 from emgscope.recording.journal import Journal, journal_path, sync_folder
 
 FSYNC_INTERVAL_S = 1.0
-"""At most this much of the recording is lost to a power cut (a killed process loses less: see the recorder)."""
+"""Seconds of signal between two syncs: at most this much of the recording is lost to a power cut (a killed
+process loses less: see the recorder)."""
 NO_SPACE = (errno.ENOSPC, errno.EFBIG, errno.EDQUOT)
 
 
@@ -46,11 +48,14 @@ class EdfPlusWriter:
         self._start = start.replace(microsecond=0)
         self.records = 0
         self.clipped_samples = 0
+        self.unplaced_annotations = 0
+        """Annotation parts made after the last record that no record had room left for (see :meth:`close`)."""
         self._pending: list[bytes] = []
         self._used = array("I")
         """Bytes of each record's annotation area in use (so annotations left at the end can fill the gaps)."""
         self._carry = np.empty((layout.n_channels, 0), dtype=np.float32)
-        self._last_sync = time.monotonic()
+        self._records_per_sync = max(1, math.floor(FSYNC_INTERVAL_S / layout.record_seconds))
+        self._synced_records = 0
         self._fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
         try:
             self.journal = Journal(journal_path(path))
@@ -93,7 +98,7 @@ class EdfPlusWriter:
             self.journal.append(entry)
         except OSError as exc:
             self._fail(exc)
-        self._pending.append(edfplus.annotation_tal(onset_s, text, duration_s))
+        self._pending += edfplus.annotation_tals(onset_s, text, duration_s)
 
     def write(self, uv: np.ndarray) -> None:
         """Append samples ``(channels, n)`` in µV; whole records go to disk, the rest waits for more."""
@@ -114,7 +119,7 @@ class EdfPlusWriter:
             del self._used[used:]
             self._fail(exc)
         self.records += k
-        if time.monotonic() - self._last_sync >= FSYNC_INTERVAL_S:
+        if self.records - self._synced_records >= self._records_per_sync:
             self.sync()
 
     def sync(self) -> None:
@@ -124,7 +129,7 @@ class EdfPlusWriter:
             os.fsync(self._fd)
         except OSError as exc:
             self._fail(exc)
-        self._last_sync = time.monotonic()
+        self._synced_records = self.records
 
     def close(self) -> bool:
         """Finish the file: samples short of a whole record are dropped, the count is fixed, the journal goes.
@@ -145,6 +150,7 @@ class EdfPlusWriter:
             self._fail(exc)
         os.close(self._fd)
         self.journal.remove()
+        self.unplaced_annotations = len(self._pending)
         return True
 
     def _write_all(self, data: bytes) -> None:

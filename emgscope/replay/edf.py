@@ -13,6 +13,7 @@ time-stamped annotation lists (TALs) in the ``EDF Annotations`` signal, text in 
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -21,7 +22,14 @@ from pathlib import Path
 
 import numpy as np
 
-from emgscope.replay.reader import ANNOTATION_LABELS, Annotation, Recording, RecordingError, SignalInfo
+from emgscope.replay.reader import (
+    ANNOTATION_LABELS,
+    Annotation,
+    Recording,
+    RecordingError,
+    SignalInfo,
+    check_sample_rate,
+)
 
 FIXED_HEADER_BYTES = 256
 SIGNAL_HEADER_FIELDS: tuple[tuple[str, int], ...] = (
@@ -139,14 +147,23 @@ def read_edf(path: Path) -> Recording:
         pmax = _number(c["physical maximum"], "physical maximum", i, c)
         dmin = _integer(c["digital minimum"], "digital minimum", i, c)
         dmax = _integer(c["digital maximum"], "digital maximum", i, c)
+        low, high = -(1 << (8 * bytes_per_sample - 1)), (1 << (8 * bytes_per_sample - 1)) - 1
+        for value, field_name in ((dmin, "digital minimum"), (dmax, "digital maximum")):
+            if not low <= value <= high:
+                where = f"signal {i + 1} ('{label}'): '{field_name}'"
+                raise RecordingError(f"{where} {value} is outside what {8 * bytes_per_sample} bits hold")
         if label not in ANNOTATION_LABELS:
             if dmax <= dmin:
                 raise RecordingError(f"signal {i + 1} ('{label}'): digital maximum {dmax} is not above minimum {dmin}")
             if pmax == pmin:
                 raise RecordingError(f"signal {i + 1} ('{label}'): physical minimum and maximum are both {pmin:g}")
         gain = (pmax - pmin) / (dmax - dmin) if dmax != dmin else 1.0
+        if not math.isfinite(gain):
+            raise RecordingError(f"signal {i + 1} ('{label}'): the physical range {pmin:g} … {pmax:g} is too wide")
         scales.append((gain, pmin, dmin))
         rate = spr[i] / record_duration if record_duration > 0 else 0.0
+        if label not in ANNOTATION_LABELS:
+            check_sample_rate(rate, f"signal {i + 1} ('{label}'): {spr[i]} samples per {record_duration:g} s record")
         signals.append(
             SignalInfo(
                 label=label,
@@ -252,7 +269,10 @@ def _integer(raw: str, field_name: str, index: int | None = None, column: dict[s
 def _number(raw: str, field_name: str, index: int | None = None, column: dict[str, str] | None = None) -> float:
     value = raw.strip()
     if _FLOAT.fullmatch(value):
-        return float(value)
+        number = float(value)
+        if math.isfinite(number):
+            return number
+        raise RecordingError(f"{_where(field_name, index, column)} is beyond any number a file can mean: {raw!r}")
     raise RecordingError(f"{_where(field_name, index, column)} is not a number: {raw!r}")
 
 

@@ -12,6 +12,7 @@ header field, which signal, how many bytes are missing): the user sees it as is,
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -22,12 +23,33 @@ import numpy as np
 ANNOTATION_LABELS = ("EDF Annotations", "BDF Annotations")
 """Labels of the EDF+/BDF+ annotation signal: it holds text, not samples, wherever it appears."""
 
+MAX_SAMPLE_RATE_HZ = 1_000_000.0
+"""The highest sample rate a file may declare. Needle EMG is sampled at 20–50 kHz and the simulated patient goes to
+200 kHz; a header above 1 MHz holds a damaged number, not a recording (replay's 30 s ring at 1e300 Hz could not
+even be allocated)."""
+MIN_SAMPLE_RATE_HZ = 1 / 86_400
+"""The lowest: one sample a day. Below it a duration in seconds (samples ÷ rate) stops being a number ``info`` can
+print, and no physiological signal is that slow."""
+
 _TO_MICROVOLTS = {"v": 1e6, "mv": 1e3, "uv": 1.0, "µv": 1.0, "μv": 1.0}
 """Factors from a file's voltage unit to µV (µ written as MICRO SIGN or GREEK MU, or as ``u``)."""
 
 
 class RecordingError(Exception):
     """A file cannot be read; the message is one line that names the defect and is shown to the user as is."""
+
+
+def check_sample_rate(rate: float, what: str) -> None:
+    """Refuse a rate no recording has (not a number, infinite, not positive, or outside the limits above).
+
+    ``what`` names where the rate comes from (``"the sampling frequency"``); the message is one sentence.
+    """
+    if not math.isfinite(rate) or rate <= 0:
+        raise RecordingError(f"{what} is {rate:g} Hz, which is not a sample rate")
+    if rate > MAX_SAMPLE_RATE_HZ:
+        raise RecordingError(f"{what} is {rate:g} Hz, above the {MAX_SAMPLE_RATE_HZ:g} Hz any amplifier samples at")
+    if rate < MIN_SAMPLE_RATE_HZ:
+        raise RecordingError(f"{what} is {rate:g} Hz, below one sample a day")
 
 
 @dataclass(frozen=True)

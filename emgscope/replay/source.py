@@ -31,6 +31,9 @@ from emgscope.replay.reader import Recording, RecordingError, open_recording
 
 MIN_SPEED = 0.25
 MAX_SPEED = 4.0
+MIN_REPLAY_RATE_HZ = 1.0
+"""Slower signals are described by ``info`` but not replayed: the slowest sweep (10 × 1 s) would show fewer than
+ten samples, and the 30 s ring would hold fewer than thirty."""
 MAX_CHUNK_S = 0.25
 """At most this much per read; a pump that stalled catches up over a few reads instead of one huge chunk."""
 
@@ -128,8 +131,14 @@ class ReplaySource(Source):
         rates = {rec.signals[i].sample_rate for i in chosen}
         if len(rates) != 1:
             raise SourceError(f"{self._path.name}: the signals chosen have different sample rates {sorted(rates)}")
+        rate = rates.pop()
+        if rate < MIN_REPLAY_RATE_HZ:
+            raise SourceError(
+                f"{self._path.name}: its signals are sampled at {rate:g} Hz; replay plays signals sampled at least "
+                f"{MIN_REPLAY_RATE_HZ:g} times a second (`emgscope info` describes the file)"
+            )
         self.signals = list(chosen)
-        self.sample_rate = rates.pop()
+        self.sample_rate = rate
         self.n_samples = min(rec.signals[i].n_samples for i in chosen)
         if self.n_samples == 0:
             raise SourceError(f"{self._path.name}: the recording holds no samples")
@@ -150,6 +159,7 @@ class ReplaySource(Source):
                 "format": rec.format,
                 "start": rec.start.isoformat() if rec.start else "",
             },
+            warnings=tuple(f"{self._path.name}: {warning}" for warning in rec.warnings),
         )
 
     def read(self) -> np.ndarray:

@@ -7,6 +7,7 @@ decoded on demand from a memory map and scaled ``(digital - baseline) / gain`` a
 
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import dataclass
 from datetime import datetime
@@ -14,13 +15,15 @@ from pathlib import Path
 
 import numpy as np
 
-from emgscope.replay.reader import Recording, RecordingError, SignalInfo
+from emgscope.replay.reader import Recording, RecordingError, SignalInfo, check_sample_rate
 
 DEFAULT_GAIN = 200.0
 """The gain WFDB assumes when a header gives none (or zero)."""
 DEFAULT_RATE = 250.0
 """The sample rate WFDB assumes when a header gives none."""
 SUPPORTED_FORMATS = (16, 212)
+MAX_RESOLUTION_BITS = 32
+"""WFDB keeps samples, baselines and ADC zeros in C ``int`` (32 bits): a header beyond that is damaged."""
 _SIGNAL_SPEC = re.compile(r"(?P<fmt>\d+)(?:x(?P<spf>\d+))?(?::(?P<skew>\d+))?(?:\+(?P<offset>\d+))?")
 _GAIN_SPEC = re.compile(r"(?P<gain>[+-]?[\d.eE+-]+)(?:\((?P<baseline>[+-]?\d+)\))?(?:/(?P<unit>.+))?")
 _INVALID_SAMPLE = {16: -32768, 212: -2048}
@@ -69,8 +72,7 @@ def read_wfdb(header_path: Path) -> Recording:
             rate = float(rate_text)
         except ValueError:
             raise RecordingError(f"the sampling frequency is not a number: {record[2]!r}") from None
-    if rate <= 0:
-        raise RecordingError(f"the sampling frequency is {rate:g}")
+    check_sample_rate(rate, "the sampling frequency")
     if len(record) <= 3 or not record[3].isdigit():
         raise RecordingError("the record line gives no number of samples per signal")
     n_samples = int(record[3])
@@ -102,17 +104,17 @@ def read_wfdb(header_path: Path) -> Recording:
             gain_match = _GAIN_SPEC.fullmatch(spec[2])
             if not gain_match:
                 raise RecordingError(f"{where}: gain {spec[2]!r} is not understood")
-            gain = float(gain_match["gain"]) or DEFAULT_GAIN
-            baseline = int(gain_match["baseline"]) if gain_match["baseline"] else None
+            gain = _gain(gain_match["gain"], where)
+            baseline = _whole(gain_match["baseline"], "baseline", where) if gain_match["baseline"] else None
             unit = gain_match["unit"] or unit
-        resolution = int(spec[3]) if len(spec) > 3 and spec[3].lstrip("-").isdigit() else (12 if fmt == 212 else 16)
-        adc_zero = int(spec[4]) if len(spec) > 4 and spec[4].lstrip("-").isdigit() else 0
+        resolution = _whole(spec[3], "ADC resolution", where) if len(spec) > 3 else (12 if fmt == 212 else 16)
+        if not 1 <= resolution <= MAX_RESOLUTION_BITS:
+            raise RecordingError(f"{where}: ADC resolution {resolution} bits is outside 1–{MAX_RESOLUTION_BITS}")
+        adc_zero = _whole(spec[4], "ADC zero", where) if len(spec) > 4 else 0
         if baseline is None:
             baseline = adc_zero
         description = spec[8] if len(spec) > 8 else f"signal {i + 1}"
-        file = header_path.parent / spec[0]
-        if not file.is_file():
-            raise RecordingError(f"{where}: its signal file {spec[0]} is missing")
+        file = _signal_file(header_path, spec[0], where)
         column = column_of.get(spec[0], 0)
         column_of[spec[0]] = column + 1
         decoder = _Signal(file, fmt, int(fmt_match["offset"] or 0), gain, baseline, column, per_file[spec[0]])
@@ -148,6 +150,44 @@ def read_wfdb(header_path: Path) -> Recording:
         duration_s=n_samples / rate,
         reader=reader,
     )
+
+
+def _signal_file(header_path: Path, name: str, where: str) -> Path:
+    """The signal file a header names, which must be a plain file name in the header's own folder.
+
+    A header is someone else's text: a name such as ``../../etc/passwd``, ``/etc/passwd`` or ``sub/x.dat`` would
+    have us read (and replay as a signal) whatever file it points at, so only a name beside the header is read.
+    """
+    if name in (".", "..") or "/" in name or "\\" in name:
+        raise RecordingError(
+            f"{where}: its signal file {name!r} is not a file beside the header (signal files are read only from "
+            "the header's own folder)"
+        )
+    file = header_path.parent / name
+    if not file.is_file():
+        raise RecordingError(f"{where}: its signal file {name} is missing")
+    return file
+
+
+def _gain(text: str, where: str) -> float:
+    """ADC units per physical unit; 0 (or none) means WFDB's default, and it must be a finite number."""
+    try:
+        gain = float(text)
+    except ValueError:
+        raise RecordingError(f"{where}: gain {text!r} is not a number") from None
+    if not math.isfinite(gain):
+        raise RecordingError(f"{where}: gain {text!r} is not a finite number")
+    return gain or DEFAULT_GAIN
+
+
+def _whole(text: str, field_name: str, where: str) -> int:
+    """A whole-number field (baseline, resolution, ADC zero) within WFDB's 32-bit ``int``."""
+    if not re.fullmatch(r"[+-]?\d+", text):
+        raise RecordingError(f"{where}: {field_name} {text!r} is not a whole number")
+    value = int(text)
+    if abs(value) >= 1 << MAX_RESOLUTION_BITS:
+        raise RecordingError(f"{where}: {field_name} {value} is beyond what a WFDB header can hold")
+    return value
 
 
 def _patient(comments: list[str]) -> dict[str, str]:

@@ -1,4 +1,4 @@
-"""Collecting a bus's events in a test, with the time each arrived."""
+"""A subscriber that keeps every event a bus carries, with the time each arrived, so a test can wait for one."""
 
 from __future__ import annotations
 
@@ -9,35 +9,48 @@ from emgscope.core.events import Event, EventBus
 
 
 class EventLog:
-    """Collects the pump's events with the time each arrived, and lets a test wait for one kind."""
+    """Collects a bus's events in order; :meth:`wait_for` blocks until one of the given kinds arrives."""
 
     def __init__(self, bus: EventBus) -> None:
-        self.events: list[tuple[float, Event]] = []
+        self.events: list[Event] = []
+        self.stamps: list[float] = []
+        """``time.monotonic()`` when each event arrived."""
         self._arrived = threading.Condition()
         bus.subscribe(self._on_event)
 
     def _on_event(self, event: Event) -> None:
         with self._arrived:
-            self.events.append((time.monotonic(), event))
+            self.events.append(event)
+            self.stamps.append(time.monotonic())
             self._arrived.notify_all()
 
-    def wait_for(self, kind: str, timeout: float) -> tuple[float, Event]:
+    def wait_for(self, *kinds: str, timeout: float = 10.0) -> Event:
+        """The first event of one of ``kinds``; fails the test, naming what did arrive, after ``timeout`` s."""
         deadline = time.monotonic() + timeout
         with self._arrived:
             while True:
-                for stamp, event in self.events:
-                    if event.kind == kind:
-                        return stamp, event
+                for event in self.events:
+                    if event.kind in kinds:
+                        return event
                 remaining = deadline - time.monotonic()
                 if remaining <= 0:
-                    kinds = [event.kind for _, event in self.events]
-                    raise AssertionError(f"no {kind!r} event within {timeout} s (got {kinds})")
+                    raise AssertionError(f"no {kinds} event within {timeout:g} s (got {self.kinds()})")
                 self._arrived.wait(remaining)
+
+    def arrived_at(self, event: Event) -> float:
+        """When ``event`` arrived (``time.monotonic()``)."""
+        with self._arrived:
+            return self.stamps[self.events.index(event)]
+
+    def kinds(self) -> list[str]:
+        with self._arrived:
+            return [event.kind for event in self.events]
+
+    def of(self, kind: str) -> list[Event]:
+        with self._arrived:
+            return [event for event in self.events if event.kind == kind]
 
     def clear(self) -> None:
         with self._arrived:
             self.events.clear()
-
-    def kinds(self) -> list[str]:
-        with self._arrived:
-            return [event.kind for _, event in self.events]
+            self.stamps.clear()
