@@ -151,7 +151,6 @@ def test_a_deidentified_copy_drops_the_typed_patient_text_and_cuts_it_out_of_not
 
 def test_the_session_form_says_when_a_field_will_be_stored_differently(qtbot, tmp_path: Path) -> None:
     from emgscope.core.settings import RecordingSettings
-
     from emgscope.gui.session_dialog import SessionDialog
 
     dialog = SessionDialog(SessionInfo(), RecordingSettings(str(tmp_path), "bdf"))

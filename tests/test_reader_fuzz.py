@@ -20,9 +20,9 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from emgscope.commands.info import describe
 
 from emgscope import cli
+from emgscope.commands.info import describe
 from emgscope.replay.reader import MAX_SAMPLE_RATE_HZ, MIN_SAMPLE_RATE_HZ, RecordingError, open_recording
 
 pytestmark = pytest.mark.filterwarnings("error::RuntimeWarning")

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import threading
 from importlib.metadata import PackageNotFoundError, version
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -30,6 +31,8 @@ from emgscope.acquisition.brainflow_errors import BrainFlowLog, explain, missing
 from emgscope.acquisition.brainflow_packages import PACKAGE_WRAP, PackageCounter
 from emgscope.core.settings import BrainFlowSettings
 from emgscope.core.source import Source, SourceError, StreamInfo
+from emgscope.replay.brainflow_file import read_brainflow
+from emgscope.replay.reader import RecordingError
 
 UV_PER_BRAINFLOW_UNIT = 1.0
 """BrainFlow delivers EXG rows in µV (see the module docstring)."""
@@ -79,6 +82,8 @@ class BrainFlowSource(Source):
         if not rows:
             raise SourceError(f"{descriptor.get('name', name)} has no EMG or EEG channels to show.")
         self._rows = rows
+        if board_id == BoardIds.PLAYBACK_FILE_BOARD.value:
+            check_playback_file(settings.file, settings.master_board)
 
         mark = BrainFlowLog.mark()
         board = BoardShim(board_id, params)
@@ -190,6 +195,19 @@ class BrainFlowSource(Source):
             units="ADC" if raw_adc else "uV",
             details=details,
         )
+
+
+def check_playback_file(path: str, master_board: str) -> None:
+    """Refuse a playback file that is not one BrainFlow wrote for ``master_board``, in one sentence.
+
+    BrainFlow's playback board accepts any file and then streams nothing from one it cannot read (garbage, an empty
+    file, another board's columns): the stream would only ever look like a lost connection.
+    """
+    try:
+        read_brainflow(Path(path), master_board or None)
+    except RecordingError as exc:
+        board = master_board or "the master board"
+        raise SourceError(f"Not a file BrainFlow wrote for {board}: {exc}") from None
 
 
 def _release(board: BoardShim) -> None:

@@ -30,6 +30,7 @@ from emgscope.protocol.model import Protocol
 from emgscope.protocol.sim_patient_driver import COMPLIANCE_PRESETS
 from emgscope.recording.naming import session_file
 from emgscope.recording.session import SIDES, SessionInfo
+from emgscope.session.connection import SourceFactory
 from emgscope.session.headless import HeadlessExamError, record_exam
 from emgscope.session.options import add_log_option, add_source_options, apply_source_options
 from emgscope.session.session import SHUTDOWN_WAIT_S, Session
@@ -172,17 +173,22 @@ def _check_folder(folder: Path) -> None:
 
 
 def _record(
-    settings: Settings, info: SessionInfo, path: Path, args: argparse.Namespace, marks: list[tuple[float, str]]
+    settings: Settings,
+    info: SessionInfo,
+    path: Path,
+    args: argparse.Namespace,
+    marks: list[tuple[float, str]],
+    source_factory: SourceFactory = make_source,
 ) -> int:
     """Record ``args.seconds`` of the source in the settings, through a session like the window's.
 
-    The source runs in this process (no display competes for it). The recording ends after the seconds asked
-    for, on Ctrl+C or SIGTERM, or as soon as the source stops: an error, the end of a file, or no data for the
-    source's silence timeout (an unplugged amplifier, a playback file BrainFlow cannot read), so it never hangs;
-    what was recorded is kept, and the reason is one line.
+    The source runs in this process (no display competes for it), built by ``source_factory``. The recording
+    ends after the seconds asked for, on Ctrl+C or SIGTERM, or as soon as the source stops: an error, the end of
+    a file, or no data for the source's silence timeout (an unplugged amplifier), so it never hangs; what was
+    recorded is kept, and the reason is one line.
     """
     settings.recording.format = args.format
-    session = Session(settings, source_factory=make_source)
+    session = Session(settings, source_factory)
     inbox: queue.SimpleQueue[Event] = queue.SimpleQueue()
     session.bus.subscribe(inbox.put)
     stop = threading.Event()

@@ -228,6 +228,8 @@ class MainWindow(QMainWindow):
             self.banner.show(event.message, "warning")
         elif kind == events.INFO:
             self.banner.show(event.message, "info")
+        elif kind == events.SAMPLES_DROPPED:
+            self.banner.show(f"{event.message}; it is marked in the recording.", "warning", topic="gap")
         elif kind == AUDIO_LOST and not event.data.get("restarting"):
             self.banner.show(event.message, "error", "Restart sound", self.session.audio.restart, "audio")
 

@@ -50,6 +50,7 @@ class StatusPanel:
         self.source.setText(description)
 
     def refresh(self) -> None:
+        self.session.watch_stream()
         pipeline = self.scope.pipeline
         if pipeline is None or not self.session.connected:
             for label in (self.rate, self.channels, self.dropped, self.fps):

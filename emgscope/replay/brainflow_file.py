@@ -154,8 +154,9 @@ def _read_table(path: Path) -> tuple[np.ndarray, list[str]]:
     try:
         table = np.loadtxt(io.BytesIO(whole), delimiter="\t", dtype=np.float64, ndmin=2, encoding="latin-1")
     except ValueError as exc:
-        reason = str(exc).split(";")[0].rstrip(".")
-        raise RecordingError(f"{name}: not a table of numbers as BrainFlow writes them ({reason})") from None
+        where = re.search(r"at row (\d+), column (\d+)", str(exc))
+        place = f" (row {int(where[1]) + 1}, column {where[2]} is not a number)" if where else ""
+        raise RecordingError(f"{name}: not a table of numbers as BrainFlow writes them{place}") from None
     return table.T, warnings
 
 

@@ -11,12 +11,13 @@ connected is played, a recording whose source stopped is finished) before the ow
 from __future__ import annotations
 
 import dataclasses
+import time
 
 from emgscope.acquisition.proxy import SourceProxy
 from emgscope.acquisition.pump import Pipeline
 from emgscope.acquisition.simulator import clamp_effort
 from emgscope.core import events, log
-from emgscope.core.controls import SimulatorControl
+from emgscope.core.controls import ReplayControl, SimulatorControl
 from emgscope.core.events import Event, EventBus
 from emgscope.core.settings import FILTER_PRESETS, FilterSettings, Settings
 from emgscope.core.source import Source
@@ -33,6 +34,9 @@ SHUTDOWN_WAIT_S = 5.0
 """How long closing the app waits for the recorder to finish its file and for the acquisition process to release
 the device (the child is given :data:`~emgscope.acquisition.process.STOP_WAIT_S` to stop, then killed)."""
 SOURCE_GONE = (events.STOPPED, events.SOURCE_ENDED, events.SOURCE_ERROR, events.CONNECT_FAILED)
+STALL_S = 1.5
+"""Samples that stop arriving for this long, with no word from the source, are reported as a stall: the same time a
+source that goes quiet takes to report itself lost (:attr:`~emgscope.core.source.Source.silence_timeout_s`)."""
 _log = log.logger(__name__)
 
 
@@ -51,6 +55,10 @@ class Session:
         self._filters_before_exam: FilterSettings | None = None
         self.connected = False
         """A stream is running (cleared by a stop, an end, an error or a lost process; a lost device keeps it)."""
+        self.lost = False
+        """No samples are arriving (the source said so, or :meth:`watch_stream` noticed)."""
+        self._stalled = False
+        """:meth:`watch_stream` reported the stream lost (so it, not the source, reports its return)."""
 
     # --- the source ------------------------------------------------------------------------------------
 
@@ -116,7 +124,7 @@ class Session:
         if kind == events.CONNECTED:
             pipeline = self.pipeline
             if pipeline is not None:
-                self.connected = True
+                self.connected, self.lost, self._stalled = True, False, False
                 _log.info(
                     "Connected: %s, %d channels at %g Hz",
                     pipeline.info.description,
@@ -129,9 +137,30 @@ class Session:
                 _log.log(20 if kind == events.STOPPED else 40, "Source %s: %s", kind.replace("_", " "), event.message)
             self.connected = False
             self.audio.detach()
-        elif kind in (events.CONNECTION_LOST, events.CONNECTION_RESUMED, events.WARNING):
+        elif kind in (events.CONNECTION_LOST, events.CONNECTION_RESUMED):
+            self.lost = kind == events.CONNECTION_LOST
+            _log.warning("%s", event.message)
+        elif kind in (events.WARNING, events.SAMPLES_DROPPED):
             _log.warning("%s", event.message)
         self.recordings.handle(event)
+
+    def watch_stream(self) -> None:
+        """Called a few times a second by the owner: samples that stop arriving while no source said why (the
+        acquisition process itself stopped: a debugger, SIGSTOP, a machine that froze) are reported as a lost
+        connection, and their return as resumed. A paused or finished replay is quiet on purpose."""
+        pipeline, source = self.pipeline, self.source
+        if not self.connected or pipeline is None:
+            return
+        if isinstance(source, ReplayControl) and (source.paused or source.ended):
+            return
+        quiet_s = time.monotonic() - pipeline.raw.written_at_s
+        if quiet_s > STALL_S and not self.lost and not self._stalled:
+            self._stalled = True
+            message = f"No samples for {quiet_s:.1f} s: the acquisition has stopped responding."
+            self.bus.post(Event(events.CONNECTION_LOST, message, pipeline.raw.write_index))
+        elif quiet_s <= STALL_S and self._stalled:
+            self._stalled = False
+            self.bus.post(Event(events.CONNECTION_RESUMED, "Samples are arriving again.", pipeline.raw.write_index))
 
     # --- the guided exam -------------------------------------------------------------------------------
 
