@@ -9,13 +9,13 @@ from __future__ import annotations
 
 import subprocess
 import sys
-import textwrap
 import threading
 from datetime import datetime
 from pathlib import Path
 
 import numpy as np
 import pytest
+from support.crash import unfinished_recording
 
 from emgscope.bench.recorder import measure_recorder
 from emgscope.core import events
@@ -27,33 +27,11 @@ RATE = 1000
 REPO = Path(__file__).resolve().parent.parent
 
 
-def _unfinished(path: Path, records: int = 6) -> None:
-    """The real writer in a process that dies without closing (``os._exit``): what a crash leaves behind."""
-    script = textwrap.dedent(
-        f"""
-        import os
-        from datetime import datetime
-        from pathlib import Path
-        import numpy as np
-        from emgscope.recording import edfplus
-        from emgscope.recording.writer import EdfPlusWriter
-        layout = edfplus.make_layout(False, ("EMG",), {RATE})
-        start = datetime(2026, 1, 2, 3, 4, 5)
-        writer = EdfPlusWriter(Path({str(path)!r}), layout, "P1 X X X", "Startdate X X X X", start)
-        writer.annotate(0.0, "Muscle: Deltoid")
-        writer.write(np.arange({records} * layout.samples_per_record, dtype=np.float32)[np.newaxis, :])
-        writer.annotate({records} * 0.5 + 0.2, "after the last record")
-        os._exit(0)
-        """
-    )
-    subprocess.run([sys.executable, "-c", script], check=True, cwd=REPO, timeout=60)
-
-
 def test_torn_record_and_torn_journal_line_are_dropped_and_the_rest_kept(tmp_path: Path) -> None:
     import pyedflib
 
     path = tmp_path / "torn.edf"
-    _unfinished(path)
+    unfinished_recording(path)
     with path.open("ab") as fh:
         fh.write(b"\x01" * 300)  # part of a seventh record
     with journal_path(path).open("ab") as fh:
@@ -78,7 +56,7 @@ def test_torn_record_and_torn_journal_line_are_dropped_and_the_rest_kept(tmp_pat
 
 def test_a_damaged_journal_leaves_the_original_untouched(tmp_path: Path) -> None:
     path = tmp_path / "damaged.edf"
-    _unfinished(path)
+    unfinished_recording(path)
     journal = journal_path(path)
     journal.write_bytes(b"not json\n" + journal.read_bytes())
     before = path.read_bytes()
@@ -88,7 +66,7 @@ def test_a_damaged_journal_leaves_the_original_untouched(tmp_path: Path) -> None
 
 
 def test_start_up_repair_runs_off_the_calling_thread_and_reports(tmp_path: Path) -> None:
-    _unfinished(tmp_path / "a.edf")
+    unfinished_recording(tmp_path / "a.edf")
     bus = EventBus()
     seen: list[Event] = []
     bus.subscribe(seen.append)

@@ -30,7 +30,7 @@ from emgscope.core.settings import (
 )
 from emgscope.core.units import format_band
 from emgscope.gui.audio_controls import AudioControls
-from emgscope.gui.banner import Banner
+from emgscope.gui.banner import FALLBACK_MS, Banner
 from emgscope.gui.bridge import EventBridge
 from emgscope.gui.connection_dialog import ConnectionDialog, ConnectProgressDialog
 from emgscope.gui.display_modes import DISPLAY_MODES
@@ -217,7 +217,10 @@ class MainWindow(QMainWindow):
         elif kind == events.CONNECTION_LOST:
             self.banner.show(event.message, "error", "Reconnect", self.start, CONNECTION)
         elif kind == events.CONNECTION_RESUMED:
-            self.banner.show(event.message, "info", topic=CONNECTION)
+            if self.banner.topic == CONNECTION and self.banner.level == "error":
+                self.banner.show(event.message, "info", topic=CONNECTION)
+            else:  # a gap the stall left is on screen: it says more than "back again"
+                self.statusbar.showMessage(event.message, FALLBACK_MS)
         elif kind == events.SOURCE_ENDED and self.settings.source.kind == "replay":
             replay_again = lambda: self.sessions.replay_from(0.0)  # noqa: E731
             self.banner.show("End of the recording.", "info", "Play again", replay_again, CONNECTION)
@@ -229,7 +232,8 @@ class MainWindow(QMainWindow):
         elif kind == events.INFO:
             self.banner.show(event.message, "info")
         elif kind == events.SAMPLES_DROPPED:
-            self.banner.show(f"{event.message}; it is marked in the recording.", "warning", topic="gap")
+            marked = "; it is marked in the recording." if self.session.recordings.recording else "."
+            self.banner.show(event.message + marked, "warning", topic=CONNECTION)
         elif kind == AUDIO_LOST and not event.data.get("restarting"):
             self.banner.show(event.message, "error", "Restart sound", self.session.audio.restart, "audio")
 
