@@ -233,6 +233,8 @@ def _record(
             recorder.stop(min(end_index, recorder.ring.write_index))
             recorder.join()
         session.disconnect(SHUTDOWN_WAIT_S)
+        while not inbox.empty():  # the recorder's last word (stopped, or why not) keeps the session in step
+            session.handle(inbox.get())
     if recorder is None:
         return _fail(ended.message if ended is not None and ended.message else "the source did not start")
     if recorder.error:

@@ -23,7 +23,7 @@ from pathlib import Path
 
 import numpy as np
 
-from emgscope.core import events
+from emgscope.core import events, log
 from emgscope.core.events import Event, EventBus
 from emgscope.recording import edfplus
 from emgscope.recording.edfplus import Layout
@@ -39,6 +39,8 @@ from emgscope.recording.journal import (
 
 CHUNK_RECORDS = 256
 """Records copied per read (a few MB at most), so repair runs in constant memory."""
+
+_log = log.logger(__name__)
 
 
 class RepairError(Exception):
@@ -99,6 +101,16 @@ def repair(path: Path) -> RepairReport:
     Refused (:class:`RepairError`) while a recorder is still writing it, or another repair is running on it.
     """
     path = Path(path)
+    try:
+        report = _repair(path)
+    except RepairError as exc:
+        _log.error("Repair of %s refused: %s", path.name, exc)
+        raise
+    _log.info("Repaired: %s", report.message)
+    return report
+
+
+def _repair(path: Path) -> RepairReport:
     journal = journal_path(path)
     try:
         with exclusive(journal):
