@@ -33,7 +33,7 @@ def private_config_dir(tmp_path_factory: pytest.TempPathFactory, monkeypatch: py
 def shared_data() -> Path:
     """The third-party test data folder (../shared/data); tests that need it skip when it is absent."""
     if not SHARED_DATA.is_dir():
-        pytest.skip(f"third-party test data not found at {SHARED_DATA} (see DESIGN §4)")
+        pytest.skip(f"third-party test data not found at {SHARED_DATA}: set EMGSCOPE_SHARED_DATA to the folder")
     return SHARED_DATA
 
 
