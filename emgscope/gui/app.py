@@ -85,6 +85,7 @@ def run_gui(args: argparse.Namespace) -> int:
     from PyQt6.QtGui import QIcon
     from PyQt6.QtWidgets import QApplication
 
+    from emgscope.gui.about_dialog import show_notice_once
     from emgscope.gui.main_window import MainWindow
     from emgscope.gui.startup_report import StartupReport
 
@@ -100,6 +101,8 @@ def run_gui(args: argparse.Namespace) -> int:
     if report is not None:
         report.watch(window)
     window.start()
+    if not args.screenshot:
+        show_notice_once(window, settings)
     freeze_startup_heap()
     _close_on_termination(window)
     status = 0

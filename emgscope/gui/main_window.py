@@ -30,6 +30,7 @@ from emgscope.core.settings import (
     nearest_preset,
 )
 from emgscope.dsp.filters import design as design_filters
+from emgscope.gui.about_dialog import add_help_menu
 from emgscope.gui.audio_controls import AudioControls
 from emgscope.gui.banner import Banner
 from emgscope.gui.bridge import EventBridge
@@ -87,6 +88,7 @@ class MainWindow(QMainWindow):
         self.audio.settings_changed.connect(self._audio_settings_changed)
         self.controls.add_channel_keys(self.audio.select_channel)
         self.scope.channel_clicked.connect(self.audio.select_channel)
+        add_help_menu(self, settings)
         self.scope.setFocus()
 
     # --- for other parts of the app ----------------------------------------------------------------------
