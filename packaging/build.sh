@@ -130,8 +130,10 @@ sed -e "s|@VERSION@|$deb_version|" -e "s|@ARCH@|$arch|" -e "s|@MAINTAINER@|$main
     packaging/debian/control.in > "$stage/DEBIAN/control"
 install -m 755 packaging/debian/postinst packaging/debian/postrm "$stage/DEBIAN/"
 rm -f dist/emgscope_*.deb
+# zstd: several times faster to build than xz here; every dpkg that can satisfy the Depends (glibc >= 2.35:
+# Debian 12, Ubuntu 22.04 and later) reads it.
 deb="dist/emgscope_${deb_version}_${arch}.deb"
-dpkg-deb --root-owner-group -Zxz -z6 --build "$stage" "$deb" >/dev/null
+dpkg-deb --root-owner-group -Zzstd --build "$stage" "$deb" >/dev/null
 
 echo "== done in $((SECONDS - started)) s"
 echo "wheel:   $wheel"

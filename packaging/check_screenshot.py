@@ -2,7 +2,8 @@
 
 Used by the build (the bundle's first picture) and by CI (the installed app's): a window that starts but draws
 no signal, a blank grab or an error dialog all fail here. The traces are drawn in one colour, so their pixels are
-counted exactly; a live trace crosses most of the plot's width.
+counted exactly, inside the plot (the box the major grid lines span: the scale readout above it shares the
+trace colour).
 """
 
 from __future__ import annotations
@@ -14,12 +15,15 @@ from PyQt6.QtGui import QImage
 
 TRACE_RGB = (0x5C, 0xFF, 0x7A)
 """The trace colour (``TRACE_COLOUR`` in emgscope/gui/raster.py)."""
-MIN_COLUMNS_FRACTION = 0.3
-"""At least this share of the picture's columns must hold trace pixels (the plot is ~90 % of the width)."""
+GRID_RGB = (70, 86, 96)
+"""The major grid lines (``GRID_COLOUR`` in emgscope/gui/scope_items.py)."""
+MIN_COLUMNS_FRACTION = 0.05
+"""At least this share of the plot's columns must hold trace pixels: 50 ms of signal at the default 100 ms/div
+(a window still connecting has none; one second of signal fills the whole sweep)."""
 
 
 def trace_columns(path: str) -> tuple[int, int]:
-    """(columns holding trace pixels, width of the picture); (0, 0) for a file that is not a picture."""
+    """(plot columns holding trace pixels, width of the plot); (0, 0) for a file that is not a picture."""
     image = QImage(path)
     if image.isNull():
         return 0, 0
@@ -29,8 +33,12 @@ def trace_columns(path: str) -> tuple[int, int]:
     bits.setsize(image.sizeInBytes())
     rows = np.frombuffer(bits, np.uint8).reshape(height, image.bytesPerLine())[:, : width * 3]
     pixels = rows.reshape(height, width, 3)
-    is_trace = np.all(pixels == np.array(TRACE_RGB, np.uint8), axis=2)
-    return int(is_trace.any(axis=0).sum()), width
+    grid_rows, grid_columns = np.nonzero(np.all(pixels == np.array(GRID_RGB, np.uint8), axis=2))
+    if grid_rows.size == 0:
+        return 0, width
+    plot = pixels[grid_rows.min() : grid_rows.max() + 1, grid_columns.min() : grid_columns.max() + 1]
+    is_trace = np.all(plot == np.array(TRACE_RGB, np.uint8), axis=2)
+    return int(is_trace.any(axis=0).sum()), plot.shape[1]
 
 
 def main() -> int:
@@ -40,9 +48,9 @@ def main() -> int:
         print(f"{path}: not a picture", file=sys.stderr)
         return 1
     if columns < MIN_COLUMNS_FRACTION * width:
-        print(f"{path}: traces in {columns} of {width} columns: the window drew no signal", file=sys.stderr)
+        print(f"{path}: traces in {columns} of the plot's {width} columns: no signal drawn", file=sys.stderr)
         return 1
-    print(f"{path}: traces in {columns} of {width} columns")
+    print(f"{path}: traces in {columns} of the plot's {width} columns")
     return 0
 
 
