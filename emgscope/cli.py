@@ -13,7 +13,7 @@ import multiprocessing
 import sys
 from collections.abc import Sequence
 
-from emgscope import __version__
+from emgscope.core.about import version_text
 from emgscope.session.options import add_log_option, add_source_options
 
 SUBCOMMANDS: dict[str, tuple[str, str]] = {
@@ -26,13 +26,25 @@ SUBCOMMANDS: dict[str, tuple[str, str]] = {
 }
 
 
+class _Version(argparse.Action):
+    """``--version``: the version with the licence and the not-a-medical-device notice, kept as written (argparse's
+    own version action would reflow it into one paragraph)."""
+
+    def __init__(self, option_strings: Sequence[str], dest: str, **kwargs: object) -> None:
+        super().__init__(option_strings, dest, nargs=0, default=argparse.SUPPRESS, **kwargs)  # type: ignore[arg-type]
+
+    def __call__(self, parser: argparse.ArgumentParser, *_args: object) -> None:
+        print(version_text())
+        parser.exit()
+
+
 def gui_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="emgscope",
         description="Real-time needle-EMG monitor. Not a cleared medical device.",
         epilog="Subcommands: " + ", ".join(f"'emgscope {name}' ({help_})" for name, (_, help_) in SUBCOMMANDS.items()),
     )
-    parser.add_argument("--version", action="version", version=f"emgscope {__version__}")
+    parser.add_argument("--version", action=_Version, help="show the version, the licence and the notice, and exit")
     parser.add_argument(
         "recording",
         nargs="?",

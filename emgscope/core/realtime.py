@@ -12,9 +12,14 @@ from __future__ import annotations
 
 import contextlib
 import gc
+import grp
 import os
+import pwd
 import struct
+from dataclasses import dataclass
 from pathlib import Path
+
+from emgscope.core.paths import resource
 
 AUDIO_PRIORITY = 4
 """The audio stream's process: its deadline is one audio block. Below the sound server's own data thread
@@ -63,8 +68,68 @@ def freeze_startup_heap() -> None:
 CPU_LATENCY_REQUEST = Path("/dev/cpu_dma_latency")
 """Linux's PM QoS request for how fast an idle processor must wake: a value written to it (µs, as a 32-bit
 integer) holds for as long as the file stays open, and ends with the process that opened it, however it ends."""
-UDEV_RULE = "packaging/udev/60-emgscope-cpu-latency.rules"
-"""The rule that lets the ``audio`` group make that request without root (named in the refusal message)."""
+UDEV_RULE = "60-emgscope-cpu-latency.rules"
+"""The rule that lets the ``audio`` group make that request without root: ``resources/udev/`` ships it, the Debian
+package installs it in ``/usr/lib/udev/rules.d``, and the refusal message gives the command that installs it."""
+UDEV_RULE_FOLDERS = (Path("/etc/udev/rules.d"), Path("/usr/lib/udev/rules.d"), Path("/lib/udev/rules.d"))
+REQUEST_GROUP = "audio"
+"""The group the rule gives the request to (its ``GROUP=``)."""
+APPLY_RULE = "sudo udevadm trigger --sysname-match=cpu_dma_latency"
+"""Applies an installed rule to the running system (udev applies it by itself at the next boot)."""
+
+
+@dataclass(frozen=True)
+class RequestAccess:
+    """What stands between this user and the PM QoS request (read from the system by :meth:`of`)."""
+
+    exists: bool
+    rule_installed: bool
+    rule_applied: bool
+    """The request belongs to the rule's group (udev has applied the rule since it was installed)."""
+    user: str
+    joined: bool
+    """The user is a member of the group in the group database."""
+    in_session: bool
+    """This login session has the group (a group joined later needs a new login)."""
+
+    @classmethod
+    def of(cls, request: Path) -> RequestAccess:
+        try:
+            group = grp.getgrnam(REQUEST_GROUP)
+        except KeyError:
+            group = None
+        user = pwd.getpwuid(os.geteuid()).pw_name
+        try:
+            applied = group is not None and request.stat().st_gid == group.gr_gid
+        except OSError:
+            applied = False
+        return cls(
+            exists=request.exists(),
+            rule_installed=any((folder / UDEV_RULE).is_file() for folder in UDEV_RULE_FOLDERS),
+            rule_applied=applied,
+            user=user,
+            joined=group is not None and (user in group.gr_mem or os.getgid() == group.gr_gid),
+            in_session=group is not None and group.gr_gid in os.getgroups(),
+        )
+
+    def fix(self) -> str:
+        """What to do about a refused request: the exact command where one helps."""
+        off = "or turn 'Keep processors awake' off in Output."
+        if not self.exists:
+            return "This kernel offers no such request (PM QoS): turn 'Keep processors awake' off in Output."
+        commands = []
+        if not self.rule_installed:
+            commands.append(f"sudo install -m 644 {resource('udev', UDEV_RULE)} /etc/udev/rules.d/")
+        if not self.rule_applied:
+            commands.append(APPLY_RULE)
+        if not self.joined:
+            commands.append(f"sudo usermod -aG {REQUEST_GROUP} {self.user}")
+        if commands:
+            relogin = ", then log out and back in" if not self.joined else ""
+            return f"To let {self.user} keep them awake, run: {' && '.join(commands)}{relogin}; {off}"
+        if not self.in_session:
+            return f"{self.user} joined the {REQUEST_GROUP} group after logging in: log out and back in; {off}"
+        return f"Run emgscope as root; {off}"
 
 
 class ProcessorsAwake:
@@ -104,8 +169,7 @@ class ProcessorsAwake:
         except OSError as exc:
             self.refusal = (
                 f"The processors may sleep between sound blocks, which can break the sound up: {self.request} "
-                f"could not be written ({exc.strerror}). Run emgscope as root, or install {UDEV_RULE} and join "
-                "the audio group, or turn 'Keep processors awake' off in Output."
+                f"could not be written ({exc.strerror}). {RequestAccess.of(self.request).fix()}"
             )
             return False
         self._fd, self.refusal = fd, ""

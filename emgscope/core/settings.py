@@ -193,6 +193,8 @@ class Settings:
     display: DisplaySettings = field(default_factory=DisplaySettings)
     recording: RecordingSettings = field(default_factory=RecordingSettings)
     audio: AudioSettings = field(default_factory=AudioSettings)
+    notice_shown: bool = False
+    """The not-a-medical-device notice has been shown once (at the first start), so it is not shown again."""
 
 
 def config_dir() -> Path:

@@ -11,6 +11,7 @@ import argparse
 import os
 import signal
 import sys
+import time
 from typing import TYPE_CHECKING
 
 from emgscope import __version__
@@ -66,6 +67,7 @@ def has_display() -> bool:
 
 def run_gui(args: argparse.Namespace) -> int:
     """Run the app; with ``--screenshot`` run ``--seconds``, save a PNG of the main window and exit."""
+    started = time.monotonic()
     if args.screenshot and args.seconds < 0:
         print("emgscope: --seconds must not be negative", file=sys.stderr)
         return 2
@@ -88,7 +90,9 @@ def run_gui(args: argparse.Namespace) -> int:
     from PyQt6.QtGui import QIcon
     from PyQt6.QtWidgets import QApplication
 
+    from emgscope.gui.about_dialog import show_notice_once
     from emgscope.gui.main_window import MainWindow
+    from emgscope.gui.startup_report import StartupReport
 
     app = QApplication.instance() or QApplication(sys.argv[:1])
     app.setApplicationName("emgscope")
@@ -98,9 +102,14 @@ def run_gui(args: argparse.Namespace) -> int:
     window = MainWindow(settings)
     window.resize(1400, 900)
     window.show()
+    report = StartupReport.from_environment(started)
+    if report is not None:
+        report.watch(window)
     window.start()
     if loaded.notice:
         window.show_notice(loaded.notice)
+    if not args.screenshot:
+        show_notice_once(window, settings)
     freeze_startup_heap()
     _close_on_termination(window)
     status = 0

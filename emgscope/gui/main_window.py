@@ -29,6 +29,7 @@ from emgscope.core.settings import (
     nearest_preset,
 )
 from emgscope.core.units import format_band
+from emgscope.gui.about_dialog import add_about
 from emgscope.gui.audio_controls import AudioControls
 from emgscope.gui.banner import FALLBACK_MS, Banner
 from emgscope.gui.bridge import EventBridge
@@ -96,7 +97,9 @@ class MainWindow(QMainWindow):
         log_action = QAction("Open &log folder", self)
         log_action.setToolTip(f"What happened, for the technician or a support request: {log.log_dir()}")
         log_action.triggered.connect(open_log_folder)
-        self.menu("&Help").addAction(log_action)
+        help_menu = self.menu("&Help")
+        help_menu.addAction(log_action)
+        add_about(help_menu, self, settings)
         self.scope.setFocus()
 
     # --- the host its features see (emgscope.gui.host.Host) ----------------------------------------------
