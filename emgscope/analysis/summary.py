@@ -30,7 +30,8 @@ class SegmentSummary:
     duration_s: float
     rms_uv: float
     peak_to_peak_uv: float
-    median_frequency_hz: float
+    median_frequency_hz: float | None
+    """``None`` for a segment with no activity: the median frequency of the noise floor means nothing."""
     active_percent: float
     flags: str
     """Flags of the segment and of the checks on it, ``;``-separated."""
@@ -75,7 +76,7 @@ def summarize(
         round(segment.duration / sample_rate, 4),
         round(rms, 2),
         round(ptp, 1),
-        round(median_frequency(data, sample_rate), 1),
+        round(median_frequency(data, sample_rate), 1) if active > 0 else None,
         round(active, 1),
         ";".join(dict.fromkeys(flags)),
         segment.repeat,

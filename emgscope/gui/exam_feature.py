@@ -32,7 +32,7 @@ from emgscope.core.controls import ReplayControl, SimulatorControl
 from emgscope.core.events import Event
 from emgscope.gui.exam_start_dialog import ExamStartDialog
 from emgscope.gui.host import Host
-from emgscope.gui.prompt_panel import PromptPanel
+from emgscope.gui.prompt_panel import PromptPanel, fixed_width
 from emgscope.gui.replay_panel import ReplayBands
 from emgscope.gui.scope_items import Band, lane_for
 from emgscope.protocol.annotation import ACTIVITY, SEGMENT, Annotation, label_colour
@@ -140,6 +140,7 @@ class ExamFeature(QObject):
         self._inbox.clear()
         started.bus.subscribe(self._inbox.append)
         panel = PromptPanel(started.runner)
+        panel.setFixedWidth(fixed_width(self.host.widget().width()))  # one size for the whole exam
         self._drop_dock()
         self.dock = self.host.add_dock("Guided exam", panel)
         self.start_action.setEnabled(False)
@@ -180,6 +181,9 @@ class ExamFeature(QObject):
         exam = self.exam
         if exam is None:
             return
+        if exam.driver is not None:  # the simulated patient follows the prompts: its control follows it
+            effort = self.session.settings.source.simulator.effort_percent
+            self.host.show_patient_effort(effort, driven=self.session.exam is exam)
         if self._inbox:
             while self._inbox:
                 self.bands.on_event(self._inbox.popleft())

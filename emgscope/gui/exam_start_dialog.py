@@ -101,8 +101,9 @@ class ExamStartDialog(QDialog):
         ]
         names += [part.strip() for part in self.other_muscles.text().split(",") if part.strip()]
         sides = [box.text() for box in self.side_boxes if box.isChecked()] or [""]
-        if protocol.per_muscle and not names:
-            self.error.setText("Tick at least one muscle: this protocol runs once for each muscle and side.")
+        if not names:
+            runs = "once for each muscle and side" if protocol.per_muscle else "on the muscle ticked"
+            self.error.setText(f"Tick at least one muscle (or type one under Other): this protocol runs {runs}.")
             return None
         muscles = [(name, side) for name in names for side in sides]
         compliance = self.compliance_combo.currentData() if self.compliance_combo.isEnabled() else None

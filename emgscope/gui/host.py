@@ -51,3 +51,7 @@ class Host(Protocol):
     def lock_source(self, locked: bool) -> None:
         """While recording, the source cannot be changed (the file holds one stream)."""
         ...
+
+    def show_patient_effort(self, percent: float, driven: bool) -> None:
+        """The simulated patient's effort on its control; ``driven``: a guided exam sets it, the control only shows."""
+        ...

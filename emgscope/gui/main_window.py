@@ -130,6 +130,9 @@ class MainWindow(QMainWindow):
         self.controls.connect_action.setEnabled(not locked)
         self.sessions.open_action.setEnabled(not locked)
 
+    def show_patient_effort(self, percent: float, driven: bool) -> None:
+        self.controls.follow_effort(percent, driven)
+
     def remove_dock(self, dock: QDockWidget) -> None:
         self.menuView.removeAction(dock.toggleViewAction())
         self.removeDockWidget(dock)

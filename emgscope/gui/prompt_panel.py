@@ -23,6 +23,7 @@ from PyQt6.QtWidgets import (
     QApplication,
     QComboBox,
     QFrame,
+    QGridLayout,
     QHBoxLayout,
     QHeaderView,
     QLabel,
@@ -34,11 +35,12 @@ from PyQt6.QtWidgets import (
     QWidget,
 )
 
+from emgscope.analysis.checks import REACTION_LABEL, RELAX_LABEL
 from emgscope.analysis.monitor import MUSCLE_SUMMARY
 from emgscope.analysis.summary import SegmentSummary
 from emgscope.core.events import Event
 from emgscope.gui.bridge import EventBridge
-from emgscope.protocol.annotation import FLAG, label_colour
+from emgscope.protocol.annotation import FLAG, Annotation, label_colour
 from emgscope.protocol.runner import ANNOTATION_ADDED, EXAM_FINISHED, STEP_CHANGED, ExamRunner, RunnerStatus
 
 CUE_OFF = "off"
@@ -58,14 +60,20 @@ KEYS: dict[str, tuple[str, ...]] = {
 """Keys for the operator's actions; PgDown is what presentation clickers send, so one works as a foot pedal.
 R alone records and the arrow keys change the sweep, so the exam keeps clear of them."""
 SUMMARY_COLUMNS = (
-    ("label", "Step"),
-    ("duration_s", "s"),
-    ("rms_uv", "RMS µV"),
-    ("peak_to_peak_uv", "p-p µV"),
-    ("median_frequency_hz", "MF Hz"),
-    ("active_percent", "% active"),
-    ("flags", "Flags"),
+    ("label", "Step", "{}"),
+    ("duration_s", "s", "{:.1f}"),
+    ("rms_uv", "RMS µV", "{:.1f}"),
+    ("peak_to_peak_uv", "p-p µV", "{:.0f}"),
+    ("median_frequency_hz", "MF Hz", "{:.0f}"),
+    ("active_percent", "% active", "{:.0f}"),
+    ("flags", "Flags", "{}"),
 )
+"""Field, column title and the one number format of the column."""
+WIDTH_FRACTION = 0.28
+"""The panel's share of the window's width: the scope keeps the rest (a neurologist reads ms/div off it)."""
+WIDTH_RANGE_PX = (300, 460)
+CHECK_WORDS = {REACTION_LABEL: "reaction time", RELAX_LABEL: "relaxed after"}
+"""What the checks' short labels (as the recording's annotations carry them) mean, for the panel's line."""
 
 
 def espeak_available() -> bool:
@@ -131,20 +139,20 @@ class PromptPanel(QWidget):
         self.check_label.setWordWrap(True)
 
         self.buttons: dict[str, QPushButton] = {}
-        row = QHBoxLayout()
+        row = QGridLayout()
         actions = {
             "next": ("Next", self.runner.next),
             "repeat": ("Repeat", self.runner.repeat),
             "skip": ("Skip", self.runner.skip),
             "abort": ("Abort", self.runner.abort),
         }
-        for name, (text, action) in actions.items():
+        for k, (name, (text, action)) in enumerate(actions.items()):
             keys = KEYS[name]
             button = QPushButton(f"{text} ({keys[0]})")
             button.setToolTip(f"{text}: " + ", ".join(keys))
             button.setFocusPolicy(Qt.FocusPolicy.NoFocus)
             button.clicked.connect(lambda _checked=False, act=action: self._act(act))
-            row.addWidget(button)
+            row.addWidget(button, k // 2, k % 2)
             self.buttons[name] = button
             for key in keys:
                 shortcut = QShortcut(QKeySequence(key), self)
@@ -158,13 +166,15 @@ class PromptPanel(QWidget):
             self.cue_box.model().item(2).setEnabled(False)
         self.cue_box.setFocusPolicy(Qt.FocusPolicy.NoFocus)
         self.cue_box.currentIndexChanged.connect(lambda _i: setattr(self, "cue", self.cue_box.currentData()))
-        row.addWidget(self.cue_box)
+        row.addWidget(self.cue_box, 2, 0, 1, 2)
 
         self.summary_title = QLabel()
+        self.summary_title.setWordWrap(True)
         self.summary_table = QTableWidget(0, len(SUMMARY_COLUMNS))
-        self.summary_table.setHorizontalHeaderLabels([title for _, title in SUMMARY_COLUMNS])
+        self.summary_table.setHorizontalHeaderLabels([title for _, title, _ in SUMMARY_COLUMNS])
         self.summary_table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
         self.summary_table.horizontalHeader().setStretchLastSection(True)
+        self.summary_table.verticalHeader().setVisible(False)
         self.summary_table.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
         self.summary_table.setVisible(False)
         self.summary_title.setVisible(False)
@@ -239,8 +249,7 @@ class PromptPanel(QWidget):
             self._cue(event.data["status"])
             self.check_label.setText("")
         elif event.kind == ANNOTATION_ADDED and event.data["annotation"].kind == FLAG:
-            seconds = event.data["annotation"].onset / self.runner.sample_rate
-            self.check_label.setText(f"{seconds:7.1f} s  {event.data['annotation'].text}")
+            self.check_label.setText(check_line(event.data["annotation"], self.runner.sample_rate))
         elif event.kind == MUSCLE_SUMMARY:
             self.show_summary(event.message, event.data.get("rows", []))
         elif event.kind == EXAM_FINISHED:
@@ -250,12 +259,21 @@ class PromptPanel(QWidget):
     def show_summary(self, title: str, rows: list[SegmentSummary]) -> None:
         """Fill the table with a finished muscle's segments."""
         self.summary_title.setText(f"Summary: {title}" if title else "Summary")
-        self.summary_table.setRowCount(len(rows))
+        table = self.summary_table
+        table.setRowCount(len(rows))
         for r, row in enumerate(rows):
-            for c, (field, _) in enumerate(SUMMARY_COLUMNS):
-                self.summary_table.setItem(r, c, QTableWidgetItem(_cell(row, field)))
+            for c, (field, _, number_format) in enumerate(SUMMARY_COLUMNS):
+                item = QTableWidgetItem(_cell(row, field, number_format))
+                if number_format != "{}":
+                    item.setTextAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+                table.setItem(r, c, item)
+        table.resizeRowsToContents()
+        # Tall enough for every row: the last one is never hidden behind a scroll bar.
+        rows_height = sum(table.rowHeight(r) for r in range(len(rows)))
+        scroll = table.horizontalScrollBar().sizeHint().height()
+        table.setFixedHeight(table.horizontalHeader().height() + rows_height + scroll + 2 * table.frameWidth())
         self.summary_title.setVisible(True)
-        self.summary_table.setVisible(True)
+        table.setVisible(True)
 
     def _cue(self, status: RunnerStatus) -> None:
         if self.cue == CUE_BEEP:
@@ -269,8 +287,29 @@ class PromptPanel(QWidget):
             self._speech = speech
 
 
-def _cell(row: SegmentSummary, field: str) -> str:
-    """A summary table cell; the step names its site (``REST site 2/3``) so repeated rests can be told apart."""
+def fixed_width(window_width: int) -> int:
+    """The panel's width for a window this wide: one size for the whole exam, the scope keeps most of it."""
+    low, high = WIDTH_RANGE_PX
+    return min(high, max(low, round(window_width * WIDTH_FRACTION)))
+
+
+def check_line(annotation: Annotation, sample_rate: float) -> str:
+    """A check in words a technician reads at a glance: ``74.8 s  reaction time 277 ms``."""
+    seconds = annotation.onset / sample_rate
+    words = CHECK_WORDS.get(annotation.label)
+    if words is not None and annotation.value_ms is not None:
+        text = f"{words} {annotation.value_ms:.0f} ms"
+    else:
+        text = ", ".join(annotation.flags) or annotation.label
+    return f"{seconds:.1f} s  {text}"
+
+
+def _cell(row: SegmentSummary, field: str, number_format: str) -> str:
+    """A summary table cell in its column's format; the step names its site (``REST site 2/3``) so repeated rests
+    can be told apart; a value that means nothing (no activity to take a median frequency of) stays empty."""
     if field == "label" and row.repeat:
         return f"{row.label} {row.repeat}"
-    return str(getattr(row, field))
+    value = getattr(row, field)
+    if value is None or (isinstance(value, float) and value != value):
+        return ""
+    return number_format.format(value)

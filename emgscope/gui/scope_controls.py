@@ -21,6 +21,11 @@ from emgscope.gui.display_modes import DISPLAY_MODES
 if TYPE_CHECKING:
     from emgscope.gui.main_window import MainWindow
 
+EFFORT_STEP_PERCENT = 10
+"""Keys [ and ] change the simulated patient's effort by this much."""
+EFFORT_TIP = "Simulated patient's effort, 0–100 % of maximal contraction ([ less, ] more)"
+DRIVEN_TIP = "The guided exam is driving the simulated patient's effort"
+
 
 def _combo(values: tuple[float, ...], fmt: str, label: Callable[[float], str]) -> QComboBox:
     combo = QComboBox()
@@ -101,9 +106,11 @@ class ScopeControls:
         self.effort.setRange(0, 100)
         self.effort.setFixedWidth(140)
         self.effort.setFocusPolicy(Qt.FocusPolicy.NoFocus)
-        self.effort.setToolTip("Simulated patient's effort, 0–100 % of maximal contraction")
+        self.effort.setToolTip(EFFORT_TIP)
         self.effort_label = QLabel()
         self.effort.valueChanged.connect(self._effort_changed)
+        self.less_effort_action = self._action("&Less effort", "[", lambda: self._step_effort(-1), window.menuDisplay)
+        self.more_effort_action = self._action("&More effort", "]", lambda: self._step_effort(+1), window.menuDisplay)
         self.sim_section.addWidget(QLabel("Effort"))
         self.sim_section.addWidget(self.effort)
         self.sim_section.addWidget(self.effort_label)
@@ -112,6 +119,21 @@ class ScopeControls:
         self.sim_section.addAction(self.insertion_action)
         self.channel_actions: list[QAction] = []
         self._hear_separator: QAction | None = None
+
+    def _step_effort(self, direction: int) -> None:
+        """Keys [ and ]: the effort in steps of :data:`EFFORT_STEP_PERCENT`, as the slider's page step."""
+        if self.effort.isEnabled():
+            self.effort.setValue(self.effort.value() + direction * EFFORT_STEP_PERCENT)
+
+    def follow_effort(self, percent: float, driven: bool) -> None:
+        """Show the patient's effort; while a guided exam drives the patient the slider only shows it."""
+        for control in (self.effort, self.less_effort_action, self.more_effort_action):
+            control.setEnabled(not driven)
+        self.effort.setToolTip(DRIVEN_TIP if driven else EFFORT_TIP)
+        self.effort.blockSignals(True)
+        self.effort.setValue(round(percent))
+        self.effort.blockSignals(False)
+        self.effort_label.setText(f"{self.effort.value():3d} %")
 
     def add_channel_keys(self, hear: Callable[[int], None]) -> None:
         """Alt+1 … Alt+9 choose the channel heard (the digits alone drop recording markers)."""

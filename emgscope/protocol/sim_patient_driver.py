@@ -70,12 +70,15 @@ class SimPatientDriver:
         set_effort: Callable[[float], None],
         compliance: Compliance | None = None,
         seed: int = 0,
+        effort_percent: float = 0.0,
     ) -> None:
+        """``effort_percent``: where the patient is when the exam starts (one still contracting relaxes at the
+        first rest prompt like any other)."""
         self.sample_rate = sample_rate
         self._set_effort = set_effort
         self.compliance = compliance or Compliance()
         self._rng = np.random.default_rng(seed)
-        self.effort_percent = 0.0
+        self.effort_percent = effort_percent
         self._pending: EffortChange | None = None
         self.truth: list[EffortChange] = []
 

@@ -189,7 +189,9 @@ class Session:
         driver = None
         if choice.compliance is not None and patient is not None:
             rate = pipeline.info.sample_rate
-            driver = SimPatientDriver(rate, self.set_effort, COMPLIANCE_PRESETS[choice.compliance])
+            effort = self.settings.source.simulator.effort_percent
+            compliance = COMPLIANCE_PRESETS[choice.compliance]
+            driver = SimPatientDriver(rate, self.set_effort, compliance, effort_percent=effort)
         plan = build_plan(choice.protocol, choice.muscles)
         exam = ExamSession(plan, pipeline, choice.channel, driver, patient, summary_writer=summary_writer)
         exam.attach_recorder(self.recordings.recorder)
