@@ -60,6 +60,8 @@ TEMPLATE_AFTER_MS = 40.0
 """A template spans this long before and after its main spike: room for a reinnervated unit (up to ~27 ms with the
 spike a third of the way in, and the needle filter's slow tail after it), the 3 ms quiet stretch beyond each marker
 and the baseline 6 ms before the onset (QEMG §3)."""
+TEMPLATE_RESOLUTION_UV = 0.01
+"""Templates are kept to this (far below any noise), so the results file stores them exactly."""
 OUTLIER_MADS = 3.0
 """Discharges this far from the median at a latency are left out of the template's mean there."""
 CLIP_FRACTION = 0.98
@@ -255,7 +257,7 @@ class _Builder:
         if clean.size < MIN_DISCHARGES:
             return None
         windows = self.padded[clean[:, np.newaxis] + np.arange(self.before + self.after + 1)]
-        template = robust_mean(windows).astype(np.float32)
+        template = (np.round(robust_mean(windows) / TEMPLATE_RESOLUTION_UV) * TEMPLATE_RESOLUTION_UV).astype(np.float32)
         markers = auto_markers(template, self.rate)
         return MuapUnit(
             id=0,

@@ -23,6 +23,18 @@ REJECTED = "rejected"
 
 
 @dataclass(frozen=True)
+class Edit:
+    """One change a clinician made to one unit (:mod:`.edits`). ``ms`` is a moved marker's new time, from the
+    unit's alignment point."""
+
+    unit: int
+    action: str
+    ms: float | None = None
+    at: str = ""
+    """When it was made (ISO 8601, UTC)."""
+
+
+@dataclass(frozen=True)
 class MuapUnit:
     """One motor unit found in the segment."""
 
@@ -99,6 +111,8 @@ class SiteAnalysis:
     judge_rise_time: bool = True
     """Whether the rise-time criterion tells far-field potentials (False for a source too slow to carry the spike,
     whose rise times all read long)."""
+    edits: tuple[Edit, ...] = ()
+    """The clinician's edits, in the order they were made (:mod:`.edits`)."""
 
     def far_field(self, unit: MuapUnit) -> bool:
         """Whether ``unit`` is taken as far-field (rise time over 0.5 ms, where rise times can be trusted)."""
