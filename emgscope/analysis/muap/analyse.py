@@ -97,8 +97,8 @@ def check_rate(rate: float) -> str | None:
     if rate < FULL_PRECISION_RATE_HZ:
         return (
             f"Sampled at {rate / 1000:g} kHz, the signal holds nothing above {0.45 * rate / 1000:.2g} kHz: spikes are "
-            f"rounded, so amplitudes read low, rise times long (far-field potentials are not told apart) and turns "
-            f"few; units are told apart less finely."
+            f"rounded, so amplitudes read low and rise times long (far-field potentials are not told apart), turns "
+            f"are counted on a coarser spike, and units are told apart less finely."
         )
     return None
 
