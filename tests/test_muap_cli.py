@@ -84,6 +84,10 @@ def test_save_keeps_the_result_but_never_a_clinicians_edits(
     assert main(["muap", str(recording), "--start", "0", "--end", "6", "--save"]) == 0
     (saved,) = load_analyses(recording)
     assert (saved.start_index, saved.samples) == (0, 24_000)
+    printed = capsys.readouterr().out
+    # What was printed is what reads back (a 4 kHz record: templates interpolated to 20 kHz, discharges at 4 kHz).
+    for unit in saved.units:
+        assert f"{unit.measures.amplitude_uv:.0f}" in printed and f"{unit.firing.rate_hz:.1f}" in printed
     save_analysis(recording, apply_edit(saved, Edit(saved.units[0].id, REJECT)))
     capsys.readouterr()
     assert main(["muap", str(recording), "--start", "0", "--end", "6", "--save"]) == 1

@@ -19,7 +19,7 @@ from emgscope.analysis.muap.edits import (
     EditError,
     apply_edit,
 )
-from emgscope.analysis.muap.model import SiteAnalysis
+from emgscope.analysis.muap.model import SiteAnalysis, muscle_summary
 from emgscope.analysis.muap.sidecar import (
     FORMAT,
     SidecarError,
@@ -133,6 +133,16 @@ def _same(a: SiteAnalysis, b: SiteAnalysis) -> bool:
     )
 
 
+def test_a_slow_source_reads_back_the_same(tmp_path: Path) -> None:
+    _, start, samples = simulate("normal", 20.0, seed=24)
+    slow = analyse_segment(samples[::5], RATE / 5, start_index=start // 5)  # templates at 20 kHz, discharges at 4
+    assert slow.units[0].template_rate_hz == RATE and slow.sample_rate_hz == RATE / 5
+    save_analysis(tmp_path / "slow.edf", slow)
+    (loaded,) = load_analyses(tmp_path / "slow.edf")
+    assert _same(loaded, slow)
+    assert not loaded.judge_rise_time and loaded.notes == slow.notes
+
+
 def test_saving_again_replaces_the_same_segment_and_keeps_others(site: SiteAnalysis, tmp_path: Path) -> None:
     recording = tmp_path / "exam.edf"
     save_analysis(recording, site)
@@ -143,6 +153,16 @@ def test_saving_again_replaces_the_same_segment_and_keeps_others(site: SiteAnaly
     analyses = load_analyses(recording)
     assert [a.start_index for a in analyses] == [site.start_index, other.start_index]
     assert analyses[0].units[0].rejected
+
+
+def test_a_muscle_is_summed_up_over_its_sites(site: SiteAnalysis) -> None:
+    _, start, samples = simulate("normal", 20.0, seed=23)
+    other = analyse_segment(samples, RATE, start_index=start, muscle="Deltoid")
+    both = muscle_summary([site, other])
+    assert both.name == "Deltoid"
+    assert both.mups == site.muscle_summary().mups + other.muscle_summary().mups
+    with pytest.raises(ValueError, match="different muscles"):
+        muscle_summary([site, analyse_segment(samples, RATE, muscle="Biceps brachii")])
 
 
 def test_a_damaged_results_file_is_said_in_one_line(tmp_path: Path) -> None:

@@ -247,8 +247,9 @@ class _Builder:
         self.not_trains = 0
 
     def unit(self, times: np.ndarray) -> MuapUnit | None:
-        source_index = self.start_index + times / self.up
-        firing = firing_stats(source_index / (self.rate / self.up))
+        # Discharges at the source's samples (what the results file keeps), and the firing measured from them.
+        discharges = np.round(self.start_index + times / self.up).astype(np.int64)
+        firing = firing_stats(discharges / (self.rate / self.up))
         if not fires_as_a_train(firing):
             self.not_trains += 1
             return None
@@ -264,7 +265,7 @@ class _Builder:
             template_uv=template,
             template_rate_hz=self.rate,
             zero=self.before,
-            discharges=np.round(source_index).astype(np.int64),
+            discharges=discharges,
             auto_markers=markers,
             markers=markers,
             measures=measure(template, self.rate, markers),

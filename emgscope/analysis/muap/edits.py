@@ -4,7 +4,8 @@ Duration is the fragile measurement: automatic markers and experts disagree (QEM
 win. An edit never overwrites what the analysis found: the automatic markers stay in :attr:`MuapUnit.auto_markers`,
 the unit lists what was changed in :attr:`MuapUnit.edited`, every number is measured again from the markers now in
 force, and recruitment is judged again without rejected units. :attr:`SiteAnalysis.edits` keeps the edits in the
-order they were made.
+order they were made. A marker the clinician placed stands on baseline by definition: a unit whose automatic
+markers found no quiet baseline has its duration measured once its markers are moved.
 """
 
 from __future__ import annotations
@@ -21,7 +22,6 @@ MOVE_END = END
 RESET_MARKERS = "reset"
 """Put both markers back where the analysis placed them."""
 ACTIONS = (REJECT, RESTORE, MOVE_ONSET, MOVE_END, RESET_MARKERS)
-__all__ = ["ACTIONS", "MOVE_END", "MOVE_ONSET", "REJECT", "RESET_MARKERS", "RESTORE", "Edit", "EditError", "apply_edit"]
 
 
 class EditError(ValueError):

@@ -41,7 +41,7 @@ class MuapUnit:
     id: int
     """1, 2, … in order of amplitude at the time of analysis (largest first); never renumbered by edits."""
     template_uv: np.ndarray
-    """The unit's averaged potential (the median of its clean discharges, sample by sample), µV."""
+    """The unit's averaged potential (the robust mean of its clean discharges, sample by sample), µV."""
     template_rate_hz: float
     zero: int
     """Index of the alignment point (the main spike) in the template: time 0."""
