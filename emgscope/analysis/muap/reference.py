@@ -191,7 +191,9 @@ def summarise_muscle(name: str | None, mups: Sequence[MupMeasures]) -> MuscleSum
     )
 
 
-def _mean_findings(reference: MuscleReference, amplitude: float, duration: float, phases: float, turns: float):
+def _mean_findings(
+    reference: MuscleReference, amplitude: float, duration: float, phases: float, turns: float
+) -> list[str]:
     out = []
     for label, value, limits, unit in (
         ("amplitude", amplitude, reference.amplitude_uv, "µV"),
