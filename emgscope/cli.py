@@ -23,6 +23,7 @@ SUBCOMMANDS: dict[str, tuple[str, str]] = {
     "export": ("emgscope.commands.export", "copy a recording, optionally cut and de-identified"),
     "repair": ("emgscope.commands.repair", "repair recordings a crash left unfinished"),
     "export-audio": ("emgscope.commands.export_audio", "write what the loudspeaker would have played as a WAV file"),
+    "muap": ("emgscope.commands.muap", "measure the motor unit potentials of a recording (multi-MUP analysis)"),
 }
 
 
