@@ -32,6 +32,7 @@ from PyQt6.QtWidgets import (
 from emgscope.analysis.muap.columns import COLUMNS, heading, remarks
 from emgscope.analysis.muap.edits import REJECT, RESET_MARKERS, RESTORE, Edit, EditError, apply_edit
 from emgscope.analysis.muap.model import SiteAnalysis
+from emgscope.core.units import format_sweep
 from emgscope.gui.muap_plots import (
     EDITED_COLOUR,
     REJECTED_COLOUR,
@@ -39,7 +40,6 @@ from emgscope.gui.muap_plots import (
     DurationAmplitudePlot,
     TemplatePlot,
 )
-from emgscope.gui.units import format_sweep
 
 TEMPLATES_PER_ROW = 3
 TEMPLATE_SIZE = (270, 210)

@@ -20,9 +20,9 @@ from PyQt6.QtGui import QColor
 
 from emgscope.analysis.muap.model import END, ONSET, MuapUnit, SiteAnalysis
 from emgscope.core.settings import DIVISIONS, SENSITIVITY_PRESETS_UV
+from emgscope.core.units import format_sensitivity
 from emgscope.gui.scope_items import LABEL_COLOUR, GridItem
 from emgscope.gui.scope_view import BACKGROUND
-from emgscope.gui.units import format_sensitivity
 
 TRACE_COLOUR = QColor(92, 255, 122)
 REJECTED_COLOUR = QColor(110, 120, 126)
