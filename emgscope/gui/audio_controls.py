@@ -53,6 +53,8 @@ class AudioControls(QWidget):
 
     settings_changed = pyqtSignal(object)
     """The :class:`AudioSettings` after the operator changed something."""
+    channel_heard = pyqtSignal(int)
+    """The index of the channel the loudspeaker plays now (the scope marks its trace)."""
 
     def __init__(self, service: AudioService, bridge: EventBridge, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -199,6 +201,8 @@ class AudioControls(QWidget):
             self.channel.clear()
             self.channel.addItems(labels)
         self.channel.setCurrentIndex(self.service.channel if labels else -1)
+        if labels:
+            self.channel_heard.emit(self.service.channel)
 
     def choose_output(self) -> None:
         """The output dialog; accepting it reopens the device with the new settings (off the GUI thread)."""
@@ -220,6 +224,7 @@ class AudioControls(QWidget):
         """Hear channel ``index`` (a click on its trace, a key, or the combo box)."""
         if self.service.select_channel(index):
             self.channel.setCurrentIndex(index)
+            self.channel_heard.emit(index)
 
     def refresh(self) -> None:
         """Show the monitor's latency and underrun count (called by the readout timer)."""

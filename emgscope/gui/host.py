@@ -52,6 +52,10 @@ class Host(Protocol):
         """While recording, the source cannot be changed (the file holds one stream)."""
         ...
 
+    def flash(self, text: str) -> None:
+        """A passing message in the status bar (a marker dropped)."""
+        ...
+
     def show_patient_effort(self, percent: float, driven: bool) -> None:
         """The simulated patient's effort on its control; ``driven``: a guided exam sets it, the control only shows."""
         ...

@@ -47,6 +47,8 @@ from emgscope.session.audio import AUDIO_LOST
 from emgscope.session.connection import SourceFactory
 from emgscope.session.session import Session
 
+FLASH_MS = 4000
+"""How long a passing message (a marker dropped) stays in the status bar."""
 CONNECTION = "connection"
 """The banner's topic for the source: connecting, lost, back, ended (see :class:`~emgscope.gui.banner.Banner`)."""
 PROGRESS_DELAY_MS = 1500
@@ -94,6 +96,7 @@ class MainWindow(QMainWindow):
         self.audio.settings_changed.connect(self._audio_settings_changed)
         self.controls.add_channel_keys(self.audio.select_channel)
         self.scope.channel_clicked.connect(self.audio.select_channel)
+        self.audio.channel_heard.connect(self.scope.set_heard)
         log_action = QAction("Open &log folder", self)
         log_action.setToolTip(f"What happened, for the technician or a support request: {log.log_dir()}")
         log_action.triggered.connect(open_log_folder)
@@ -132,6 +135,9 @@ class MainWindow(QMainWindow):
 
     def show_patient_effort(self, percent: float, driven: bool) -> None:
         self.controls.follow_effort(percent, driven)
+
+    def flash(self, text: str) -> None:
+        self.statusbar.showMessage(text, FLASH_MS)
 
     def remove_dock(self, dock: QDockWidget) -> None:
         self.menuView.removeAction(dock.toggleViewAction())

@@ -42,7 +42,7 @@ from PyQt6.QtWidgets import (
 )
 
 from emgscope.core.controls import ReplayControl
-from emgscope.gui.scope_items import Band, lane_for
+from emgscope.gui.scope_items import LANE_MARKER, MARKER_COLOUR, Band, lane_for
 from emgscope.protocol.annotation import label_colour
 from emgscope.replay.reader import Annotation
 from emgscope.replay.recent import load_recent
@@ -359,27 +359,32 @@ def annotation_label(text: str) -> str:
 def file_bands(
     annotations: Sequence[Annotation], segments: Sequence[tuple[int, int]], sample_rate: float, n_samples: int
 ) -> list[Band]:
-    """The file's spans (annotations with a duration) as bands in ring indices, for every continuous stretch.
+    """The file's annotations as bands in ring indices, for every continuous stretch: spans (with a duration) as
+    coloured bands, markers and notes (none) as ticks; the session's facts at its very start are not drawn.
 
     ``segments`` are :attr:`ReplaySource.segments`: from ``ring_index`` on, the ring continues from
     ``file_sample``; the last stretch runs on to the end of the file.
     """
     spans = [
-        (round(a.onset_s * sample_rate), round((a.onset_s + a.duration_s) * sample_rate), a.text)
+        (round(a.onset_s * sample_rate), max(1, round(a.duration_s * sample_rate)), a.duration_s > 0, a.text)
         for a in annotations
-        if a.duration_s > 0
+        if a.duration_s > 0 or a.onset_s > 0
     ]
     bands = []
     stretches = list(segments)[-MAX_STRETCHES:]
     for k, (ring_start, file_start) in enumerate(stretches):
         ring_stop = stretches[k + 1][0] if k + 1 < len(stretches) else math.inf
         file_stop = min(n_samples, file_start + ring_stop - ring_start)
-        for first, stop, text in spans:
-            a, b = max(first, file_start), min(stop, file_stop)
-            if b > a:
+        offset = ring_start - file_start
+        for first, length, span, text in spans:
+            a, b = max(first, file_start), min(first + length, file_stop)
+            if b <= a:
+                continue
+            if span:
                 label = annotation_label(text)
-                offset = ring_start - file_start
                 bands.append(Band(int(a + offset), int(b + offset), text, label_colour(label), lane_for(label)))
+            else:
+                bands.append(Band(int(a + offset), int(a + offset + 1), text, MARKER_COLOUR, LANE_MARKER))
     return bands
 
 

@@ -36,6 +36,14 @@ LANE_FLAG = 1
 """A check's finding or a reaction time: a strip at the bottom."""
 LANE_ACTIVITY = 2
 """Detected activity: a strip just above the flags."""
+LANE_MARKER = 3
+"""A marker or a note (no duration): a tick across the height, its label on the second row from the top."""
+MARKER_COLOUR = "#ffd24a"
+HEARD_COLOUR = QColor(255, 210, 74)
+"""The channel heard on the loudspeaker: its label in the markers' amber, with a note sign."""
+HEARD_SIGN = "♪ "
+TICK_WIDTH_PX = 2.0
+"""A marker's tick: wide enough to see at any sweep speed."""
 FLAG_LABELS = (CHECK_LABEL, REACTION_LABEL, RELAX_LABEL)
 MAX_CACHED_LABELS = 512
 """Rendered label pixmaps kept; a long exam's texts are mostly the same few, so the cache is cleared if it grows."""
@@ -143,6 +151,7 @@ class ChannelLabelsItem(pg.GraphicsObject):
         self._rows: list[float] = []
         self._width_ms = 0.0
         self._height_px = 1
+        self._heard: str | None = None
         self.setZValue(10)
         self.setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)
 
@@ -153,8 +162,13 @@ class ChannelLabelsItem(pg.GraphicsObject):
         self._rows = rows
         self._height_px = max(1, height_px)
         metrics = QFontMetricsF(self.font())
-        widest = max((metrics.horizontalAdvance(name) for name in names), default=0.0)
+        widest = max((metrics.horizontalAdvance(HEARD_SIGN + name) for name in names), default=0.0)
         self._width_ms = (widest + 3 * self.PADDING_PX) * ms_per_px
+        self.update()
+
+    def set_heard(self, name: str | None) -> None:
+        """Mark the channel heard on the loudspeaker (or none)."""
+        self._heard = name
         self.update()
 
     @staticmethod
@@ -174,16 +188,18 @@ class ChannelLabelsItem(pg.GraphicsObject):
         metrics = QFontMetricsF(painter.font())
         pad = self.PADDING_PX
         for name, row in zip(self._names, self._rows, strict=True):
+            heard = name == self._heard
+            text = HEARD_SIGN + name if heard else name
             anchor = transform.map(QPointF(0, DIVISIONS * (1 - row / self._height_px)))
             box = QRectF(
                 anchor.x(),
                 anchor.y() - metrics.height() - pad,
-                metrics.horizontalAdvance(name) + 2 * pad,
+                metrics.horizontalAdvance(text) + 2 * pad,
                 metrics.height() + pad,
             )
             painter.fillRect(box, LABEL_FILL)
-            painter.setPen(LABEL_COLOUR)
-            painter.drawText(box.adjusted(pad, 0, 0, 0), Qt.AlignmentFlag.AlignVCenter, name)
+            painter.setPen(HEARD_COLOUR if heard else LABEL_COLOUR)
+            painter.drawText(box.adjusted(pad, 0, 0, 0), Qt.AlignmentFlag.AlignVCenter, text)
         painter.restore()
 
 
@@ -287,14 +303,17 @@ class BandsItem(pg.GraphicsObject):
             label = self._label(band.text, band.colour)
             top, lane_height = _lane_rows(band.lane, target.height(), label.height())
             pieces = self.mode.screen_pieces(first, last, raster)
-            fill = self._colour(band.colour)
+            tick = band.lane == LANE_MARKER
+            fill = QColor(band.colour) if tick else self._colour(band.colour)
             for a, b in pieces:
-                rect = QRectF(target.left() + a * scale_x, target.top() + top, (b - a + 1) * scale_x, lane_height)
+                width = max(TICK_WIDTH_PX, (b - a + 1) * scale_x) if tick else (b - a + 1) * scale_x
+                rect = QRectF(target.left() + a * scale_x, target.top() + top, width, lane_height)
                 if rect.intersects(clip):
                     painter.fillRect(rect, fill)
             for anchor in self.mode.label_pieces(pieces, start >= oldest):
-                width = min(float(label.width()), (anchor[1] - anchor[0] + 1) * scale_x)
-                y = target.top() if band.lane == LANE_SEGMENT else target.top() + top + lane_height - label.height()
+                room = float(label.width()) if tick else (anchor[1] - anchor[0] + 1) * scale_x
+                width = min(float(label.width()), room)
+                y = _label_top(band.lane, target.top(), top, lane_height, label.height())
                 box = QRectF(target.left() + anchor[0] * scale_x, y, width, label.height())
                 if box.intersects(clip):
                     painter.drawPixmap(box.topLeft(), label, QRectF(0, 0, width, label.height()))
@@ -326,9 +345,19 @@ class BandsItem(pg.GraphicsObject):
         return pixmap
 
 
-def _lane_rows(lane: int, height: float, text_height: float) -> tuple[float, float]:
-    """Top (pixels from the plot's top) and height of a lane: segments fill it, strips sit at the bottom."""
+def _label_top(lane: int, plot_top: float, top: float, lane_height: float, text_height: float) -> float:
+    """Where a band's label sits: a segment's at the top, a marker's on the row below it, a strip's in the strip."""
     if lane == LANE_SEGMENT:
+        return plot_top
+    if lane == LANE_MARKER:
+        return plot_top + text_height + 1
+    return plot_top + top + lane_height - text_height
+
+
+def _lane_rows(lane: int, height: float, text_height: float) -> tuple[float, float]:
+    """Top (pixels from the plot's top) and height of a lane: segments and markers fill it, strips sit at the
+    bottom."""
+    if lane in (LANE_SEGMENT, LANE_MARKER):
         return 0.0, height
     strip = text_height + 2
     return height - strip * lane, strip

@@ -156,6 +156,11 @@ class ScopeView(QWidget):
         """Show ``bands`` (absolute sample indices of the filtered ring) for one owner, replacing its old ones."""
         self.bands.set_bands(group, bands)
 
+    def set_heard(self, channel: int) -> None:
+        """Mark the trace of the channel the loudspeaker plays (its label in amber, with a note sign)."""
+        labels = self.pipeline.info.channel_labels if self.pipeline is not None else ()
+        self.labels.set_heard(labels[channel] if 0 <= channel < len(labels) else None)
+
     def set_band_text(self, text: str) -> None:
         self.band_label.setText(text)
 

@@ -20,10 +20,14 @@ from emgscope.core.events import Event
 from emgscope.gui.host import Host
 from emgscope.gui.record_controls import RecordControls
 from emgscope.gui.replay_panel import FILE_FILTER, ReplayPanel, fill_recent_menu
+from emgscope.gui.scope_items import LANE_MARKER, MARKER_COLOUR, Band
 from emgscope.recording.export import ExportError, export_copy
 from emgscope.recording.repair import repair_in_background
 from emgscope.replay.recent import add_recent
+from emgscope.session.recording import MARKER_PLACED
 from emgscope.session.session import Session
+
+MARKER_GROUP = "markers"
 
 
 class SessionFeature:
@@ -59,8 +63,21 @@ class SessionFeature:
         menu.insertSeparator(first)
         window.addAction(self.open_action)
 
+        self.markers: list[Band] = []
+        """The markers and notes dropped on the current stream, drawn as ticks at their samples."""
         host.bridge.event.connect(self._on_event)
         repair_in_background(session.settings.recording.folder(), session.bus)
+
+    def _show_marker(self, event: Event) -> None:
+        """A tick with its text at the sample the operator saw, and a word in the status bar."""
+        index = event.sample_index
+        assert index is not None
+        pipeline = self.session.pipeline
+        oldest = pipeline.raw.oldest_index if pipeline is not None else 0
+        self.markers = [band for band in self.markers if band.onset >= oldest]
+        self.markers.append(Band(index, index + 1, event.message, MARKER_COLOUR, LANE_MARKER))
+        self.host.set_bands(MARKER_GROUP, self.markers)
+        self.host.flash(f"{event.message} at {event.data.get('onset_s', 0.0):.1f} s of the recording")
 
     @property
     def replay_source(self) -> ReplayControl | None:
@@ -135,8 +152,13 @@ class SessionFeature:
         return replay.loop if replay.facts.path.resolve() == path.resolve() else None
 
     def _on_event(self, event: Event) -> None:
+        if event.kind == MARKER_PLACED and event.sample_index is not None:
+            self._show_marker(event)
+            return
         if event.kind != events.CONNECTED:
             return
+        self.markers.clear()
+        self.host.set_bands(MARKER_GROUP, [])
         replay = self.replay_source
         self.replay_panel.set_source(replay)
         self.replay_dock.setVisible(replay is not None)

@@ -23,6 +23,9 @@ from emgscope.recording.session import SessionInfo, applied_filters
 from emgscope.replay.recent import add_recent
 
 SOURCE_GONE = (events.STOPPED, events.SOURCE_ENDED, events.SOURCE_ERROR)
+MARKER_PLACED = "marker_placed"
+"""The operator dropped a marker or typed a note: ``sample_index`` is the ring index it was stamped on (the
+sample being acquired when the key was pressed), the message its text."""
 _log = log.logger(__name__)
 
 
@@ -79,9 +82,14 @@ class Recordings:
 
     def add_marker(self, text: str) -> float | None:
         """Annotate the sample being acquired now; its onset in seconds, or ``None`` when not recording."""
-        if self.recorder is None or not text:
+        recorder = self.recorder
+        if recorder is None or not text:
             return None
-        return self.recorder.add_marker(text)
+        index = recorder.ring.write_index
+        onset = recorder.add_marker(text)
+        if onset is not None:
+            self.bus.post(Event(MARKER_PLACED, text, index, {"onset_s": onset}))
+        return onset
 
     def finish(self, timeout_s: float) -> None:
         """Stop and wait for the file to be closed (the app is quitting)."""
