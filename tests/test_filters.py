@@ -152,10 +152,13 @@ def test_a_250_hz_device_clamps_the_filters_below_nyquist_and_says_so() -> None:
     needle = design(FILTER_PRESETS["needle"], 250.0)
     assert needle.high_cut_hz == pytest.approx(0.45 * 250.0)
     assert needle.low_cut_hz == 10.0
-    assert len(needle.warnings) == 1 and "250 Hz" in needle.warnings[0]
+    ((level, note),) = needle.notes(recorded=False)
+    assert level == "warning" and "This device samples at 250 Hz" in note
+    ((level, note),) = needle.notes(recorded=True)  # a file made at 250 Hz is a fact, said without alarm
+    assert level == "info" and note.startswith("This recording was sampled at 250 Hz, so it holds frequencies up to")
     assert half_power_point(needle.sos, 250.0, 50.0, 124.0) == pytest.approx(112.5, rel=0.02)
     surface = design(FILTER_PRESETS["surface"], 250.0)
-    assert surface.high_cut_hz == pytest.approx(112.5) and surface.warnings
+    assert surface.high_cut_hz == pytest.approx(112.5) and surface.notes(recorded=False)
     too_high_lff = design(FilterSettings("custom", 200.0, 0.0, 0.0), 250.0)
     assert too_high_lff.low_cut_hz == 0.0 and "off" in too_high_lff.warnings[0]
     bank = FilterBank(FILTER_PRESETS["needle"], 250.0, 16)
@@ -195,7 +198,7 @@ def test_a_20_khz_amplifier_clamps_the_needle_hff_to_9_khz_without_a_warning() -
     """9 kHz instead of 10 kHz removes nothing a clinician sees or hears; only a clamp into the band warns."""
     clamped = design(FILTER_PRESETS["needle"], 20_000.0)
     assert clamped.high_cut_hz == pytest.approx(9_000.0)
-    assert clamped.warnings == ()
+    assert clamped.notes(recorded=False) == []
     assert half_power_point(clamped.sos, 20_000.0, 3_000.0, 9_999.0) == pytest.approx(9_000.0, rel=0.02)
     slow = design(FILTER_PRESETS["needle"], 8_000.0)
-    assert slow.high_cut_hz == pytest.approx(3_600.0) and len(slow.warnings) == 1
+    assert slow.high_cut_hz == pytest.approx(3_600.0) and len(slow.notes(recorded=False)) == 1

@@ -203,6 +203,8 @@ def check_playback_file(path: str, master_board: str) -> None:
     BrainFlow's playback board accepts any file and then streams nothing from one it cannot read (garbage, an empty
     file, another board's columns): the stream would only ever look like a lost connection.
     """
+    if not Path(path).is_file():
+        return  # BrainFlow's own refusal names the missing file (brainflow_errors.explain)
     try:
         read_brainflow(Path(path), master_board or None)
     except RecordingError as exc:

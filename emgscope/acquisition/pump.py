@@ -28,8 +28,8 @@ from emgscope.core.events import Event, EventBus
 from emgscope.core.realtime import ACQUISITION_PRIORITY, raise_priority
 from emgscope.core.ring import SampleRing
 from emgscope.core.settings import FilterSettings
-from emgscope.core.source import Source, SourceEnded, SourceError, StreamInfo
-from emgscope.dsp.filters import FilterBank
+from emgscope.core.source import REPLAY_DEVICE, Source, SourceEnded, SourceError, StreamInfo
+from emgscope.dsp.filters import FilterBank, FilterDesign
 
 RING_SECONDS = 30.0
 """How much history each ring holds: enough for the slowest sweep (10 s) three times over."""
@@ -143,9 +143,12 @@ class AcquisitionPump:
         """Change the filters while streaming (any thread)."""
         self._filter_settings = settings
         if self.pipeline is not None:
-            design = self.pipeline.filters.update(settings)
-            for warning in design.warnings:
-                self.bus.post(Event(events.WARNING, warning))
+            self._post_notes(self.pipeline.filters.update(settings), self.pipeline.info)
+
+    def _post_notes(self, design: FilterDesign, info: StreamInfo) -> None:
+        """What the operator should know of the filters at this rate (a replayed file is a recording)."""
+        for level, note in design.notes(recorded=info.device.startswith(REPLAY_DEVICE)):
+            self.bus.post(Event(events.WARNING if level == "warning" else events.INFO, note))
 
     def _run(self) -> None:
         previous, self._previous = self._previous, None
@@ -166,7 +169,8 @@ class AcquisitionPump:
             return
         self.pipeline = make_pipeline(info, self._filter_settings, self._ring_seconds, self._owner_pid)
         self.bus.post(Event(events.CONNECTED, info.description, 0, {"info": info}))
-        for warning in (*self.pipeline.filters.design.warnings, *info.warnings):  # the banner keeps the last
+        self._post_notes(self.pipeline.filters.design, info)
+        for warning in info.warnings:  # after the filters': the banner keeps the last
             self.bus.post(Event(events.WARNING, warning))
         try:
             self._loop(self.pipeline)

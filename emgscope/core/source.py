@@ -22,6 +22,10 @@ polling in a tight loop still gets chunks worth their cost. A read is cheap: mea
 file ran the audio buffer dry three times at the start and settled at 19 ms of latency."""
 
 
+REPLAY_DEVICE = "replay:"
+"""How a replayed recording's :attr:`StreamInfo.device` begins (``replay:EDF+``): the stream is a file."""
+
+
 class SourceError(Exception):
     """A source failed in a way the user must be told about, in plain words (the message is shown as is)."""
 

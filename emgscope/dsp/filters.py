@@ -38,6 +38,37 @@ class FilterDesign:
     high_cut_hz: float
     notch_hz: tuple[float, ...]
     warnings: tuple[str, ...]
+    high_asked_hz: float = 0.0
+    """The high-frequency filter asked for, where the sample rate forced a lower one (0: applied as asked)."""
+    sample_rate: float = 0.0
+
+    def notes(self, recorded: bool) -> list[tuple[str, str]]:
+        """What the operator is told of this design, as ``(level, sentence)``: a live device too slow for the
+        needle band is a warning; a recording made at a lower rate is a fact about the file, said without alarm,
+        with what it means for what is seen and heard."""
+        notes = [("warning", warning) for warning in self.warnings]
+        if self.high_asked_hz and self.high_asked_hz > self.high_cut_hz:
+            rate, high = self.sample_rate, self.high_cut_hz
+            if recorded:
+                notes.append(
+                    (
+                        "info",
+                        f"This recording was sampled at {rate:g} Hz, so it holds frequencies up to {rate / 2:g} Hz "
+                        f"and the high-frequency filter is {high:g} Hz instead of {self.high_asked_hz:g} Hz: "
+                        "fibrillations and the sharpest spikes look a little blunter and sound duller than in a "
+                        "live 20 kHz needle recording.",
+                    )
+                )
+            elif rate / 2 < CLINICAL_CONTENT_HZ:
+                notes.append(
+                    (
+                        "warning",
+                        f"This device samples at {rate:g} Hz, too slow for a {self.high_asked_hz:g} Hz "
+                        f"high-frequency filter: it is clamped to {high:g} Hz. Needle EMG needs about 20 kHz "
+                        "sampling.",
+                    )
+                )
+        return notes
 
 
 def design(settings: FilterSettings, sample_rate: float) -> FilterDesign:
@@ -56,12 +87,9 @@ def design(settings: FilterSettings, sample_rate: float) -> FilterDesign:
         sections.append(signal.butter(FILTER_ORDER, low, "highpass", fs=sample_rate, output="sos"))
 
     high = settings.high_cut_hz if settings.high_cut_hz > 0 else 0.0
+    asked = 0.0
     if high > limit:
-        if limit < min(high, CLINICAL_CONTENT_HZ):
-            warnings.append(
-                f"This device samples at {sample_rate:g} Hz, too slow for a {high:g} Hz high-frequency filter: "
-                f"it is clamped to {limit:g} Hz. Needle EMG needs about 20 kHz sampling."
-            )
+        asked = high if limit < min(high, CLINICAL_CONTENT_HZ) else 0.0
         high = limit
     if high > 0 and high <= low:
         warnings.append(f"The high-frequency filter ({high:g} Hz) is below the low-frequency filter; it is off.")
@@ -80,7 +108,7 @@ def design(settings: FilterSettings, sample_rate: float) -> FilterDesign:
             notches.append(f0)
 
     sos = np.vstack(sections) if sections else np.empty((0, 6))
-    return FilterDesign(sos, low, high, tuple(notches), tuple(warnings))
+    return FilterDesign(sos, low, high, tuple(notches), tuple(warnings), asked, sample_rate)
 
 
 class FilterBank:

@@ -26,7 +26,7 @@ from pathlib import Path
 import numpy as np
 
 from emgscope.core.controls import RecordingFacts, ReplayState, Segments
-from emgscope.core.source import MIN_READ_S, Source, SourceEnded, SourceError, StreamInfo
+from emgscope.core.source import MIN_READ_S, REPLAY_DEVICE, Source, SourceEnded, SourceError, StreamInfo
 from emgscope.replay.reader import Recording, RecordingError, open_recording
 
 MIN_SPEED = 0.25
@@ -152,7 +152,7 @@ class ReplaySource(Source):
             sample_rate=self.sample_rate,
             channel_labels=tuple(rec.signals[i].label for i in chosen),
             description=f"Replay of {self._path.name} ({rec.format})",
-            device=f"replay:{rec.format}",
+            device=f"{REPLAY_DEVICE}{rec.format}",
             units="uV",
             details={
                 "file": str(self._path),
