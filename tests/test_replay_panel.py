@@ -57,7 +57,7 @@ def test_play_pause_speed_annotations_and_time(qtbot, shared_data: Path, pump_ki
 
         qtbot.mouseClick(panel.play_button, Qt.MouseButton.LeftButton)
         settled()
-        assert source.paused and panel.play_button.text() == "Play"
+        assert source.paused and panel.play_button.text() == "Play (Space)"
         assert pump.pipeline is not None
         time.sleep(0.05)
         held = pump.pipeline.raw.write_index

@@ -60,6 +60,9 @@ class RecordingFacts:
     path: Path
     annotations: tuple[object, ...] = ()
     """The file's annotations (:class:`emgscope.replay.reader.Annotation`)."""
+    about: str = ""
+    """What the file says of itself, in a line or two: its format and rate, and its header's free text (a WFDB
+    header's comments: device, muscle, diagnosis)."""
 
 
 @runtime_checkable

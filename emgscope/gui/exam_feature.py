@@ -32,9 +32,10 @@ from emgscope.core.controls import ReplayControl, SimulatorControl
 from emgscope.core.events import Event
 from emgscope.gui.exam_start_dialog import ExamStartDialog
 from emgscope.gui.host import Host
-from emgscope.gui.prompt_panel import PromptPanel, fixed_width
+from emgscope.gui.prompt_panel import PromptPanel
 from emgscope.gui.replay_panel import ReplayBands
 from emgscope.gui.scope_items import Band, lane_for
+from emgscope.gui.side_panel import side_panel_width
 from emgscope.protocol.annotation import ACTIVITY, SEGMENT, Annotation, label_colour
 from emgscope.protocol.runner import ANNOTATION_ADDED, EXAM_FINISHED, STEP_CHANGED
 from emgscope.session.exam import ExamChoice, ExamSession, save_summary
@@ -140,7 +141,7 @@ class ExamFeature(QObject):
         self._inbox.clear()
         started.bus.subscribe(self._inbox.append)
         panel = PromptPanel(started.runner)
-        panel.setFixedWidth(fixed_width(self.host.widget().width()))  # one size for the whole exam
+        panel.setFixedWidth(side_panel_width(self.host.widget().width()))  # one size for the whole exam
         self._drop_dock()
         self.dock = self.host.add_dock("Guided exam", panel)
         self.start_action.setEnabled(False)

@@ -17,7 +17,7 @@ from PyQt6.QtWidgets import QDialog, QDockWidget, QMainWindow, QMenu, QToolBar, 
 
 from emgscope.acquisition.pump import Pipeline
 from emgscope.core import events, log
-from emgscope.core.controls import SimulatorControl
+from emgscope.core.controls import ReplayControl, SimulatorControl
 from emgscope.core.events import Event
 from emgscope.core.settings import (
     FILTER_PRESETS,
@@ -265,6 +265,9 @@ class MainWindow(QMainWindow):
         self.controls.set_channels(pipeline.info.channel_labels, self.scope.hidden)
         self.controls.show_simulator(isinstance(self.session.source, SimulatorControl))
         self.status.refresh()
+        # After every feature has shown its part (the replay dock takes the focus as it appears): the keys are the
+        # scope's, so Space, the arrows and the markers work without a click.
+        QTimer.singleShot(0, self.scope.setFocus)
 
     # --- display ------------------------------------------------------------------------------------------
 
@@ -294,6 +297,14 @@ class MainWindow(QMainWindow):
         """Key M: the next display mode, round the list."""
         names = list(DISPLAY_MODES)
         self.set_mode(names[(names.index(self.settings.display.mode) + 1) % len(names)])
+
+    def space_pressed(self) -> None:
+        """Space: while a recording replays, play or pause it (a frozen picture of a replay that plays on helps
+        no one); live, freeze the picture."""
+        if isinstance(self.session.source, ReplayControl) and self.session.connected:
+            self.sessions.replay_panel.toggle_play()
+        else:
+            self.controls.freeze_action.toggle()
 
     def set_frozen(self, frozen: bool) -> None:
         """Freeze the picture; acquisition, the rings, sound and recording carry on."""

@@ -69,9 +69,6 @@ SUMMARY_COLUMNS = (
     ("flags", "Flags", "{}"),
 )
 """Field, column title and the one number format of the column."""
-WIDTH_FRACTION = 0.28
-"""The panel's share of the window's width: the scope keeps the rest (a neurologist reads ms/div off it)."""
-WIDTH_RANGE_PX = (300, 460)
 CHECK_WORDS = {REACTION_LABEL: "reaction time", RELAX_LABEL: "relaxed after"}
 """What the checks' short labels (as the recording's annotations carry them) mean, for the panel's line."""
 
@@ -285,12 +282,6 @@ class PromptPanel(QWidget):
             speech.finished.connect(speech.deleteLater)
             speech.start("espeak-ng", [status.planned.step.prompt])
             self._speech = speech
-
-
-def fixed_width(window_width: int) -> int:
-    """The panel's width for a window this wide: one size for the whole exam, the scope keeps most of it."""
-    low, high = WIDTH_RANGE_PX
-    return min(high, max(low, round(window_width * WIDTH_FRACTION)))
 
 
 def check_line(annotation: Annotation, sample_rate: float) -> str:

@@ -17,6 +17,7 @@ from PyQt6.QtCore import Qt, QTimer, pyqtSignal
 from PyQt6.QtGui import QKeySequence, QShortcut
 from PyQt6.QtWidgets import QHBoxLayout, QLabel, QLineEdit, QPushButton, QWidget
 
+from emgscope.core import events
 from emgscope.core.events import Event
 from emgscope.core.settings import RecordingSettings
 from emgscope.gui.bridge import EventBridge
@@ -26,6 +27,8 @@ from emgscope.recording.session import SessionInfo
 from emgscope.session.recording import Recordings
 
 REFRESH_MS = 200
+IDLE_TIME = "--:--.-"
+IDLE_FILE = "not recording"
 
 
 class RecordControls(QWidget):
@@ -43,8 +46,8 @@ class RecordControls(QWidget):
         self._dialog: SessionDialog | None = None
         self.recordButton = QPushButton("● Record")
         self.recordButton.setToolTip("Start or stop recording the raw signal (R)")
-        self.elapsedLabel = QLabel("--:--.-")
-        self.fileLabel = QLabel("not recording")
+        self.elapsedLabel = QLabel(IDLE_TIME)
+        self.fileLabel = QLabel(IDLE_FILE)
         self.noteEdit = QLineEdit()
         self.noteEdit.setPlaceholderText("Note, then Enter")
         self.noteEdit.setToolTip("Typed notes become annotations; keys 1–9 drop numbered markers")
@@ -136,6 +139,8 @@ class RecordControls(QWidget):
             self.elapsedLabel.setText(f"{int(minutes):02d}:{seconds:04.1f}")
 
     def _on_event(self, event: Event) -> None:
+        if event.kind == events.CONNECTED and self._recorder is None:
+            self._show_idle()  # a new source: the last recording's name and time belong to the old one
         recorder = self._recorder
         if recorder is None or event.data.get("path") != str(recorder.path or ""):
             return
@@ -150,6 +155,11 @@ class RecordControls(QWidget):
             self._show_recording(False)
             self.message.emit(event.message if event.kind == rec.RECORDING_FAILED else recorder.summary())
             self.recording_changed.emit(False)
+
+    def _show_idle(self) -> None:
+        self.elapsedLabel.setText(IDLE_TIME)
+        self.fileLabel.setText(IDLE_FILE)
+        self.fileLabel.setToolTip("")
 
     def _show_recording(self, recording: bool) -> None:
         self.recordButton.setText("■ Stop" if recording else "● Record")

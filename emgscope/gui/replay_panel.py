@@ -23,8 +23,8 @@ import re
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from PyQt6.QtCore import QObject, Qt, QTimer, pyqtSignal
-from PyQt6.QtGui import QColor
+from PyQt6.QtCore import QObject, QRectF, Qt, QTimer, pyqtSignal
+from PyQt6.QtGui import QColor, QPainter, QPaintEvent
 from PyQt6.QtWidgets import (
     QComboBox,
     QDoubleSpinBox,
@@ -37,6 +37,8 @@ from PyQt6.QtWidgets import (
     QMenu,
     QPushButton,
     QSlider,
+    QStyle,
+    QStyleOptionSlider,
     QVBoxLayout,
     QWidget,
 )
@@ -49,6 +51,10 @@ from emgscope.replay.recent import load_recent
 
 SPEEDS = (0.25, 0.5, 1.0, 2.0, 4.0)
 SLIDER_STEPS_PER_S = 100
+PLAY_KEY = "Space"
+"""While a recording replays, Space plays and pauses it (the window routes the key here)."""
+LOOP_COLOUR = "#ffd24a"
+LOOP_MARK_PX = 3
 REFRESH_MS = 100
 NEXT_EPSILON_S = 0.05
 """'Next segment' skips annotations this close after the play head, so pressing it twice moves on."""
@@ -116,10 +122,10 @@ class ReplayPanel(QWidget):
         outer.addWidget(self.body)
         layout = QVBoxLayout(self.body)
         transport = QHBoxLayout()
-        self.play_button = QPushButton("Pause")
+        self.play_button = QPushButton(f"Pause ({PLAY_KEY})")
         self.play_button.setCheckable(True)
         self.play_button.setChecked(True)
-        self.play_button.setToolTip("Play / pause the replay")
+        self.play_button.setToolTip(f"Play / pause the replay ({PLAY_KEY}); Freeze stops only the picture")
         self.play_button.toggled.connect(self._play_toggled)
         self.previous_button = QPushButton("◀ Segment")
         self.previous_button.setToolTip("Jump to the previous labelled segment")
@@ -133,13 +139,16 @@ class ReplayPanel(QWidget):
         self.speed_combo.setCurrentIndex(SPEEDS.index(1.0))
         self.speed_combo.setToolTip("Replay speed")
         self.speed_combo.currentIndexChanged.connect(self._speed_changed)
+        for button in (self.play_button, self.previous_button, self.next_button, self.speed_combo):
+            button.setFocusPolicy(Qt.FocusPolicy.NoFocus)  # Space and the arrows belong to the window's keys
         for widget in (self.play_button, self.previous_button, self.next_button, QLabel("Speed"), self.speed_combo):
             transport.addWidget(widget)
         transport.addStretch(1)
         layout.addLayout(transport)
 
         position = QHBoxLayout()
-        self.slider = QSlider(Qt.Orientation.Horizontal)
+        self.slider = LoopSlider(Qt.Orientation.Horizontal)
+        self.slider.setFocusPolicy(Qt.FocusPolicy.NoFocus)
         self.slider.setToolTip("Position in the recording")
         self.slider.sliderPressed.connect(self._slider_pressed)
         self.slider.sliderReleased.connect(self._slider_released)
@@ -162,6 +171,7 @@ class ReplayPanel(QWidget):
             box.valueChanged.connect(self._loop_range_changed)
         self.loop_button = QPushButton("Loop")
         self.loop_button.setCheckable(True)
+        self.loop_button.setFocusPolicy(Qt.FocusPolicy.NoFocus)
         self.loop_button.setToolTip("Repeat the range; selecting an annotation with a duration fills it in")
         self.loop_button.toggled.connect(self._loop_toggled)
         loop.addWidget(QLabel("Loop from"), 0, 0)
@@ -178,6 +188,11 @@ class ReplayPanel(QWidget):
         self.message = QLabel("")
         self.message.setWordWrap(True)
         layout.addWidget(self.message)
+        self.about = QLabel("")
+        self.about.setObjectName("replayAbout")
+        self.about.setWordWrap(True)
+        self.about.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        layout.addWidget(self.about)
 
         self._timer = QTimer(self)
         self._timer.setInterval(REFRESH_MS)
@@ -217,6 +232,8 @@ class ReplayPanel(QWidget):
                 item.setData(Qt.ItemDataRole.DecorationRole, QColor(label_colour(annotation_label(a.text))))
             self.annotation_list.addItem(item)
         self.message.setText(source.facts.path.name)
+        self.about.setText(source.facts.about)
+        self.slider.set_loop(None)
         self._timer.start()
         self.refresh()
 
@@ -235,7 +252,7 @@ class ReplayPanel(QWidget):
         if source.ended and self.play_button.isChecked():
             self.play_button.blockSignals(True)
             self.play_button.setChecked(False)
-            self.play_button.setText("Play")
+            self.play_button.setText(f"Play ({PLAY_KEY})")
             self.play_button.blockSignals(False)
             self.message.setText("End of the recording: press Play to start again.")
 
@@ -297,8 +314,12 @@ class ReplayPanel(QWidget):
             self._loop_range_changed()
         self.seek(annotation.onset_s)
 
+    def toggle_play(self) -> None:
+        """Play or pause (the window's Space key while a recording replays)."""
+        self.play_button.toggle()
+
     def _play_toggled(self, playing: bool) -> None:
-        self.play_button.setText("Pause" if playing else "Play")
+        self.play_button.setText(f"{'Pause' if playing else 'Play'} ({PLAY_KEY})")
         source = self.source
         if source is None:
             return
@@ -338,12 +359,46 @@ class ReplayPanel(QWidget):
             return
         if not on:
             source.clear_loop()
+            self.slider.set_loop(None)
             return
         try:
             source.set_loop(self.loop_start.value(), self.loop_end.value())
         except ValueError as exc:
             self.message.setText(f"Cannot loop: {exc}.")
             self.loop_button.setChecked(False)
+            return
+        scale = SLIDER_STEPS_PER_S
+        self.slider.set_loop((round(self.loop_start.value() * scale), round(self.loop_end.value() * scale)))
+
+
+class LoopSlider(QSlider):
+    """The position slider, with the loop range drawn along its groove while one is set."""
+
+    def __init__(self, orientation: Qt.Orientation) -> None:
+        super().__init__(orientation)
+        self.loop: tuple[int, int] | None = None
+        """The loop in slider steps, or ``None``."""
+
+    def set_loop(self, loop: tuple[int, int] | None) -> None:
+        self.loop = loop
+        self.update()
+
+    def paintEvent(self, event: QPaintEvent) -> None:  # noqa: N802 (Qt's name)
+        super().paintEvent(event)
+        if self.loop is None or self.maximum() <= self.minimum():
+            return
+        option = QStyleOptionSlider()
+        self.initStyleOption(option)
+        groove = self.style().subControlRect(
+            QStyle.ComplexControl.CC_Slider, option, QStyle.SubControl.SC_SliderGroove, self
+        )
+        span = self.maximum() - self.minimum()
+        left = groove.left() + (self.loop[0] - self.minimum()) / span * groove.width()
+        right = groove.left() + (self.loop[1] - self.minimum()) / span * groove.width()
+        painter = QPainter(self)
+        painter.fillRect(QRectF(left, groove.center().y() - LOOP_MARK_PX, max(2.0, right - left), 2 * LOOP_MARK_PX),
+                         QColor(LOOP_COLOUR))  # fmt: skip
+        painter.end()
 
 
 MAX_STRETCHES = 64

@@ -21,13 +21,19 @@ from emgscope.gui.host import Host
 from emgscope.gui.record_controls import RecordControls
 from emgscope.gui.replay_panel import FILE_FILTER, ReplayPanel, fill_recent_menu
 from emgscope.gui.scope_items import LANE_MARKER, MARKER_COLOUR, Band
+from emgscope.gui.side_panel import side_panel_width
 from emgscope.recording.export import ExportError, export_copy
 from emgscope.recording.repair import repair_in_background
+from emgscope.replay.reader import RecordingError, open_recording
 from emgscope.replay.recent import add_recent
 from emgscope.session.recording import MARKER_PLACED
 from emgscope.session.session import Session
 
 MARKER_GROUP = "markers"
+FILE_READY = "file_ready"
+"""A recording asked for was read and can be replayed (``data``: its path and where to start)."""
+FILE_REFUSED = "file_refused"
+"""A recording asked for cannot be replayed: the message says why; the running source goes on."""
 
 
 class SessionFeature:
@@ -85,17 +91,40 @@ class SessionFeature:
         return source if isinstance(source, ReplayControl) else None
 
     def choose_recording(self) -> None:
-        path, _ = QFileDialog.getOpenFileName(self.host.widget(), "Open recording", "", FILE_FILTER)
+        """The file dialog opens in the sessions folder: that is where the recordings are."""
+        folder = str(self.session.settings.recording.folder())
+        path, _ = QFileDialog.getOpenFileName(self.host.widget(), "Open recording", folder, FILE_FILTER)
         if path:
             self.open_recording(Path(path))
 
-    def open_recording(self, path: Path, start_s: float = 0.0) -> None:
-        """Replay ``path`` in place of the current source (refused while recording: the file would mix sources)."""
+    def open_recording(self, path: Path, start_s: float = 0.0) -> threading.Thread | None:
+        """Replay ``path`` in place of the current source, once the file is known to open: it is read on a worker
+        thread first, and a file that cannot be replayed leaves the running source as it is and says why.
+        Refused while recording (the file would mix sources)."""
         if self.record_controls.recording:
             self.host.banner.show("Stop the recording before opening another source.", "warning")
+            return None
+        board = self.session.settings.source.replay.board or None
+        bus = self.session.bus
+
+        def check() -> None:
+            try:
+                open_recording(path, board)
+            except RecordingError as exc:
+                bus.post(Event(FILE_REFUSED, f"{exc} The running source goes on.", None, {"path": str(path)}))
+                return
+            bus.post(Event(FILE_READY, "", None, {"path": str(path), "start_s": start_s}))
+
+        thread = threading.Thread(target=check, name="open-recording", daemon=True)
+        thread.start()
+        return thread
+
+    def _replay(self, path: str, start_s: float) -> None:
+        """The file opened: replay it."""
+        if self.record_controls.recording:
             return
         source = self.session.settings.source
-        source.replay.file, source.replay.start_s = str(path), start_s
+        source.replay.file, source.replay.start_s = path, start_s
         source.kind = "replay"
         self.host.connect_source()
 
@@ -155,11 +184,18 @@ class SessionFeature:
         if event.kind == MARKER_PLACED and event.sample_index is not None:
             self._show_marker(event)
             return
+        if event.kind == FILE_READY:
+            self._replay(event.data["path"], event.data["start_s"])
+            return
+        if event.kind == FILE_REFUSED:
+            self.host.banner.show(event.message, "error", topic="file")
+            return
         if event.kind != events.CONNECTED:
             return
         self.markers.clear()
         self.host.set_bands(MARKER_GROUP, [])
         replay = self.replay_source
+        self.replay_panel.setFixedWidth(side_panel_width(self.host.widget().width()))
         self.replay_panel.set_source(replay)
         self.replay_dock.setVisible(replay is not None)
         if replay is not None and replay.facts is not None:

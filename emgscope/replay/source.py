@@ -95,7 +95,11 @@ class ReplaySource(Source):
     def facts(self) -> RecordingFacts | None:
         """What the GUI shows of the recording (its path and annotations), once opened."""
         rec = self._recording
-        return None if rec is None else RecordingFacts(rec.path, tuple(rec.annotations))
+        if rec is None:
+            return None
+        about = f"{rec.format}, {len(self.signals)} signal(s) at {self.sample_rate:g} Hz, {self.duration_s:.1f} s."
+        notes = [f"{key}: {value}" for key, value in rec.recording_info.items() if value and key != "record"]
+        return RecordingFacts(rec.path, tuple(rec.annotations), " ".join([about, *notes]))
 
     def state(self) -> ReplayState:
         return ReplayState(

@@ -59,6 +59,8 @@ class Session:
         """No samples are arriving (the source said so, or :meth:`watch_stream` noticed)."""
         self._stalled = False
         """:meth:`watch_stream` reported the stream lost (so it, not the source, reports its return)."""
+        self._connected_at = 0.0
+        """When the stream connected: quiet is counted from here until its first samples arrive."""
 
     # --- the source ------------------------------------------------------------------------------------
 
@@ -125,6 +127,7 @@ class Session:
             pipeline = self.pipeline
             if pipeline is not None:
                 self.connected, self.lost, self._stalled = True, False, False
+                self._connected_at = time.monotonic()
                 _log.info(
                     "Connected: %s, %d channels at %g Hz",
                     pipeline.info.description,
@@ -153,7 +156,7 @@ class Session:
             return
         if isinstance(source, ReplayControl) and (source.paused or source.ended):
             return
-        quiet_s = time.monotonic() - pipeline.raw.written_at_s
+        quiet_s = time.monotonic() - max(pipeline.raw.written_at_s, self._connected_at)
         if quiet_s > STALL_S and not self.lost and not self._stalled:
             self._stalled = True
             message = f"No samples for {quiet_s:.1f} s: the acquisition has stopped responding."
