@@ -155,3 +155,35 @@ def test_a_rest_with_no_activity_has_no_median_frequency(tmp_path: Path) -> None
     assert quiet and all(row["median_frequency_hz"] == "" for row in quiet)
     active = [row for row in rows if row["label"] == "MAX"]
     assert active and float(active[0]["median_frequency_hz"]) > 100
+
+
+def test_a_new_patient_starts_from_the_study_defaults_and_says_so(qtbot, exam_window, tmp_path: Path) -> None:
+    from emgscope.core.settings import RecordingSettings
+    from emgscope.recording.session import SessionInfo
+
+    window = exam_window  # the last patient's 20 Hz – 5 kHz band and 50 Hz notch are still on
+    window.set_sensitivity(20.0)
+    window.set_sweep(10.0)
+    controls = window.sessions.record_controls
+    controls.start_recording(SessionInfo(patient_id="NEW-1"), RecordingSettings(str(tmp_path), "bdf"))
+    assert window.settings.display.sensitivity_uv == 100.0 and window.settings.display.sweep_ms == 100.0
+    assert window.settings.filters == FilterSettings()  # the needle preset, no notch: the app's own defaults
+    assert window.banner.text.startswith("New patient: the study defaults are set (100 µV/div, 100 ms/div")
+    assert window.scope.band_label.text() == "10 Hz – 9 kHz"  # what is applied at 20 kHz
+    controls.stop()
+    qtbot.waitUntil(lambda: not controls.recording, timeout=5000)
+
+    window.set_sensitivity(50.0)
+    window.set_sweep(10.0)
+    window.save_study_defaults()  # the operator's own defaults from now on
+    window.set_sensitivity(1000.0)
+    controls.start_recording(SessionInfo(patient_id="NEW-1"), RecordingSettings(str(tmp_path), "bdf"))
+    assert window.settings.display.sensitivity_uv == 1000.0  # the same patient: nothing is reset
+    controls.stop()
+    qtbot.waitUntil(lambda: not controls.recording, timeout=5000)
+    controls.start_recording(SessionInfo(patient_id="NEW-2"), RecordingSettings(str(tmp_path), "bdf"))
+    assert (window.settings.display.sensitivity_uv, window.settings.display.sweep_ms) == (50.0, 10.0)
+    window.controls.sync()
+    assert window.controls.sensitivity.currentText() == "50 µV/div"
+    controls.stop()
+    qtbot.waitUntil(lambda: not controls.recording, timeout=5000)

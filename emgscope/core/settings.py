@@ -128,6 +128,17 @@ class DisplaySettings:
     hidden_channels: list[str] = field(default_factory=list)
 
 
+@dataclass
+class StudySettings:
+    """Where each new patient's study starts: the scales and filters the operator saved as their defaults (the
+    app's own until then), so nothing carries over from the last patient unseen."""
+
+    sensitivity_uv: Annotated[float, Meta(gt=0)] = DisplaySettings.sensitivity_uv
+    sweep_ms: Annotated[float, Meta(gt=0)] = DisplaySettings.sweep_ms
+    mode: Literal["sweep", "scroll"] = "sweep"
+    filters: FilterSettings = field(default_factory=FilterSettings)
+
+
 SQUELCH_MAX_UV = 2000.0
 """Highest squelch threshold offered: above it even a large MUAP would be silenced."""
 VOLUME_RANGE_DB: tuple[float, float] = (-40.0, 40.0)
@@ -193,6 +204,7 @@ class Settings:
     display: DisplaySettings = field(default_factory=DisplaySettings)
     recording: RecordingSettings = field(default_factory=RecordingSettings)
     audio: AudioSettings = field(default_factory=AudioSettings)
+    study: StudySettings = field(default_factory=StudySettings)
     notice_shown: bool = False
     """The not-a-medical-device notice has been shown once (at the first start), so it is not shown again."""
 
@@ -372,10 +384,11 @@ def nearest_preset(presets: tuple[float, ...], value: float) -> float:
 def _snap(settings: Settings) -> None:
     """Snap the scales to the presets and the mains to 0, 50 or 60 Hz: a file edited by hand (or by an older
     version) must not open a scope at 3 µV/div, between two presets the keys step through, or notch 55 Hz."""
-    display = settings.display
-    display.sensitivity_uv = nearest_preset(SENSITIVITY_PRESETS_UV, display.sensitivity_uv)
-    display.sweep_ms = nearest_preset(SWEEP_PRESETS_MS, display.sweep_ms)
-    settings.filters.notch_hz = min(MAINS_HZ, key=lambda hz: abs(hz - settings.filters.notch_hz))
+    for scales in (settings.display, settings.study):
+        scales.sensitivity_uv = nearest_preset(SENSITIVITY_PRESETS_UV, scales.sensitivity_uv)
+        scales.sweep_ms = nearest_preset(SWEEP_PRESETS_MS, scales.sweep_ms)
+    for filters in (settings.filters, settings.study.filters):
+        filters.notch_hz = min(MAINS_HZ, key=lambda hz: abs(hz - filters.notch_hz))
     simulator = settings.source.simulator
     simulator.mains_hz = min(MAINS_HZ, key=lambda hz: abs(hz - simulator.mains_hz))
 

@@ -131,7 +131,10 @@ class ExamFeature(QObject):
         self.dialog.open()
 
     def start(self, choice: ExamChoice) -> ExamSession | None:
-        """Start ``choice`` on the current stream at its newest sample; ``None`` (with a banner) if it cannot."""
+        """Start ``choice`` on the current stream at its newest sample, on the study's scales (the protocol sets its
+        own filters, and says so); ``None`` (with a banner) if it cannot."""
+        if self.session.pipeline is not None and self.session.exam is None:
+            self.host.start_from_study_defaults("Guided exam", filters=False)
         started = self.session.start_exam(choice, self._queue_summary)
         if isinstance(started, str):
             self.host.banner.show(started, "warning")

@@ -52,6 +52,11 @@ class Host(Protocol):
         """While recording, the source cannot be changed (the file holds one stream)."""
         ...
 
+    def start_from_study_defaults(self, reason: str, filters: bool = True) -> None:
+        """Set the study defaults (the scales, and the filters unless ``filters`` is off) and say why
+        (``"New patient"``, ``"Guided exam"``)."""
+        ...
+
     def flash(self, text: str) -> None:
         """A passing message in the status bar (a marker dropped)."""
         ...

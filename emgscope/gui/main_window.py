@@ -26,9 +26,10 @@ from emgscope.core.settings import (
     AudioSettings,
     FilterSettings,
     Settings,
+    StudySettings,
     nearest_preset,
 )
-from emgscope.core.units import format_band
+from emgscope.core.units import format_band, format_sensitivity, format_sweep
 from emgscope.gui.about_dialog import add_about
 from emgscope.gui.audio_controls import AudioControls
 from emgscope.gui.banner import FALLBACK_MS, Banner
@@ -132,6 +133,29 @@ class MainWindow(QMainWindow):
     def lock_source(self, locked: bool) -> None:
         self.controls.connect_action.setEnabled(not locked)
         self.sessions.open_action.setEnabled(not locked)
+
+    def start_from_study_defaults(self, reason: str, filters: bool = True) -> None:
+        """A new patient (or, with ``filters`` off, an exam, whose protocol sets the filters) starts from the study
+        defaults, and says so: nothing carries over from the last patient unseen."""
+        study = self.settings.study
+        self.set_sensitivity(study.sensitivity_uv)
+        self.set_sweep(study.sweep_ms)
+        self.set_mode(study.mode)
+        said = f"{format_sensitivity(study.sensitivity_uv)}/div, {format_sweep(study.sweep_ms)}/div"
+        if not filters:
+            self.flash(f"{reason}: the study's scales are set ({said}).")
+            return
+        self.apply_filters(dataclasses.replace(study.filters))
+        text = f"{reason}: the study defaults are set ({said}, filters {format_band(study.filters)})."
+        self.banner.show(text, "info", topic="study")
+
+    def save_study_defaults(self) -> None:
+        """Display → Save as study defaults: what is on screen now is where each new patient's study starts."""
+        display = self.settings.display
+        self.settings.study = StudySettings(
+            display.sensitivity_uv, display.sweep_ms, display.mode, dataclasses.replace(self.settings.filters)
+        )
+        self.flash("Saved as the study defaults: each new patient starts from these scales and filters.")
 
     def show_patient_effort(self, percent: float, driven: bool) -> None:
         self.controls.follow_effort(percent, driven)

@@ -35,6 +35,8 @@ class RecordControls(QWidget):
     """Record/Stop, the elapsed time, the file name, markers and notes, over the session's recordings."""
 
     recording_changed = pyqtSignal(bool)
+    new_patient = pyqtSignal()
+    """The recording about to start is of another patient than the last one."""
     message = pyqtSignal(str)
     """Something the user must read (a recording that failed, or where a recording was saved)."""
 
@@ -97,7 +99,10 @@ class RecordControls(QWidget):
         self._dialog.open()
 
     def start_recording(self, session: SessionInfo, settings: RecordingSettings) -> None:
-        """Record the current stream to a new file named from ``session`` in the sessions folder."""
+        """Record the current stream to a new file named from ``session`` in the sessions folder; a patient other
+        than the last one recorded starts from the study defaults (:attr:`new_patient`)."""
+        if session.patient_id != self.recordings.session.patient_id and self.recordings.pipeline() is not None:
+            self.new_patient.emit()
         recorder = self.recordings.start(session, settings)
         if recorder is None:
             return

@@ -75,6 +75,11 @@ class ScopeControls:
         self.freeze_action = self._action("&Freeze", "F", window.set_frozen, menu, checkable=True)
         self.freeze_action.setToolTip("Freeze the picture (F, or Space while live); sound and recording carry on")
         self.space_action = self._action("Freeze, or play/pause a replay", "Space", window.space_pressed, menu)
+        menu.addSeparator()
+        self._action(
+            "&Reset to study defaults", "Ctrl+Shift+D", lambda: window.start_from_study_defaults("Reset"), menu
+        )
+        self._action("Save as study &defaults", "", window.save_study_defaults, menu)
         bar.addWidget(self.mode_button)
         bar.addAction(self.freeze_action)
         bar.addSeparator()

@@ -47,6 +47,7 @@ class SessionFeature:
         host.add_toolbar_section("Recording", new_row=True).addWidget(self.record_controls)
         self.record_controls.message.connect(lambda text: host.banner.show(text, "info"))
         self.record_controls.recording_changed.connect(host.lock_source)
+        self.record_controls.new_patient.connect(lambda: host.start_from_study_defaults("New patient"))
 
         self.replay_panel = ReplayPanel()
         self.replay_dock = host.add_dock("Replay", self.replay_panel)
