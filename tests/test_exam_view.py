@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 from PyQt6.QtCore import Qt
-from support.window import open_window, wait_connected
+from support.window import focus, open_window, wait_connected
 
 from emgscope.analysis.summary import SegmentSummary
 from emgscope.core.settings import FilterSettings, Settings
@@ -34,6 +34,7 @@ def exam_window(qtbot):
     window = open_window(qtbot, settings)
     window.resize(1400, 900)
     wait_connected(qtbot, window)
+    focus(qtbot, window)
     return window
 
 

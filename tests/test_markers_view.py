@@ -8,7 +8,7 @@ import numpy as np
 from PyQt6.QtCore import Qt
 from PyQt6.QtGui import QColor
 from support.sources import SineSource
-from support.window import open_window, wait_connected
+from support.window import focus, open_window, wait_connected
 
 from emgscope.core.settings import RecordingSettings, Settings
 from emgscope.gui.scope_items import HEARD_SIGN, LANE_MARKER, MARKER_COLOUR
@@ -33,7 +33,7 @@ def test_a_marker_is_a_tick_at_its_sample_and_a_word_in_the_status_bar(qtbot, tm
     controls = window.sessions.record_controls
     controls.start_recording(SessionInfo(patient_id="M1"), RecordingSettings(str(tmp_path), "bdf"))
     qtbot.waitUntil(lambda: controls.recorder is not None and controls.recorder.elapsed_s > 0.3, timeout=5000)
-    window.scope.setFocus()
+    focus(qtbot, window)
     qtbot.keyClick(window, Qt.Key.Key_3)
     qtbot.waitUntil(lambda: bool(window.scope.bands.bands("markers")), timeout=2000)
     (tick,) = window.scope.bands.bands("markers")

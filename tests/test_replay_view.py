@@ -8,7 +8,7 @@ from pathlib import Path
 from PyQt6.QtCore import Qt, QTimer
 from PyQt6.QtGui import QColor
 from PyQt6.QtWidgets import QApplication, QFileDialog
-from support.window import open_window, wait_connected
+from support.window import focus, open_window, wait_connected
 
 from emgscope.core.controls import ReplayControl, SimulatorControl
 from emgscope.core.settings import RecordingSettings, Settings
@@ -63,9 +63,8 @@ def test_space_pauses_a_replay_and_the_loop_is_drawn_on_the_slider(qtbot, shared
     assert isinstance(source, ReplayControl)
     panel = window.sessions.replay_panel
     assert panel.play_button.text() == "Pause (Space)"
-    window.activateWindow()
-    qtbot.waitUntil(window.isActiveWindow, timeout=2000)
     qtbot.waitUntil(lambda: window.focusWidget() is window.scope, timeout=2000)  # the keys work at once
+    focus(qtbot, window)
     qtbot.keyClick(window, Qt.Key.Key_Space)
     qtbot.waitUntil(lambda: source.settled and source.paused, timeout=3000)
     assert not window.controls.freeze_action.isChecked()  # the replay pauses; the picture is not frozen

@@ -33,7 +33,7 @@ from emgscope.recording.session import SIDES, SessionInfo
 from emgscope.session.connection import SourceFactory
 from emgscope.session.headless import HeadlessExamError, record_exam
 from emgscope.session.options import add_log_option, add_source_options, apply_source_options
-from emgscope.session.session import SHUTDOWN_WAIT_S, Session
+from emgscope.session.session import Session
 
 CONNECT_TIMEOUT_S = 30.0
 """Longer than BrainFlow's slowest connect (about 6 s on a silent serial device)."""
@@ -232,7 +232,7 @@ def _record(
             end_index = recorder.start_index + round(args.seconds * recorder.info.sample_rate)
             recorder.stop(min(end_index, recorder.ring.write_index))
             recorder.join()
-        session.disconnect(SHUTDOWN_WAIT_S)
+        session.close()
         while not inbox.empty():  # the recorder's last word (stopped, or why not) keeps the session in step
             session.handle(inbox.get())
     if recorder is None:

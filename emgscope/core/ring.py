@@ -93,6 +93,12 @@ class SampleRing:
             ring._unlink = weakref.finalize(ring, shm.unlink)
         return ring
 
+    def release(self) -> None:
+        """Remove the shared block's name now (the mappings stay valid until each ring goes): for a process
+        about to exit, whose rings may sit in reference cycles that nothing collects before the interpreter ends."""
+        if self._unlink is not None:
+            self._unlink()
+
     def hand_over(self) -> None:
         """Leave removing the block to the process that attaches as its owner: the acquisition process ends
         with its source, and the GUI process may still draw, record or play from the ring afterwards."""

@@ -89,11 +89,16 @@ class Session:
         self.connection.disconnect(wait_s)
 
     def close(self) -> None:
-        """The app is quitting: finish the recording, stop the sound and let go of the device."""
+        """The owner is quitting: finish the recording, stop the sound, let go of the device and of the rings'
+        shared memory (nothing is left for the next start to clean up)."""
+        pipeline = self.pipeline
         self.recordings.finish(SHUTDOWN_WAIT_S)
         self.end_exam()
         self.disconnect(SHUTDOWN_WAIT_S)
         self.audio.wait_closed()
+        if pipeline is not None:
+            pipeline.raw.release()
+            pipeline.filtered.release()
 
     # --- filters ---------------------------------------------------------------------------------------
 

@@ -25,3 +25,14 @@ def wait_connected(qtbot, window: MainWindow) -> None:
 
 def trace_rows(window: MainWindow) -> np.ndarray:
     return np.flatnonzero((window.scope.raster.pixels == TRACE_COLOUR).any(axis=1))
+
+
+def focus(qtbot, window: MainWindow) -> None:
+    """Make ``window`` the active window with the scope focused, as a user's click does: keys reach its shortcuts.
+
+    Offscreen, a window opened after another is not always activated by itself.
+    """
+    window.activateWindow()
+    qtbot.waitUntil(window.isActiveWindow, timeout=2000)
+    window.scope.setFocus()
+    qtbot.waitUntil(lambda: window.focusWidget() is window.scope, timeout=2000)
