@@ -15,7 +15,8 @@ import time
 from typing import TYPE_CHECKING
 
 from emgscope import __version__
-from emgscope.core import log
+from emgscope.core import events, log
+from emgscope.core.events import Event
 from emgscope.core.paths import resource, ui_file
 from emgscope.core.realtime import freeze_startup_heap
 from emgscope.core.settings import LoadedSettings, Settings, load_settings, save_settings
@@ -26,6 +27,9 @@ if TYPE_CHECKING:
     from PyQt6.QtWidgets import QWidget
 
 SIGNAL_POLL_MS = 200
+SCREENSHOT_WAIT_S = 30.0
+"""``--screenshot`` waits at most this long for the source to answer before it takes the picture anyway."""
+SOURCE_ANSWERS = (events.CONNECTED, events.CONNECT_FAILED)
 NO_DISPLAY_MESSAGE = (
     "emgscope: no display found (DISPLAY/WAYLAND_DISPLAY unset); use --screenshot PNG to run without one"
 )
@@ -122,7 +126,18 @@ def run_gui(args: argparse.Namespace) -> int:
                 status = 1
             window.close()
 
-        QTimer.singleShot(round(args.seconds * 1000), shoot)
+        # The seconds count from the source's answer (connected or refused), not from launch: a loaded machine
+        # takes longer to start the acquisition process, and the picture is of the running app.
+        countdown = QTimer(window)
+        countdown.setSingleShot(True)
+        countdown.timeout.connect(shoot)
+
+        def answered(event: Event) -> None:
+            if event.kind in SOURCE_ANSWERS and not countdown.isActive():
+                countdown.start(round(args.seconds * 1000))
+
+        window.bridge.event.connect(answered)
+        QTimer.singleShot(round((SCREENSHOT_WAIT_S + args.seconds) * 1000), shoot)
     app.exec()
     if not window.isHidden():
         window.close()
