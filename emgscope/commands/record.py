@@ -188,7 +188,7 @@ def _record(
     recorded is kept, and the reason is one line.
     """
     settings.recording.format = args.format
-    session = Session(settings, source_factory)
+    session = Session(settings, source_factory, sound=False)
     inbox: queue.SimpleQueue[Event] = queue.SimpleQueue()
     session.bus.subscribe(inbox.put)
     stop = threading.Event()

@@ -84,12 +84,14 @@ class AudioService:
         settings = dataclasses.replace(self.settings)
         closing = list(self._closing)
         self.bus.post(Event(AUDIO_OPENING))
-        threading.Thread(
+        opening = threading.Thread(
             target=self._open,
             args=(generation, stream, settings, self.channel, closing),
             name="audio-open",
             daemon=True,
-        ).start()
+        )
+        self._closing = [t for t in self._closing if t.is_alive()] + [opening]  # quitting waits for it too
+        opening.start()
         return True
 
     def _open(
@@ -167,8 +169,9 @@ class AudioService:
         thread.start()
 
     def wait_closed(self, timeout_s: float = CLOSE_TIMEOUT_S) -> None:
-        """Wait for streams still closing (when the app quits): an audio process cut off mid-stop leaves its
-        shared memory behind for the resource tracker to complain about."""
+        """Wait for streams still opening or closing (when the app quits): an audio process cut off mid-stop
+        leaves its shared memory behind for the resource tracker to complain about, and one still starting would
+        look for a ring that is gone."""
         deadline = time.monotonic() + timeout_s
         for thread in self._closing:
             thread.join(max(0.0, deadline - time.monotonic()))

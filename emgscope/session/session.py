@@ -43,14 +43,15 @@ _log = log.logger(__name__)
 class Session:
     """What runs: the source connection, the recordings, the audio monitor and at most one guided exam."""
 
-    def __init__(self, settings: Settings, source_factory: SourceFactory | None = None) -> None:
+    def __init__(self, settings: Settings, source_factory: SourceFactory | None = None, sound: bool = True) -> None:
         """``source_factory``: build sources in this process instead of the acquisition process (an embedding
-        program's device, a test's known signal)."""
+        program's device, a test's known signal); ``sound``: play the stream (a headless recording does not)."""
         self.settings = settings
         self.bus = EventBus()
         self.connection = Connection(self.bus, source_factory)
         self.recordings = Recordings(self.bus, settings.recording, lambda: self.pipeline, lambda: self.settings.filters)
         self.audio = AudioService(settings.audio, self.bus)
+        self.sound = sound
         self.exam: ExamSession | None = None
         self._filters_before_exam: FilterSettings | None = None
         self.connected = False
@@ -139,7 +140,9 @@ class Session:
                     pipeline.info.n_channels,
                     pipeline.info.sample_rate,
                 )
-                self.audio.attach(Stream(pipeline.filtered, pipeline.info.sample_rate, pipeline.info.channel_labels))
+                if self.sound:
+                    stream = Stream(pipeline.filtered, pipeline.info.sample_rate, pipeline.info.channel_labels)
+                    self.audio.attach(stream)
         elif kind in SOURCE_GONE:
             if kind != events.STOPPED or self.connected:
                 _log.log(20 if kind == events.STOPPED else 40, "Source %s: %s", kind.replace("_", " "), event.message)
