@@ -23,6 +23,8 @@ SUBCOMMANDS: dict[str, tuple[str, str]] = {
     "export": ("emgscope.recording.cli_export", "copy a recording, optionally cut and de-identified"),
     "repair": ("emgscope.recording.cli_repair", "repair recordings a crash left unfinished"),
     "export-audio": ("emgscope.audio.export", "write what the loudspeaker would have played as a WAV file"),
+    "simcheck": ("emgscope.commands.simcheck", "compare the simulated patient with real needle EMG (PhysioNet emgdb)"),
+    "patients": ("emgscope.commands.patients", "list the simulated teaching patients"),
 }
 
 

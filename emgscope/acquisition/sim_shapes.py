@@ -156,6 +156,21 @@ def positive_sharp_wave(
     return _finish(wave, t, factor, amplitude_uv)
 
 
+def endplate_noise(rng: np.random.Generator, sample_rate: float, duration_ms: float, amplitude_uv: float) -> np.ndarray:
+    """A miniature endplate potential: a monophasic negative blip (SIMULATION_PARAMETERS §2)."""
+    t, factor = _time_axis(duration_ms, sample_rate)
+    wave = -(lobe(t, 0.0, duration_ms) ** rng.uniform(1.5, 2.5))
+    return _finish(wave, t, factor, amplitude_uv)
+
+
+def endplate_spike(rng: np.random.Generator, sample_rate: float, duration_ms: float, amplitude_uv: float) -> np.ndarray:
+    """An endplate spike: a muscle fibre's potential born under the tip, so biphasic and initially negative (§2)."""
+    t, factor = _time_axis(duration_ms, sample_rate)
+    width = duration_ms * rng.uniform(0.12, 0.16)
+    wave = dipole((t - 3.0 * width) / width)
+    return _finish(wave, t, factor, amplitude_uv)
+
+
 def peak_to_peak(wave: np.ndarray) -> float:
     return float(np.max(wave) - np.min(wave))
 
@@ -177,8 +192,15 @@ def phase_count(wave: np.ndarray) -> int:
 
 
 def rise_time_ms(wave: np.ndarray, sample_rate: float) -> float:
-    """From the positive peak before the main negative peak to that negative peak (the near-field criterion)."""
+    """From the positive peak that precedes the main negative peak to that negative peak (the near-field
+    criterion). The preceding peak is the nearest local maximum before the trough; wiggles smaller than
+    :data:`DURATION_LEVEL` of the peak to peak do not end the search."""
     trough = int(np.argmin(wave))
     if trough == 0:
         return 0.0
-    return (trough - int(np.argmax(wave[:trough]))) * 1000.0 / sample_rate
+    tolerance = DURATION_LEVEL * peak_to_peak(wave)
+    before = wave[trough::-1]
+    peak_value = np.maximum.accumulate(before)
+    fallen = np.flatnonzero(before < peak_value - tolerance)
+    span = before[: fallen[0]] if fallen.size else before
+    return int(np.argmax(span)) * 1000.0 / sample_rate

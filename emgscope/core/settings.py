@@ -66,6 +66,8 @@ class SimulatorSettings:
     channels: int = 1
     seed: int = 1
     mains_hz: float = 0.0
+    patient: str = ""
+    """A teaching patient (``NAME`` or ``NAME:MUSCLE``, resources/patients); empty: the generic ``pathology``."""
 
 
 @dataclass
