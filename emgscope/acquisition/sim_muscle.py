@@ -81,11 +81,13 @@ CANNULA_POINTS_MM: tuple[float, ...] = tuple(float(x) for x in np.round(np.linsp
 """Points along the shaft, back from the tip, whose average stands for the cannula's potential: a concentric needle
 records its core against it, so a unit near the shaft appears small and inverted and slow potentials common to both
 cancel."""
+CANNULA_RADIUS_MM = 0.23
+"""The shaft's radius (a 0.45 mm needle): no fibre comes closer to the cannula than this."""
 MOVE_STEP_MM: Range = (0.3, 0.8)
 """A small needle movement (an insertion step) shifts the tip this far across the fibres."""
 MOVE_LIMIT_MM = 2.0
 """Small movements keep the tip within this of the site's first position (a new site is a new neighbourhood)."""
-TEMPLATE_LEVEL = 0.002
+TEMPLATE_LEVEL = 0.01
 """A template is cut where its potential falls below this fraction of its peak-to-peak amplitude (then tapered)."""
 
 
@@ -318,6 +320,7 @@ def potential(fibres: Fibres, site: SiteGeometry, stream_rate: float) -> Potenti
         share = 1.0 / len(CANNULA_POINTS_MM)
         for s_mm in CANNULA_POINTS_MM:
             dc = np.hypot(fibres.x - site.tip[0] - s_mm * site.shaft[0], fibres.y - site.tip[1] - s_mm * site.shaft[1])
+            dc = np.maximum(dc, CANNULA_RADIUS_MM)
             sel = dc < FIBRE_REACH_MM
             parts_d.append(dc[sel])
             parts_p.append(passing[sel])
