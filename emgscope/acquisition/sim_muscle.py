@@ -12,7 +12,7 @@ comes out of the same anatomy:
   small blunt one; moving the tip (:meth:`Site.move`) changes which is which;
 * myopathy (:attr:`MuscleState.fibre_loss`, :attr:`MuscleState.fibre_size_spread`): fewer and more varied fibres
   per unit, so short, low-amplitude, polyphasic MUAPs, and weaker units, so more of them for the same force
-  (early recruitment, :attr:`MuscleState.unit_force`);
+  (early recruitment, :func:`force_capacity`);
 * denervation and reinnervation (:attr:`MuscleState.unit_loss`, :attr:`MuscleState.reinnervation`): fewer units,
   each survivor adopting orphaned fibres in clusters (fibre-type grouping) reached by slow immature sprouts, so
   large, long, polyphasic MUAPs and reduced recruitment: few units firing fast.
@@ -110,7 +110,7 @@ class MuscleState:
     fibre_size: float = 1.0
     """Mean fibre diameter relative to normal."""
     unit_force: float = 1.0
-    """Force of a unit relative to normal: weaker units must be recruited earlier for the same effort."""
+    """Force of a unit's fibres relative to normal, beyond their number and size (myopathic fibres are weak)."""
     peak_rate_hz: Range = (28.0, 35.0)
     """Firing rate at maximal effort (a few remaining units fire faster: 40-50 Hz in neurogenic disease)."""
 
@@ -154,8 +154,8 @@ def neighbourhood(rng: np.random.Generator, state: MuscleState, seed: tuple[int,
     """The motor units around a site that survive ``state.unit_loss``, with their recruitment thresholds.
 
     Thresholds follow each unit's rank in size among all the units the site had before any loss (the size
-    principle), spread exponentially from :data:`~emgscope.acquisition.sim_profiles.FIRST_THRESHOLD_PERCENT`; weak
-    (myopathic) units are all recruited proportionally earlier. Survivors grow by what they adopted.
+    principle), spread exponentially from :data:`~emgscope.acquisition.sim_profiles.FIRST_THRESHOLD_PERCENT`, in
+    units of the drive (:func:`force_capacity`). Survivors grow by what they adopted.
     """
     from emgscope.acquisition import sim_profiles as profiles
 
@@ -170,7 +170,7 @@ def neighbourhood(rng: np.random.Generator, state: MuscleState, seed: tuple[int,
     rank[np.argsort(own, kind="stable")] = np.arange(count) / max(count - 1, 1)
     span = profiles.LAST_THRESHOLD_PERCENT - profiles.FIRST_THRESHOLD_PERCENT
     growth = (profiles.THRESHOLD_RANGE**rank - 1.0) / (profiles.THRESHOLD_RANGE - 1.0)
-    threshold = (profiles.FIRST_THRESHOLD_PERCENT + span * growth) * state.unit_force
+    threshold = profiles.FIRST_THRESHOLD_PERCENT + span * growth
     adopted = _adopted_share(state)
     units = []
     for k in np.flatnonzero(survives):
@@ -276,6 +276,20 @@ def fibres_of(unit: UnitAnatomy, state: MuscleState, site: SiteGeometry) -> Fibr
     behind = -site.from_endplates_mm - site.tendon_behind_mm + rng.normal(0.0, TENDON_SPREAD_MM, n)
     fibres = Fibres(x, y, diameter, endplate - site.from_endplates_mm, delay, ahead, behind)
     return Fibres(*(getattr(fibres, f)[keep] for f in Fibres.__dataclass_fields__))
+
+
+def force_capacity(state: MuscleState) -> float:
+    """The force the muscle's motor units can make, relative to a normal muscle: what survives of them, grown by
+    reinnervation, times what is left of their fibres and how strong those are.
+
+    The simulated patient's effort is the force asked for (a normal muscle's percentage); the drive to the motor
+    units is effort over capacity, capped at 100 %. So a weak muscle needs more drive for the same effort: a
+    myopathic one recruits all its small units and fires them fast at a slight effort (early recruitment, a full
+    low-amplitude pattern), a denervated one fires its few units fast (reduced recruitment, SIMULATION_PARAMETERS
+    §1: rates above 15-20 Hz with one or two units)."""
+    units = (1.0 - state.unit_loss) * (1.0 + _adopted_share(state))
+    fibres = (1.0 - state.fibre_loss) * state.fibre_size**2 * state.unit_force
+    return max(units * fibres, 1e-3)
 
 
 def _adopted_share(state: MuscleState) -> float:

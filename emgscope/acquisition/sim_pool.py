@@ -14,6 +14,7 @@ number, so a site is the same whatever other channels exist, and moving the need
 from __future__ import annotations
 
 import math
+import zlib
 from dataclasses import dataclass
 
 import numpy as np
@@ -177,6 +178,8 @@ class Site:
         endplate: bool | None = None,
     ) -> None:
         self.profile = profile
+        self.key = zlib.crc32(profile.name.encode("utf-8"))
+        """Each muscle draws its own units, so two muscles of a patient differ even where their physiology agrees."""
         self.seed = seed
         self.channel = channel
         self.rate = rate
@@ -185,11 +188,11 @@ class Site:
         if endplate is None:
             endplate = bool(place.random() < p.ENDPLATE_SITE_CHANCE) and number > 0
         self.geometry = muscle.place_site(place, endplate)
-        self.anatomy = muscle.neighbourhood(self.rng(1), profile.state, (seed, channel, number))
+        self.anatomy = muscle.neighbourhood(self.rng(1), profile.state, (seed, self.key, channel, number))
         self.moves = 0
 
     def rng(self, purpose: int, *more: int) -> np.random.Generator:
-        return np.random.default_rng([self.seed, self.channel, self.number, purpose, *more])
+        return np.random.default_rng([self.seed, self.key, self.channel, self.number, purpose, *more])
 
     def move(self) -> None:
         """A small needle movement within the neighbourhood."""
@@ -205,18 +208,15 @@ class Site:
         ]
 
     def firing_specs(self) -> list[FiringSpec]:
-        """How each unit's rate follows effort (fixed for the site: the needle does not change the unit)."""
+        """How each unit's rate follows the drive (fixed for the site: the needle does not change the unit)."""
         rng = self.rng(3)
         state = self.profile.state
-        # Weak (myopathic) units: the whole effort axis is compressed, recruitment and rate modulation alike, so a
-        # slight effort already asks for what a normal muscle gives at a strong one.
-        tau = p.RATE_TAU_PERCENT * state.unit_force
         return [
             FiringSpec(
                 unit.threshold_percent,
                 p.ONSET_RATE_HZ,
                 rng.uniform(*state.peak_rate_hz),
-                tau,
+                p.RATE_TAU_PERCENT,
                 rng.uniform(*p.ISI_CV),
             )
             for unit in self.anatomy

@@ -33,7 +33,7 @@ import numpy as np
 from emgscope.acquisition import sim_pool as pool
 from emgscope.acquisition import sim_profiles as profiles
 from emgscope.acquisition.sim_firing import FiringSchedule
-from emgscope.acquisition.sim_muscle import Potential
+from emgscope.acquisition.sim_muscle import Potential, force_capacity
 from emgscope.acquisition.sim_pool import INSERTION, Discharge, Site, UnitInfo
 from emgscope.acquisition.source import MIN_READ_S, Source, SourceError, StreamInfo
 from emgscope.core.settings import PATHOLOGIES, SimulatorSettings
@@ -156,6 +156,7 @@ class SimulatedPatient:
         self.sample_rate = float(settings.sample_rate)
         self.channels = int(settings.channels)
         self.profile = muscle_profile(settings)
+        self._capacity = force_capacity(self.profile.state)
         self.effort_percent = settings.effort_percent
         self.units: list[UnitInfo] = []
         """Ground truth of every generator so far; a firing's ``units`` value indexes it. A needle movement adds
@@ -299,6 +300,12 @@ class SimulatedPatient:
     @effort_percent.setter
     def effort_percent(self, value: float) -> None:
         self._effort = clamp_effort(value)
+
+    @property
+    def drive_percent(self) -> float:
+        """The drive to the motor units: effort over the muscle's force capacity, at most 100 % (a weak muscle needs
+        more drive for the same effort, :func:`~emgscope.acquisition.sim_muscle.force_capacity`)."""
+        return min(100.0, self._effort / self._capacity)
 
     @property
     def position(self) -> int:
@@ -458,7 +465,7 @@ class SimulatedPatient:
         if self.settings.mains_hz > 0:
             phase = (2 * np.pi * self.settings.mains_hz / self.sample_rate) * np.arange(first, stop)
             block += self._hum * (np.sin(phase) + 0.25 * np.sin(3 * phase))
-        starts, slots = self._schedule.advance(first, stop, self._effort)
+        starts, slots = self._schedule.advance(first, stop, self.drive_percent)
         self._paint(starts, self._slot_unit[slots], None, first, origin)
         for discharges in self._discharges:
             for discharge in discharges:
