@@ -87,7 +87,7 @@ MOVE_STEP_MM: Range = (0.3, 0.8)
 """A small needle movement (an insertion step) shifts the tip this far across the fibres."""
 MOVE_LIMIT_MM = 2.0
 """Small movements keep the tip within this of the site's first position (a new site is a new neighbourhood)."""
-TEMPLATE_LEVEL = 0.01
+TEMPLATE_LEVEL = 0.02
 """A template is cut where its potential falls below this fraction of its peak-to-peak amplitude (then tapered)."""
 
 

@@ -181,7 +181,7 @@ def _load(path: Path) -> PatientCase:
         raise PatientError(f"{where}: key 'age' must be a whole number of years, not {age!r}")
     sex = data.get("sex")
     if sex not in ("F", "M"):
-        raise PatientError(f"{where}: key 'sex' must be \"F\" or \"M\", not {sex!r}")
+        raise PatientError(f'{where}: key \'sex\' must be "F" or "M", not {sex!r}')
     entries = data.get("muscle")
     if not isinstance(entries, list) or not entries:
         raise PatientError(f"{where}: give at least one [[muscle]] table")
@@ -202,7 +202,7 @@ def _muscle(entry: Any, where: str) -> MuscleCase:
     where = f"{where} ({name})"
     side = entry.get("side")
     if side not in SIDES:
-        raise PatientError(f"{where}: key 'side' must be \"L\" or \"R\", not {side!r}")
+        raise PatientError(f'{where}: key \'side\' must be "L" or "R", not {side!r}')
     base = entry.get("base")
     if base not in BASES:
         raise PatientError(f"{where}: key 'base' must be one of {', '.join(BASES)}, not {base!r}")
@@ -287,3 +287,13 @@ def profile_of(spec: str) -> MuscleProfile:
     """What the simulator builds for ``spec`` (see :func:`muscle_case`). Raises :class:`PatientError`."""
     case, muscle = muscle_case(spec)
     return muscle.profile(case.name)
+
+
+def exam_muscles(spec: str) -> str | None:
+    """The muscles a guided exam of ``spec`` examines, as ``record --muscles`` takes them (``"Deltoid:R,..."``): the
+    patient's muscles, the one ``spec`` names first; None when ``spec`` names no patient."""
+    if not spec:
+        return None
+    case, first = muscle_case(spec)
+    ordered = [first, *(m for m in case.muscles if m is not first)]
+    return ",".join(f"{m.muscle}:{m.side}" for m in ordered)

@@ -96,6 +96,8 @@ class NeedlePosition:
     tip_mm: tuple[float, float]
     from_endplates_mm: float
     at_endplate: bool
+    muscle: str
+    """The muscle examined (the profile's name)."""
 
 
 def clamp_effort(value: float) -> float:
@@ -141,6 +143,7 @@ class _Move:
     new_site: list[bool]
     result: list[list[Potential]]
     thread: threading.Thread
+    profile: profiles.MuscleProfile
 
 
 class SimulatedPatient:
@@ -209,6 +212,7 @@ class SimulatedPatient:
         """Rendered discharges not yet delivered, in order of their peaks."""
         self._insertion_requested = False
         self._move_requested: tuple[bool, bool | None] | None = None
+        self._muscle_requested: profiles.MuscleProfile | None = None
         self._move: _Move | None = None
         self.insertions: list[tuple[int, int]] = []
         """Every insertional burst as ``(first sample, end sample)``, absolute indices; the end is where its
@@ -286,7 +290,14 @@ class SimulatedPatient:
         geometry = site.geometry
         self.needle.append(
             NeedlePosition(
-                channel, start, site.number, site.moves, geometry.tip, geometry.from_endplates_mm, geometry.at_endplate
+                channel,
+                start,
+                site.number,
+                site.moves,
+                geometry.tip,
+                geometry.from_endplates_mm,
+                geometry.at_endplate,
+                site.profile.name,
             )
         )
 
@@ -324,6 +335,23 @@ class SimulatedPatient:
         land in the endplate zone (True), away from it (False) or as chance has it (None, new sites only)."""
         self._move_requested = (new_site, endplate)
 
+    def select_muscle(self, muscle: str) -> bool:
+        """Examine another muscle of the teaching patient (``"Deltoid"`` or ``"Deltoid L"``): the needle goes into it
+        at a new site (any thread). False, and nothing changes, when the patient has no such muscle or the muscle
+        is a generic preset's."""
+        if not self.settings.patient:
+            return False
+        from emgscope.acquisition.sim_patients import PatientError, split_spec
+
+        name, _ = split_spec(self.settings.patient)
+        try:
+            profile = muscle_profile(dataclasses.replace(self.settings, patient=f"{name}:{muscle}"))
+        except PatientError:
+            return False
+        if profile.name != self.profile.name:
+            self._muscle_requested = profile
+        return True
+
     def firing_log(self) -> Firings:
         """Every discharge delivered since construction or :meth:`clear_firing_log` (needs ``log_firings``)."""
         if self._log is None:
@@ -348,12 +376,15 @@ class SimulatedPatient:
         """The next ``n`` samples, ``(channels, n)`` float64 in µV."""
         if n < 0:
             raise ValueError(f"cannot generate {n} samples")
-        move = self._move_requested
-        if self._insertion_requested or move is not None:
+        move, muscle = self._move_requested, self._muscle_requested
+        if self._insertion_requested or move is not None or muscle is not None:
             self._insertion_requested = False
-            self._move_requested = None
+            self._move_requested = self._muscle_requested = None
             self._start_insertion()
-            self._begin_move(*(move or (False, None)))
+            if muscle is not None:
+                self._begin_move(True, None, muscle)
+            else:
+                self._begin_move(*(move or (False, None)))
         while self._ready < n:
             self._render_block()
         out = self._canvas[:, self._head : self._head + n].copy()
@@ -365,15 +396,17 @@ class SimulatedPatient:
 
     # ---- needle movements
 
-    def _begin_move(self, new_site: bool, endplate: bool | None) -> None:
-        """Start computing the new potentials; they take effect :data:`SETTLE_S` (and more per channel) later."""
+    def _begin_move(self, new_site: bool, endplate: bool | None, profile: profiles.MuscleProfile | None = None) -> None:
+        """Start computing the new potentials (of ``profile``'s muscle, or the same one); they take effect
+        :data:`SETTLE_S` (and more per channel) later."""
         if self._move is not None:
             self._finish_move(self._move)
+        profile = profile or self.profile
         at = self._position + self._ready + round((SETTLE_S + SETTLE_PER_CHANNEL_S * self.channels) * self.sample_rate)
         sites = []
         for ch, site in enumerate(self.sites):
             if new_site:
-                sites.append(Site(self.profile, self.settings.seed, ch, self.sample_rate, site.number + 1, endplate))
+                sites.append(Site(profile, self.settings.seed, ch, self.sample_rate, site.number + 1, endplate))
             else:
                 moved = Site.__new__(Site)
                 moved.__dict__.update(site.__dict__)
@@ -386,11 +419,13 @@ class SimulatedPatient:
         result: list[list[Potential]] = []
         thread = threading.Thread(target=lambda: result.extend(s.potentials() for s in sites), daemon=True)
         thread.start()
-        self._move = _Move(at, sites, [new_site] * self.channels, result, thread)
+        self._move = _Move(at, sites, [new_site] * self.channels, result, thread, profile)
 
     def _finish_move(self, move: _Move) -> None:
         move.thread.join()
         self._move = None
+        self.profile = move.profile
+        self._capacity = force_capacity(move.profile.state)
         start = self._position + self._ready
         for ch, (site, potentials) in enumerate(zip(move.sites, move.result, strict=True)):
             fresh = move.new_site[ch]
@@ -467,11 +502,15 @@ class SimulatedPatient:
             block += self._hum * (np.sin(phase) + 0.25 * np.sin(3 * phase))
         starts, slots = self._schedule.advance(first, stop, self.drive_percent)
         self._paint(starts, self._slot_unit[slots], None, first, origin)
+        spontaneous: list[Firings] = []
         for discharges in self._discharges:
             for discharge in discharges:
                 times, gains = discharge.pattern.advance(first, stop)
                 if times.size:
-                    self._paint(times, np.full(times.size, discharge.unit, np.intp), gains, first, origin)
+                    spontaneous.append(Firings(times, np.full(times.size, discharge.unit, np.intp), gains))
+        if spontaneous:
+            joined = Firings.join(spontaneous)
+            self._paint(joined.samples, joined.units, joined.gains, first, origin)
         queued = self._queued
         due = queued.samples < stop
         if due.any():
@@ -550,14 +589,19 @@ MAX_CATCH_UP_S = 0.1
 class SimulatedSource(Source):
     """The simulated patient as a device: samples become due at the sample rate by ``time.monotonic()``."""
 
-    def __init__(self, settings: SimulatorSettings) -> None:
+    def __init__(self, settings: SimulatorSettings, log_firings: bool = False) -> None:
+        """``log_firings``: the patient keeps every discharge, for a ground-truth file (:mod:`sim_truth`)."""
         self.settings = dataclasses.replace(settings)
+        self.log_firings = log_firings
         self._effort = settings.effort_percent
         """Checked by :meth:`open`, which reports a bad value as a :class:`SourceError`."""
         self.patient: SimulatedPatient | None = None
         """The running generator (for its ground truth), from :meth:`open` until :meth:`close`."""
+        self.last_patient: SimulatedPatient | None = None
+        """The generator of the last :meth:`open`, kept after :meth:`close` for its ground truth."""
         self.skipped_samples = 0
         """Samples that fell due during stalls longer than :data:`MAX_CATCH_UP_S` and were never generated."""
+        self._examined: tuple[str, str] = ("", "")
         self._start = 0.0
         self._accounted = 0
 
@@ -576,18 +620,39 @@ class SimulatedSource(Source):
             patient.effort_percent = self._effort
 
     def insertion(self) -> None:
-        """Provoke an insertional burst (ignored while the source is not open)."""
+        """Move the needle a small step, provoking an insertional burst (ignored while the source is not open)."""
         patient = self.patient
         if patient is not None:
             patient.insertion()
 
+    def move_needle(self, new_site: bool = True, endplate: bool | None = None) -> None:
+        """Move the needle to a new site (see :meth:`SimulatedPatient.move_needle`; ignored while not open)."""
+        patient = self.patient
+        if patient is not None:
+            patient.move_needle(new_site, endplate)
+
+    def follow_step(self, label: str, muscle: str, side: str, repeat: int) -> None:
+        """Do with the needle what a guided exam's new step asks: into the step's muscle when it changes (a teaching
+        patient's own), a small movement for the insertion step (``INS``), a new site for each rest after the
+        first (``REST``, ``repeat`` > 1). Ignored while the source is not open."""
+        patient = self.patient
+        if patient is None:
+            return
+        if muscle and (muscle, side) != self._examined:
+            self._examined = (muscle, side)
+            patient.select_muscle(f"{muscle} {side}".strip())
+        if label == "INS":
+            patient.insertion()
+        elif label == "REST" and repeat > 1:
+            patient.move_needle(new_site=True)
+
     def open(self) -> StreamInfo:
         settings = dataclasses.replace(self.settings, effort_percent=self._effort)
         try:
-            patient = SimulatedPatient(settings)
+            patient = SimulatedPatient(settings, self.log_firings)
         except ValueError as exc:
             raise SourceError(f"The simulated patient cannot start: {exc}.") from exc
-        self.patient = patient
+        self.patient = self.last_patient = patient
         patient.effort_percent = self._effort
         self.skipped_samples = 0
         self._accounted = 0
@@ -595,9 +660,14 @@ class SimulatedSource(Source):
         return StreamInfo(
             sample_rate=patient.sample_rate,
             channel_labels=tuple(f"Needle {i + 1}" for i in range(patient.channels)),
-            description=f"Simulated patient ({settings.pathology})",
+            description=f"Simulated patient ({patient.profile.name})",
             device="emgscope simulated patient",
-            details={"pathology": settings.pathology, "seed": str(settings.seed), "mains_hz": f"{settings.mains_hz:g}"},
+            details={
+                "pathology": settings.pathology,
+                "patient": settings.patient,
+                "seed": str(settings.seed),
+                "mains_hz": f"{settings.mains_hz:g}",
+            },
         )
 
     def read(self) -> np.ndarray:

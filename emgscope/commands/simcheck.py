@@ -207,7 +207,9 @@ def default_folder() -> Path:
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--emgdb", type=Path, help="folder with PhysioNet emgdb's emg_*.hea/.dat (default: shared data)")
+    parser.add_argument(
+        "--emgdb", type=Path, help="folder with PhysioNet emgdb's emg_*.hea/.dat (default: shared data)"
+    )
     parser.add_argument("--effort", type=float, default=CHECK_EFFORT, help="the effort to compare at, %% (default 10)")
     parser.add_argument("--sites", type=int, default=CHECK_SITES, help="needle sites per preset (default 20)")
     parser.add_argument("--seconds", type=float, default=CHECK_SECONDS, help="signal per site (default 6)")

@@ -20,6 +20,8 @@ from pathlib import Path
 
 from emgscope.acquisition.factory import make_source
 from emgscope.acquisition.pump import AcquisitionPump
+from emgscope.acquisition.sim_patients import exam_muscles
+from emgscope.acquisition.sim_truth import ground_truth_beside, keep_ground_truth
 from emgscope.cli import add_source_options, apply_source_options
 from emgscope.core import events
 from emgscope.core.events import Event, EventBus
@@ -139,6 +141,7 @@ def run(args: argparse.Namespace) -> int:
         source = make_source(settings.source)
     except (ValueError, ImportError) as exc:
         return _fail(f"cannot build the source: {exc}")
+    keep_ground_truth(source)
     pump = AcquisitionPump(source, settings.filters, bus)
     pump.start()
     try:
@@ -152,9 +155,11 @@ def run(args: argparse.Namespace) -> int:
             recorder = Recorder(pipeline.raw, pipeline.info, path, session, args.format, filters, bus)
         except FormatError as exc:
             return _fail(str(exc))
-        return _record(recorder, args.seconds, marks, ended, args.progress)
+        code = _record(recorder, args.seconds, marks, ended, args.progress)
     finally:
         pump.stop()
+    ground_truth_beside(source, path, recorder.start_index, recorder.samples_written)
+    return code
 
 
 def _record(
@@ -196,7 +201,7 @@ def _run_exam(args: argparse.Namespace, settings: Settings, session: SessionInfo
         return _fail("--operator-seconds must be positive")
     try:
         protocol = find_protocol(args.protocol)
-        muscles = parse_muscles(args.muscles, protocol)
+        muscles = parse_muscles(args.muscles or exam_muscles(settings.source.simulator.patient), protocol)
     except (ProtocolError, ValueError) as exc:
         return _fail(str(exc))
     try:

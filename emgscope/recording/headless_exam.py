@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from emgscope.acquisition.pump import AcquisitionPump, Pipeline
+from emgscope.acquisition.sim_truth import ground_truth_beside
 from emgscope.acquisition.simulator import BLOCK_S, SimulatedSource
 from emgscope.acquisition.source import SourceError
 from emgscope.analysis.monitor import ExamMonitor
@@ -77,7 +78,7 @@ def record_exam(
     protocol's filter preset and ``notch_hz``; ``compliance`` is a key of
     :data:`~emgscope.protocol.sim_patient_driver.COMPLIANCE_PRESETS`. Empty session notes and muscle are filled
     from the exam, so the file says what it is. Raises :class:`HeadlessExamError`."""
-    source = SimulatedSource(dataclasses.replace(simulator, effort_percent=0.0))
+    source = SimulatedSource(dataclasses.replace(simulator, effort_percent=0.0), log_firings=True)
     try:
         info = source.open()
     except SourceError as exc:
@@ -105,6 +106,7 @@ def record_exam(
         source.close()
     if recorder.error:
         raise HeadlessExamError(recorder.error)
+    ground_truth_beside(source, path, 0, recorder.samples_written)
     csv_path = summary_csv_path(path)
     try:
         write_csv(csv_path, exam.monitor.summaries)
@@ -150,8 +152,9 @@ class HeadlessExam:
         self.source.effort_percent = percent
 
     def _on_event(self, event: Event) -> None:
-        if event.kind == STEP_CHANGED and event.data["status"].planned.label == "INS":
-            self.source.insertion()
+        if event.kind == STEP_CHANGED and event.data["status"].planned is not None:
+            planned = event.data["status"].planned
+            self.source.follow_step(planned.label, planned.muscle, planned.side, planned.repeat)
         elif event.kind == ANNOTATION_ADDED:
             annotation: Annotation = event.data["annotation"]
             self.recorder.annotate_at(annotation.onset, annotation.duration, annotation.text)
