@@ -109,6 +109,10 @@ class MuscleState:
     """Extra spread of fibre diameters in µm (atrophic and hypertrophic fibres in myopathy)."""
     fibre_size: float = 1.0
     """Mean fibre diameter relative to normal."""
+    late_fibres: float = 0.0
+    """Share of each unit's fibres reached late: split and regenerating fibres in myopathy, conducting slowly
+    (late components and satellites, polyphasia)."""
+    late_delay_ms: Range = (0.0, 0.0)
     unit_force: float = 1.0
     """Force of a unit's fibres relative to normal, beyond their number and size (myopathic fibres are weak)."""
     peak_rate_hz: Range = (28.0, 35.0)
@@ -259,6 +263,8 @@ def fibres_of(unit: UnitAnatomy, state: MuscleState, site: SiteGeometry) -> Fibr
     centre = rng.normal(0.0, ENDPLATE_ZONE_SD_MM)
     endplate = rng.normal(centre, ENDPLATE_SPREAD_MM, n)
     delay = np.abs(rng.normal(0.0, TERMINAL_DELAY_MS, n))
+    late = rng.random(n) < state.late_fibres
+    delay[late] += rng.uniform(*state.late_delay_ms, int(late.sum()))
     if n > original:
         # Fibre-type grouping: each sprout adopts a cluster of neighbouring orphaned fibres, whose endplates lie
         # close together and which it reaches with one (immature, slow) delay.

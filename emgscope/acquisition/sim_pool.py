@@ -80,10 +80,12 @@ class UnitInfo:
     amplitude_uv: float
     """Peak to peak (1 for insertional waveforms, which are scaled per discharge)."""
     duration_ms: float
+    """From the first to the last departure beyond 2.5 % of its peak to peak (the template's whole extent)."""
     phases: int
+    """Baseline crossings beyond 2.5 % of its peak to peak, plus one."""
     rise_time_ms: float
     threshold_percent: float
-    """Effort at which it is recruited; :data:`ALWAYS` for spontaneous, :data:`NEVER` for insertional."""
+    """Drive at which it is recruited; :data:`ALWAYS` for spontaneous, :data:`NEVER` for insertional."""
     rate_hz: float
     """Mean rate of a spontaneous generator; for a voluntary unit, its rate at maximal effort."""
     distance_mm: float = math.nan
@@ -92,7 +94,11 @@ class UnitInfo:
     """The motor unit of the site's neighbourhood it belongs to (voluntary units and the discharges of a whole
     unit: fasciculation, myokymia, neuromyotonia); -1 otherwise."""
     site: int = 0
-    """Which needle position of its channel (0 the first; every movement of the needle makes a new one)."""
+    """Which needle site of its channel (0 the first; a new site is a new neighbourhood)."""
+    clinical_duration_ms: float = 0.0
+    """Duration by the clinical rule (QEMG §3: ±40 µV, 3 ms); 0 for potentials too small for it."""
+    clinical_phases: int = 0
+    """Phases by the clinical rule (QEMG §3: crossings beyond 25 µV, plus one)."""
 
 
 @dataclass(frozen=True)
@@ -141,6 +147,8 @@ def describe(
         distance_mm=distance,
         motor_unit=motor_unit,
         site=site,
+        clinical_duration_ms=shapes.clinical_duration_ms(template, fs),
+        clinical_phases=shapes.clinical_phases(template),
     )
 
 

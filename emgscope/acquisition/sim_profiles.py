@@ -184,7 +184,9 @@ class MuscleProfile:
 
 BASES: dict[str, MuscleState] = {
     "normal": MuscleState(),
-    "myopathic": MuscleState(fibre_loss=0.8, fibre_size_spread=35.0, unit_force=0.5),
+    "myopathic": MuscleState(
+        fibre_loss=0.8, fibre_size_spread=35.0, late_fibres=0.08, late_delay_ms=(0.3, 2.5), unit_force=0.5
+    ),
     "neurogenic": MuscleState(
         unit_loss=0.85,
         reinnervation=0.5,

@@ -191,6 +191,36 @@ def phase_count(wave: np.ndarray) -> int:
     return int(np.count_nonzero(np.diff(signs))) + 1 if signs.size else 0
 
 
+CLINICAL_DURATION_UV = 40.0
+CLINICAL_QUIET_MS = 3.0
+"""QEMG §3 (Pattichis et al. 1995 [V2]): a MUP's onset is where the signal before it stays within ±40 µV of the
+baseline for 3 ms, its end mirrored."""
+CLINICAL_PHASE_UV = 25.0
+"""QEMG §3: phases are the baseline crossings of excursions beyond 25 µV, plus one."""
+
+
+def clinical_duration_ms(wave: np.ndarray, sample_rate: float) -> float:
+    """Duration by the clinical rule of QEMG §3: from the first to the last departure beyond
+    :data:`CLINICAL_DURATION_UV` around the largest deflection, departures closer than :data:`CLINICAL_QUIET_MS`
+    counting as one. 0 for a potential that never leaves ±40 µV (too small to measure that way)."""
+    beyond = np.flatnonzero(np.abs(wave) > CLINICAL_DURATION_UV)
+    if beyond.size == 0:
+        return 0.0
+    quiet = CLINICAL_QUIET_MS * sample_rate / 1000.0
+    breaks = np.flatnonzero(np.diff(beyond) > quiet)
+    starts = np.concatenate(([beyond[0]], beyond[breaks + 1]))
+    ends = np.concatenate((beyond[breaks], [beyond[-1]]))
+    k = int(np.searchsorted(starts, int(np.argmax(np.abs(wave))), side="right")) - 1
+    return (ends[k] - starts[k] + 1) * 1000.0 / sample_rate
+
+
+def clinical_phases(wave: np.ndarray) -> int:
+    """Phases by the clinical rule of QEMG §3: crossings of the baseline by excursions beyond
+    :data:`CLINICAL_PHASE_UV`, plus one (polyphasic: 5 or more)."""
+    signs = np.sign(wave[np.abs(wave) > CLINICAL_PHASE_UV])
+    return int(np.count_nonzero(np.diff(signs))) + 1 if signs.size else 0
+
+
 def rise_time_ms(wave: np.ndarray, sample_rate: float) -> float:
     """From the positive peak that precedes the main negative peak to that negative peak (the near-field
     criterion). The preceding peak is the nearest local maximum before the trough; wiggles smaller than

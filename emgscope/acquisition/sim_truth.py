@@ -18,7 +18,9 @@ findings and a trainee's answers can be checked against what was really there. I
     ``endplate_noise``, ``endplate_spike``, ``insertion``), ``unit_motor_unit`` (index of the motor unit in its
     site's neighbourhood, -1 for fibre generators), ``unit_site``, ``unit_distance_mm`` (tip to the unit's nearest
     fibre; NaN for fibre generators), ``unit_peak_offset`` (samples from the template's start to its largest
-    deflection), ``unit_amplitude_uv``, ``unit_duration_ms``, ``unit_phases``, ``unit_rise_time_ms``,
+    deflection), ``unit_amplitude_uv``, ``unit_duration_ms`` and ``unit_phases`` (at 2.5 % of the peak to peak),
+    ``unit_clinical_duration_ms`` and ``unit_clinical_phases`` (QEMG §3's ±40 µV and 25 µV rules),
+    ``unit_rise_time_ms``,
     ``unit_threshold_percent`` (the drive that recruits it; -1 for spontaneous, inf for insertional),
     ``unit_rate_hz``, and its template: ``templates[unit_template_start : unit_template_start +
     unit_template_length]`` in µV at ``sample_rate``.
@@ -57,6 +59,8 @@ _UNIT_FIELDS = (
     "rise_time_ms",
     "threshold_percent",
     "rate_hz",
+    "clinical_duration_ms",
+    "clinical_phases",
 )
 
 
@@ -81,6 +85,8 @@ class TruthUnit:
     rise_time_ms: float
     threshold_percent: float
     rate_hz: float
+    clinical_duration_ms: float
+    clinical_phases: int
     template: np.ndarray
     starts: np.ndarray
     """Samples (from the recording's first) at which its template starts, in time order."""
@@ -228,7 +234,7 @@ def read_truth(path: Path | str) -> GroundTruth:
 
 
 def _scalar(value: np.generic, field: str) -> int | float:
-    integral = field in ("channel", "motor_unit", "site", "peak_offset", "phases")
+    integral = field in ("channel", "motor_unit", "site", "peak_offset", "phases", "clinical_phases")
     return int(value) if integral else float(value)
 
 

@@ -37,9 +37,9 @@ LOW_BAND_HZ = (20.0, 300.0)
 HIGH_BAND_HZ = (1200.0, 2000.0)
 CHECK_EFFORT = 10.0
 """The effort the presets are compared at: the emgdb subjects "dorsiflexed the foot gently against resistance"."""
-CHECK_SITES = 20
+CHECK_SITES = 40
 """Needle sites per preset (one channel each): a site's units decide much of its spectrum, so many are pooled."""
-CHECK_SECONDS = 6.0
+CHECK_SECONDS = 4.0
 CHECK_SEED = 1
 RECORDS = {"normal": "emg_healthy", "myopathic": "emg_myopathy", "neurogenic": "emg_neuropathy"}
 """Each generic patient and its emgdb counterpart."""
@@ -211,8 +211,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--emgdb", type=Path, help="folder with PhysioNet emgdb's emg_*.hea/.dat (default: shared data)"
     )
     parser.add_argument("--effort", type=float, default=CHECK_EFFORT, help="the effort to compare at, %% (default 10)")
-    parser.add_argument("--sites", type=int, default=CHECK_SITES, help="needle sites per preset (default 20)")
-    parser.add_argument("--seconds", type=float, default=CHECK_SECONDS, help="signal per site (default 6)")
+    parser.add_argument("--sites", type=int, default=CHECK_SITES, help="needle sites per preset (default 40)")
+    parser.add_argument("--seconds", type=float, default=CHECK_SECONDS, help="signal per site (default 4)")
     parser.add_argument("--seed", type=int, default=CHECK_SEED, help="the simulated patients' seed")
 
 
