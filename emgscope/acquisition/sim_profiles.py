@@ -145,7 +145,7 @@ INSERTION_RATE_HZ = 400.0
 INSERTION_AMPLITUDE_UV: Range = (60.0, 400.0)
 INSERTION_TEMPLATES = 6
 """Distinct insertional waveforms per site: two thirds spikes, one third positive waves."""
-INSERTION_FADE_MS: dict[str, Range] = {"normal": (60.0, 100.0), "increased": (250.0, 450.0), "decreased": (10.0, 20.0)}
+INSERTION_FADE_MS: dict[str, Range] = {"normal": (50.0, 80.0), "increased": (250.0, 450.0), "decreased": (10.0, 20.0)}
 """Time constant of the burst's fading, by grade: a normal burst is over within about 300 ms (< 300 ms [T], §2),
 an increased one lasts well beyond (prolonged, in denervated or inflamed muscle), a decreased one is brief."""
 INSERTION_SIZE: dict[str, float] = {"normal": 1.0, "increased": 1.0, "decreased": 0.3}

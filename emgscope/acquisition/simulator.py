@@ -555,7 +555,7 @@ class SimulatedPatient:
             offsets = -tau * np.log1p(-arrivals / expected)
             offsets = np.concatenate(([0.0], offsets))
             units = rng.choice(ids, offsets.size)
-            fade = np.exp(-offsets / (2.0 * tau))
+            fade = np.exp(-offsets / tau)
             gains = rng.uniform(*profiles.INSERTION_AMPLITUDE_UV, offsets.size) * size * fade
             trailing = profiles.INSERTION_TRAILING_PSW[grade]
             positive = [u for u in ids if self.units[u].template[self.units[u].peak_offset] > 0]
