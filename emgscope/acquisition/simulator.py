@@ -151,14 +151,17 @@ class SimulatedPatient:
     :attr:`effort_percent`, :meth:`insertion` and :meth:`move_needle`, which another thread may use while
     ``generate`` runs."""
 
-    def __init__(self, settings: SimulatorSettings, log_firings: bool = False) -> None:
+    def __init__(
+        self, settings: SimulatorSettings, log_firings: bool = False, profile: profiles.MuscleProfile | None = None
+    ) -> None:
         """``log_firings`` keeps every discharge for :meth:`firing_log` (memory grows; for tests, benchmarks and
-        the ground truth written beside a recording)."""
+        the ground truth written beside a recording). ``profile``: this muscle instead of the one ``settings``
+        name (for tests and tools that build a muscle of their own)."""
         _check(settings)
         self.settings = dataclasses.replace(settings)
         self.sample_rate = float(settings.sample_rate)
         self.channels = int(settings.channels)
-        self.profile = muscle_profile(settings)
+        self.profile = profile or muscle_profile(settings)
         self._capacity = force_capacity(self.profile.state)
         self.effort_percent = settings.effort_percent
         self.units: list[UnitInfo] = []
