@@ -89,6 +89,9 @@ MOVE_LIMIT_MM = 2.0
 """Small movements keep the tip within this of the site's first position (a new site is a new neighbourhood)."""
 TEMPLATE_LEVEL = 0.02
 """A template is cut where its potential falls below this fraction of its peak-to-peak amplitude (then tapered)."""
+TEMPLATE_FLOOR_UV = 1.5
+"""... and in any case where it falls below this, under the needle's own noise (2.5-4 µV RMS): a distant unit's
+long, tiny tail costs painting time and cannot be seen or heard."""
 
 
 @dataclass(frozen=True)
@@ -351,11 +354,13 @@ def potential(fibres: Fibres, site: SiteGeometry, stream_rate: float) -> Potenti
 
 
 def cut(wave: np.ndarray) -> np.ndarray:
-    """The part of ``wave`` above :data:`TEMPLATE_LEVEL` of its peak to peak, tapered to exact zero at both ends."""
+    """The part of ``wave`` above :data:`TEMPLATE_LEVEL` of its peak to peak (and above :data:`TEMPLATE_FLOOR_UV`),
+    tapered to exact zero at both ends."""
     span = float(np.ptp(wave))
     if span == 0:
         return np.zeros(3)
-    idx = np.flatnonzero(np.abs(wave - np.median(wave)) > TEMPLATE_LEVEL * span)
+    level = max(TEMPLATE_LEVEL * span, min(TEMPLATE_FLOOR_UV, 0.1 * span))
+    idx = np.flatnonzero(np.abs(wave - np.median(wave)) > level)
     first, last = max(0, idx[0] - 4), min(wave.size, idx[-1] + 5)
     out = wave[first:last] - np.linspace(wave[first], wave[last - 1], last - first)
     out *= signal.windows.tukey(out.size, min(1.0, 8.0 / max(out.size, 8)))

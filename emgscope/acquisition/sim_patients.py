@@ -12,6 +12,7 @@ Each case is a TOML file in ``resources/patients/``::
     side = "R"                               # L or R
     base = "neurogenic"                      # the motor units: normal, myopathic, neurogenic or denervated
     unit_loss = 0.9                          # optional: any field of sim_muscle.MuscleState, to tune the base
+    needle_at_endplate = false               # optional: the first site is at the endplate zone
 
     [muscle.findings]                        # what a correct report says (QEMG.md §8)
     insertional = "increased"                # normal / increased / decreased
@@ -63,7 +64,7 @@ GRADES = range(5)
 SIDES = ("L", "R")
 
 _TOP_KEYS = {"title", "age", "sex", "history", "muscle"}
-_MUSCLE_KEYS = {"name", "side", "base", "findings", *MuscleState.__dataclass_fields__}
+_MUSCLE_KEYS = {"name", "side", "base", "findings", "needle_at_endplate", *MuscleState.__dataclass_fields__}
 _FINDING_KEYS = {
     "insertional",
     "fibrillations",
@@ -109,12 +110,14 @@ class MuscleCase:
     base: str
     state: MuscleState
     findings: Findings
+    needle_at_endplate: bool = False
+    """The exam's first site is at the endplate zone (endplate noise and spikes: normal activity to tell apart)."""
 
     def profile(self, case: str) -> MuscleProfile:
         """What the simulator builds for this muscle."""
         f = self.findings
         spontaneous = Spontaneous(f.fibrillations, f.positive_sharp_waves, f.fasciculations, f.other, f.insertional)
-        return MuscleProfile(f"{case}: {self.muscle} {self.side}", self.state, spontaneous)
+        return MuscleProfile(f"{case}: {self.muscle} {self.side}", self.state, spontaneous, self.needle_at_endplate)
 
 
 @dataclass(frozen=True)
@@ -219,7 +222,10 @@ def _muscle(entry: Any, where: str) -> MuscleCase:
     findings = entry.get("findings")
     if not isinstance(findings, dict):
         raise PatientError(f"{where}: give its [muscle.findings] table")
-    return MuscleCase(name, side, base, state, _findings(findings, where))
+    at_endplate = entry.get("needle_at_endplate", False)
+    if not isinstance(at_endplate, bool):
+        raise PatientError(f"{where}: key 'needle_at_endplate' must be true or false, not {at_endplate!r}")
+    return MuscleCase(name, side, base, state, _findings(findings, where), at_endplate)
 
 
 def _findings(data: dict, where: str) -> Findings:

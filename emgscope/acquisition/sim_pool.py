@@ -59,8 +59,8 @@ NEAR_FIELD_RISE_MS = 0.5
 NEAR_FIELD_MIN_UV = 50.0
 """SIMULATION_PARAMETERS §1: a MUAP recorded from outside the unit's territory has a long rise time and < 50 µV."""
 VISIBLE_UV = 100.0
-"""A fasciculating, myokymic or neuromyotonic unit is chosen among units at least this large at the site, so the
-discharge can be seen (the largest is taken when none is)."""
+"""A fasciculating, myokymic or neuromyotonic unit is chosen among the near-field units at least this large at the
+site, so the discharge can be seen and heard (the largest is taken when none is)."""
 ALWAYS = -1.0
 """Threshold of a spontaneous generator: it fires at any effort, rest included."""
 NEVER = math.inf
@@ -268,14 +268,17 @@ class Site:
                 out.append((ENDPLATE_SPIKE, template, rng.uniform(*p.ENDPLATE_SPIKE_RATE_HZ)))
         return out
 
-    def unit_discharges(self, amplitudes: list[float]) -> list[tuple[str, int, float]]:
+    def unit_discharges(self, templates: list[np.ndarray]) -> list[tuple[str, int, float]]:
         """Whole-unit spontaneous discharges: ``(kind, motor unit index, rate Hz)`` for fasciculations, myokymia and
-        neuromyotonia, each on a unit the needle sees (``amplitudes``: each unit's peak to peak here)."""
+        neuromyotonia, each on a unit the needle sees sharply (``templates``: each unit's potential here)."""
         rng = self.rng(5)
         spont = self.profile.spontaneous
-        if not amplitudes:
+        if not templates:
             return []
-        visible = [k for k, a in enumerate(amplitudes) if a >= VISIBLE_UV] or [int(np.argmax(amplitudes))]
+        amplitudes = [shapes.peak_to_peak(t) for t in templates]
+        visible = [
+            k for k, t in enumerate(templates) if amplitudes[k] >= VISIBLE_UV and near_field(t, self.rate)
+        ] or [int(np.argmax(amplitudes))]
         out: list[tuple[str, int, float]] = []
         if spont.fasciculations:
             count = int(rng.integers(p.FASCICULATING_UNITS[0], p.FASCICULATING_UNITS[1] + 1))

@@ -180,6 +180,8 @@ class MuscleProfile:
     name: str
     state: MuscleState = field(default_factory=MuscleState)
     spontaneous: Spontaneous = field(default_factory=Spontaneous)
+    needle_at_endplate: bool = False
+    """The needle goes in at the endplate zone (endplate noise and spikes); later sites land there by chance."""
 
 
 BASES: dict[str, MuscleState] = {

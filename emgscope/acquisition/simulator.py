@@ -172,7 +172,10 @@ class SimulatedPatient:
         self._templates: list[np.ndarray] = []
         self._unit_channel: list[int] = []
         self._peak_offset = np.empty(0, np.int64)
-        self.sites = [Site(self.profile, settings.seed, ch, self.sample_rate, 0, False) for ch in range(self.channels)]
+        first_at_endplate = self.profile.needle_at_endplate
+        self.sites = [
+            Site(self.profile, settings.seed, ch, self.sample_rate, 0, first_at_endplate) for ch in range(self.channels)
+        ]
         """The current site of each channel."""
         noise = [self.sites[ch].rng(9).uniform(*profiles.NOISE_RMS_UV) for ch in range(self.channels)]
         self.noise_rms_uv = np.array(noise)
@@ -259,14 +262,13 @@ class SimulatedPatient:
                 )
             )
         self._slot_unit[first : first + len(ids)] = ids
-        amplitudes = [float(np.ptp(pot.template)) for pot in potentials]
         old = {d.motor_unit: d for d in self._discharges[channel] if d.motor_unit >= 0}
         discharges: list[Discharge] = []
         for index, (kind, template, rate) in enumerate(site.fibre_templates()):
             uid = self._add_unit(channel, kind, template, threshold=pool.ALWAYS, rate=rate, site=site.number)
             pattern = pool.make_pattern(kind, site.rng(7, site.moves, index), fs, float(start), rate)
             discharges.append(Discharge(pattern, uid, -1, kind))
-        for index, (kind, unit, rate) in enumerate(site.unit_discharges(amplitudes)):
+        for index, (kind, unit, rate) in enumerate(site.unit_discharges([pot.template for pot in potentials])):
             previous = old.get(unit) if not fresh else None
             pattern = previous.pattern if previous is not None and previous.kind == kind else None
             if pattern is None:
@@ -409,7 +411,10 @@ class SimulatedPatient:
         sites = []
         for ch, site in enumerate(self.sites):
             if new_site:
-                sites.append(Site(profile, self.settings.seed, ch, self.sample_rate, site.number + 1, endplate))
+                at_endplate = (
+                    profile.needle_at_endplate if profile is not self.profile and endplate is None else endplate
+                )
+                sites.append(Site(profile, self.settings.seed, ch, self.sample_rate, site.number + 1, at_endplate))
             else:
                 moved = Site.__new__(Site)
                 moved.__dict__.update(site.__dict__)
