@@ -276,9 +276,9 @@ class Site:
         if not templates:
             return []
         amplitudes = [shapes.peak_to_peak(t) for t in templates]
-        visible = [
-            k for k, t in enumerate(templates) if amplitudes[k] >= VISIBLE_UV and near_field(t, self.rate)
-        ] or [int(np.argmax(amplitudes))]
+        visible = [k for k, t in enumerate(templates) if amplitudes[k] >= VISIBLE_UV and near_field(t, self.rate)] or [
+            int(np.argmax(amplitudes))
+        ]
         out: list[tuple[str, int, float]] = []
         if spont.fasciculations:
             count = int(rng.integers(p.FASCICULATING_UNITS[0], p.FASCICULATING_UNITS[1] + 1))
