@@ -113,13 +113,6 @@ class FibreTable:
     end_wave: np.ndarray
     """IAP time course scaled so that ``end_gain(...) * end_wave`` is in µV."""
 
-    def spectra(self, n: int) -> np.ndarray:
-        return _spectra(self, n)
-
-
-def _spectra(table: FibreTable, n: int) -> np.ndarray:
-    return np.fft.rfft(table.potentials, n)
-
 
 @functools.lru_cache(maxsize=4)
 def fibre_table(rate: float) -> FibreTable:

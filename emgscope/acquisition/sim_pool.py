@@ -170,10 +170,12 @@ class Discharge:
 
 
 class Site:
-    """One channel's needle position, its neighbourhood and its generators' templates and patterns.
+    """One channel's needle site: where the tip is, the motor units around it, and what its generators fire.
 
-    ``streams`` gives the random generators: :meth:`Site.rng` keys them by purpose so that the anatomy, the
-    spontaneous activity and each movement draw from streams of their own.
+    :meth:`Site.rng` keys the random generators by purpose, so that the anatomy, the firing, the spontaneous activity
+    and each movement draw from streams of their own; ``number`` counts the channel's sites (a new site is a new
+    neighbourhood), ``moves`` the small movements within this one. ``endplate``: the tip in the endplate zone (True),
+    away from it (False), or by chance for a later site (None).
     """
 
     def __init__(
