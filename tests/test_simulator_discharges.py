@@ -179,3 +179,22 @@ def test_positive_sharp_waves_and_fibrillations_of_a_denervated_muscle_fill_its_
     assert FIBRILLATION in kinds and PSW in kinds
     log = p.firing_log()
     assert len(log) >= 8 * 10 * 1.0  # grade 2+: 1-3 trains per site at 0.5-15 Hz
+
+
+def test_insertional_activity_by_grade() -> None:
+    """§2: normal insertional activity is over within about 300 ms [T]; increased is prolonged (in denervated
+    muscle ending in positive waves); decreased is brief and small (fibrotic or atrophic muscle)."""
+    seconds: dict[str, list[float]] = {}
+    sizes: dict[str, list[float]] = {}
+    for grade in ("normal", "increased", "decreased"):
+        profile = profiles.MuscleProfile(grade, spontaneous=profiles.Spontaneous(insertional=grade))
+        for seed in range(1, 6):
+            p = SimulatedPatient(SimulatorSettings(seed=seed), log_firings=True, profile=profile)
+            p.generate(2000)
+            p.insertion()
+            y = p.generate(int(3 * FS))[0]
+            above = np.flatnonzero(np.abs(y) > 6 * p.noise_rms_uv[0])
+            seconds.setdefault(grade, []).append((above[-1] - above[0]) / FS if above.size else 0.0)
+            sizes.setdefault(grade, []).append(float(np.abs(y).max()))
+    assert max(seconds["normal"]) <= 0.3 and min(seconds["increased"]) >= 0.5, seconds
+    assert max(seconds["decreased"]) <= 0.1 and max(sizes["decreased"]) < np.median(sizes["normal"]), (seconds, sizes)
