@@ -87,6 +87,12 @@ MOVE_STEP_MM: Range = (0.3, 0.8)
 """A small needle movement (an insertion step) shifts the tip this far across the fibres."""
 MOVE_LIMIT_MM = 2.0
 """Small movements keep the tip within this of the site's first position (a new site is a new neighbourhood)."""
+FIRST_THRESHOLD_PERCENT = 1.0
+LAST_THRESHOLD_PERCENT = 80.0
+"""Recruitment thresholds of a muscle's units run from about 1 % to about 80 % of maximal force [T]."""
+THRESHOLD_RANGE = 30.0
+"""Thresholds grow exponentially with a unit's rank in size (many small low-threshold units): the largest needs 30
+times the drive of the smallest (Fuglevand et al. 1993's range, [T])."""
 TEMPLATE_LEVEL = 0.02
 """A template is cut where its potential falls below this fraction of its peak-to-peak amplitude (then tapered)."""
 TEMPLATE_FLOOR_UV = 1.5
@@ -161,11 +167,9 @@ def neighbourhood(rng: np.random.Generator, state: MuscleState, seed: tuple[int,
     """The motor units around a site that survive ``state.unit_loss``, with their recruitment thresholds.
 
     Thresholds follow each unit's rank in size among all the units the site had before any loss (the size
-    principle), spread exponentially from :data:`~emgscope.acquisition.sim_profiles.FIRST_THRESHOLD_PERCENT`, in
-    units of the drive (:func:`force_capacity`). Survivors grow by what they adopted.
+    principle), spread exponentially from :data:`FIRST_THRESHOLD_PERCENT`, in units of the drive
+    (:func:`force_capacity`). Survivors grow by what they adopted.
     """
-    from emgscope.acquisition import sim_profiles as profiles
-
     mean_area = math.pi * float(np.mean(np.square(TERRITORY_RADIUS_MM)))
     count = int(rng.poisson(UNIT_OVERLAP / mean_area * math.pi * NEIGHBOURHOOD_MM**2))
     r = NEIGHBOURHOOD_MM * np.sqrt(rng.random(count))
@@ -175,9 +179,9 @@ def neighbourhood(rng: np.random.Generator, state: MuscleState, seed: tuple[int,
     survives = rng.random(count) >= state.unit_loss
     rank = np.empty(count)
     rank[np.argsort(own, kind="stable")] = np.arange(count) / max(count - 1, 1)
-    span = profiles.LAST_THRESHOLD_PERCENT - profiles.FIRST_THRESHOLD_PERCENT
-    growth = (profiles.THRESHOLD_RANGE**rank - 1.0) / (profiles.THRESHOLD_RANGE - 1.0)
-    threshold = profiles.FIRST_THRESHOLD_PERCENT + span * growth
+    span = LAST_THRESHOLD_PERCENT - FIRST_THRESHOLD_PERCENT
+    growth = (THRESHOLD_RANGE**rank - 1.0) / (THRESHOLD_RANGE - 1.0)
+    threshold = FIRST_THRESHOLD_PERCENT + span * growth
     adopted = _adopted_share(state)
     units = []
     for k in np.flatnonzero(survives):

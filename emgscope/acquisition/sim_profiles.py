@@ -25,12 +25,6 @@ ONSET_RATE_HZ = 5.0
 """A unit starts firing at about 5 Hz when recruited (§1, [T] Preston & Shapiro)."""
 RATE_TAU_PERCENT = 35.0
 """Effort over which a unit's rate covers two thirds of its way from onset to its peak rate."""
-FIRST_THRESHOLD_PERCENT = 1.0
-LAST_THRESHOLD_PERCENT = 80.0
-"""Recruitment thresholds of a muscle's units run from about 1 % to about 80 % of maximal force [T]."""
-THRESHOLD_RANGE = 30.0
-"""Thresholds grow exponentially with a unit's rank in size (many small low-threshold units): the largest needs 30
-times the drive of the smallest (Fuglevand et al. 1993's range, [T])."""
 ISI_CV: Range = (0.1, 0.2)
 """Voluntary inter-discharge interval variability, 10-20 % (§4)."""
 

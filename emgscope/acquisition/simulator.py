@@ -183,7 +183,6 @@ class SimulatedPatient:
         self._noise_column = self.noise_rms_uv.astype(np.float32)[:, np.newaxis]
         self._slot_first = [0] * self.channels
         self._slot_count = [0] * self.channels
-        self._slot_unit = np.empty(0, np.intp)
         self._discharges: list[list[Discharge]] = [[] for _ in range(self.channels)]
         self._insertional: list[np.ndarray] = [np.empty(0, np.intp)] * self.channels
         specs: list[pool.FiringSpec] = []
