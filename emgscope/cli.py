@@ -24,6 +24,8 @@ SUBCOMMANDS: dict[str, tuple[str, str]] = {
     "repair": ("emgscope.commands.repair", "repair recordings a crash left unfinished"),
     "export-audio": ("emgscope.commands.export_audio", "write what the loudspeaker would have played as a WAV file"),
     "muap": ("emgscope.commands.muap", "measure the motor unit potentials of a recording (multi-MUP analysis)"),
+    "simcheck": ("emgscope.commands.simcheck", "compare the simulated patient with real needle EMG (PhysioNet emgdb)"),
+    "patients": ("emgscope.commands.patients", "list the simulated teaching patients"),
 }
 
 
@@ -37,6 +39,19 @@ class _Version(argparse.Action):
     def __call__(self, parser: argparse.ArgumentParser, *_args: object) -> None:
         print(version_text())
         parser.exit()
+
+
+def _checked_patient(spec: str) -> str:
+    """``spec`` if it names a teaching patient (and muscle) that loads; otherwise exit with the reason."""
+    if not spec.strip():
+        return ""
+    from emgscope.acquisition.sim_patients import PatientError, muscle_case
+
+    try:
+        muscle_case(spec)
+    except PatientError as exc:
+        raise SystemExit(f"emgscope: {exc}") from None
+    return spec.strip()
 
 
 def gui_parser() -> argparse.ArgumentParser:

@@ -17,6 +17,7 @@ from emgscope.acquisition.simulator import clamp_effort
 from emgscope.core.controls import (
     ClearLoop,
     Command,
+    FollowStep,
     Insertion,
     Pause,
     RecordingFacts,
@@ -93,6 +94,9 @@ class SimulatorProxy(SourceProxy):
 
     def insertion(self) -> None:
         self._command(Insertion())
+
+    def follow_step(self, label: str, muscle: str, side: str, repeat: int) -> None:
+        self._command(FollowStep(label, muscle, side, repeat))
 
 
 class ReplayProxy(SourceProxy):

@@ -1,9 +1,10 @@
-"""When each generator fires: every site's discharge schedule, advanced block by block with numpy.
+"""When each voluntary motor unit fires: every site's discharge schedule, advanced block by block with numpy.
 
-All generators of all sites sit in flat arrays, so one block costs a handful of vector operations whatever the
-number of units (a per-unit Python loop would not keep 16 channels at 20 kHz far ahead of real time). The
-schedule is advanced only in whole blocks at fixed sample positions, so the random numbers it draws, and
-therefore the signal, do not depend on how callers chunk their reads.
+All units of all sites sit in flat arrays, so one block costs a handful of vector operations whatever the number of
+units (a per-unit Python loop would not keep 16 channels at 20 kHz far ahead of real time). The schedule is advanced
+only in whole blocks at fixed sample positions, so the random numbers it draws, and therefore the signal, do not
+depend on how callers chunk their reads. A new needle site replaces one channel's segment of the arrays
+(:meth:`FiringSchedule.replace`).
 """
 
 from __future__ import annotations
@@ -16,27 +17,32 @@ from emgscope.acquisition.sim_pool import FiringSpec
 
 MIN_INTERVAL_FRACTION = 0.2
 """A drawn inter-discharge interval is never shorter than this fraction of the mean (a refractory floor)."""
+_FIELDS = ("_threshold", "_onset", "_span", "_tau", "_cv", "_next")
 
 
 class FiringSchedule:
-    """Next discharge time of every generator; rates follow the effort given for each block."""
+    """Next discharge time of every unit; rates follow the effort given for each block."""
 
     def __init__(self, specs: Sequence[FiringSpec], sample_rate: float, rng: np.random.Generator) -> None:
         self._fs = sample_rate
         self._rng = rng
-        self._threshold = np.array([s.threshold for s in specs], dtype=np.float64)
-        self._onset = np.array([s.onset_hz for s in specs], dtype=np.float64)
-        self._span = np.array([s.peak_hz - s.onset_hz for s in specs], dtype=np.float64)
-        self._tau = np.array([s.tau_percent for s in specs], dtype=np.float64)
-        self._cv = np.array([s.cv for s in specs], dtype=np.float64)
-        self._poisson = np.array([s.poisson for s in specs], dtype=bool)
-        self._next = np.full(len(specs), np.inf)
-        """Sample index (fractional) of each generator's next discharge; inf while it is silent."""
+        self._threshold, self._onset, self._span, self._tau, self._cv, self._next = _arrays(specs)
         self._rates_for: tuple[float, np.ndarray] | None = None
         """The rates at the last effort asked for: effort usually stays put for many blocks."""
 
+    def __len__(self) -> int:
+        return int(self._threshold.size)
+
+    def replace(self, first: int, count: int, specs: Sequence[FiringSpec]) -> None:
+        """Put ``specs`` in place of the ``count`` units from index ``first`` (a channel's new site); the new units
+        start silent and join at a random phase like any newly recruited unit."""
+        for name, new in zip(_FIELDS, _arrays(specs), strict=True):
+            old = getattr(self, name)
+            setattr(self, name, np.concatenate((old[:first], new, old[first + count :])))
+        self._rates_for = None
+
     def rates(self, effort: float) -> np.ndarray:
-        """Discharge rate of every generator at ``effort`` percent, 0 for those not recruited."""
+        """Discharge rate of every unit at ``effort`` percent, 0 for those not recruited."""
         cached = self._rates_for
         if cached is not None and cached[0] == effort:
             return cached[1]
@@ -48,16 +54,14 @@ class FiringSchedule:
         return rates
 
     def _intervals(self, ids: np.ndarray, rates: np.ndarray) -> np.ndarray:
-        mean = self._fs / rates
         jitter = 1.0 + self._cv[ids] * self._rng.standard_normal(ids.size)
-        spread = np.where(self._poisson[ids], self._rng.exponential(1.0, ids.size), jitter)
-        return mean * np.maximum(spread, MIN_INTERVAL_FRACTION)
+        return self._fs / rates * np.maximum(jitter, MIN_INTERVAL_FRACTION)
 
     def advance(self, start: int, stop: int, effort: float) -> tuple[np.ndarray, np.ndarray]:
-        """Discharges in samples ``[start, stop)`` at ``effort``: ``(sample indices, generator ids)``.
+        """Discharges in samples ``[start, stop)`` at ``effort``: ``(sample indices, unit indices)``.
 
-        A generator recruited in this block starts at a random phase of its first interval; one whose
-        threshold is no longer reached falls silent at once.
+        A unit recruited in this block starts at a random phase of its first interval; one whose threshold is no
+        longer reached falls silent at once.
         """
         rates = self.rates(effort)
         active = rates > 0
@@ -76,3 +80,14 @@ class FiringSchedule:
         if not ids:
             return np.empty(0, np.int64), np.empty(0, np.intp)
         return np.floor(np.concatenate(times)).astype(np.int64), np.concatenate(ids)
+
+
+def _arrays(specs: Sequence[FiringSpec]) -> tuple[np.ndarray, ...]:
+    return (
+        np.array([s.threshold for s in specs], dtype=np.float64),
+        np.array([s.onset_hz for s in specs], dtype=np.float64),
+        np.array([s.peak_hz - s.onset_hz for s in specs], dtype=np.float64),
+        np.array([s.tau_percent for s in specs], dtype=np.float64),
+        np.array([s.cv for s in specs], dtype=np.float64),
+        np.full(len(specs), np.inf),
+    )

@@ -16,6 +16,9 @@ from scipy import signal
 from emgscope.analysis.checks import Interval, overlap
 from emgscope.protocol.annotation import Annotation
 
+MIN_ACTIVE_PERCENT = 1.0
+"""A segment active for less of its time than this has no median frequency: what the spectrum would describe is
+the noise floor and a stray potential or two (a quiet rest read 4440 Hz), which means nothing clinically."""
 WELCH_SECONDS = 0.1
 """Welch segment length: 100 ms, as the emgdb survey's windows (10 Hz resolution)."""
 
@@ -31,7 +34,7 @@ class SegmentSummary:
     rms_uv: float
     peak_to_peak_uv: float
     median_frequency_hz: float | None
-    """``None`` for a segment with no activity: the median frequency of the noise floor means nothing."""
+    """``None`` for a segment with (almost) no activity: see :data:`MIN_ACTIVE_PERCENT`."""
     active_percent: float
     flags: str
     """Flags of the segment and of the checks on it, ``;``-separated."""
@@ -76,7 +79,7 @@ def summarize(
         round(segment.duration / sample_rate, 4),
         round(rms, 2),
         round(ptp, 1),
-        round(median_frequency(data, sample_rate), 1) if active > 0 else None,
+        round(median_frequency(data, sample_rate), 1) if active >= MIN_ACTIVE_PERCENT else None,
         round(active, 1),
         ";".join(dict.fromkeys(flags)),
         segment.repeat,

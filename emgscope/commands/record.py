@@ -21,10 +21,13 @@ from datetime import date, datetime
 from pathlib import Path
 
 from emgscope.acquisition.factory import make_source
+from emgscope.acquisition.sim_patients import exam_muscles
+from emgscope.acquisition.sim_truth import ground_truth_beside, keep_ground_truth
 from emgscope.core import events, log
 from emgscope.core.events import Event
-from emgscope.core.settings import FORMATS, RecordingSettings, Settings, load_settings
+from emgscope.core.settings import FORMATS, RecordingSettings, Settings, SourceSettings, load_settings
 from emgscope.core.shm import remove_stale_blocks
+from emgscope.core.source import Source
 from emgscope.protocol.loader import ProtocolError, load_protocol, protocols_dir
 from emgscope.protocol.model import Protocol
 from emgscope.protocol.sim_patient_driver import COMPLIANCE_PRESETS
@@ -188,7 +191,16 @@ def _record(
     recorded is kept, and the reason is one line.
     """
     settings.recording.format = args.format
-    session = Session(settings, source_factory, sound=False)
+    built: list[Source] = []
+
+    def build(source_settings: SourceSettings) -> Source:
+        """The source, asked to keep what a ground-truth file needs when it is the simulated patient."""
+        source = source_factory(source_settings)
+        keep_ground_truth(source)
+        built.append(source)
+        return source
+
+    session = Session(settings, build, sound=False)
     inbox: queue.SimpleQueue[Event] = queue.SimpleQueue()
     session.bus.subscribe(inbox.put)
     stop = threading.Event()
@@ -240,6 +252,8 @@ def _record(
     if recorder.error:
         reason = f" ({ended.message})" if ended is not None and ended.message else ""
         return _fail(recorder.error + reason)
+    if built:
+        ground_truth_beside(built[0], path, recorder.start_index, recorder.samples_written)
     print(recorder.summary())
     if ended is not None and ended.kind != events.STOPPED:
         print(f"emgscope record: the source stopped early: {ended.message or ended.kind}", file=sys.stderr)
@@ -255,7 +269,7 @@ def _run_exam(args: argparse.Namespace, settings: Settings, session: SessionInfo
         return _fail("--operator-seconds must be positive")
     try:
         protocol = find_protocol(args.protocol)
-        muscles = parse_muscles(args.muscles, protocol)
+        muscles = parse_muscles(args.muscles or exam_muscles(settings.source.simulator.patient), protocol)
     except (ProtocolError, ValueError) as exc:
         return _fail(str(exc))
     try:

@@ -67,11 +67,13 @@ class RecordingFacts:
 
 @runtime_checkable
 class SimulatorControl(Protocol):
-    """The simulated patient: its effort can be set and an insertional burst provoked."""
+    """The simulated patient: its effort can be set, the needle moved (an insertional burst), and a guided exam's
+    steps followed with the needle (into the step's muscle, a new site for each rest)."""
 
     effort_percent: float
 
     def insertion(self) -> None: ...
+    def follow_step(self, label: str, muscle: str, side: str, repeat: int) -> None: ...
 
 
 @runtime_checkable
@@ -145,6 +147,18 @@ class Insertion:
 
 
 @dataclass(frozen=True)
+class FollowStep:
+    label: str
+    muscle: str
+    side: str
+    repeat: int
+    control: ClassVar[type] = SimulatorControl
+
+    def apply(self, source: SimulatorControl) -> None:
+        source.follow_step(self.label, self.muscle, self.side, self.repeat)
+
+
+@dataclass(frozen=True)
 class SetSpeed:
     speed: float
     control: ClassVar[type] = ReplayControl
@@ -196,4 +210,4 @@ class ClearLoop:
         source.clear_loop()
 
 
-Command = SetEffort | Insertion | SetSpeed | Pause | Resume | Seek | SetLoop | ClearLoop
+Command = SetEffort | Insertion | FollowStep | SetSpeed | Pause | Resume | Seek | SetLoop | ClearLoop

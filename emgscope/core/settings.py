@@ -81,6 +81,8 @@ class SimulatorSettings:
     seed: Annotated[int, Meta(ge=0)] = 1
     mains_hz: Annotated[float, Meta(ge=0, le=60)] = 0.0
     """Mains hum: 0, 50 or 60 Hz (loading snaps it to those)."""
+    patient: str = ""
+    """A teaching patient (``NAME`` or ``NAME:MUSCLE``, resources/patients); empty: the generic ``pathology``."""
 
 
 @dataclass

@@ -39,6 +39,7 @@ from PyQt6.QtWidgets import (
 
 from emgscope.acquisition import brainflow_boards as boards
 from emgscope.acquisition.brainflow_errors import missing_fields
+from emgscope.acquisition.sim_patients import PatientCase, PatientError, load_patient, patient_names, split_spec
 from emgscope.core.settings import MAINS_HZ, PATHOLOGIES, BrainFlowSettings, SourceSettings
 from emgscope.dsp.filters import NYQUIST_FRACTION
 from emgscope.gui.forms import load_form
@@ -57,6 +58,9 @@ class ConnectionDialog(QDialog):
     pages: QStackedWidget
     simPage: QWidget  # noqa: N815
     boardPage: QWidget  # noqa: N815
+    patientCombo: QComboBox  # noqa: N815
+    muscleCombo: QComboBox  # noqa: N815
+    patientInfoLabel: QLabel  # noqa: N815
     pathologyCombo: QComboBox  # noqa: N815
     rateSpin: QSpinBox  # noqa: N815
     channelsSpin: QSpinBox  # noqa: N815
@@ -103,8 +107,11 @@ class ConnectionDialog(QDialog):
             boards.TIMEOUT: (self.timeoutSpin,),
         }
         self._label_texts = {name: label.text() for name, label in self._field_labels.items()}
+        self._patients: dict[str, PatientCase] = {}
         self._fill_lists()
         self._fill(settings)
+        self.patientCombo.currentIndexChanged.connect(self._patient_chosen)
+        self._show_patient()
         self.simRadio.toggled.connect(self._kind_changed)
         self.searchEdit.textChanged.connect(self._filter_boards)
         self.boardList.currentItemChanged.connect(self._board_changed)
@@ -117,6 +124,18 @@ class ConnectionDialog(QDialog):
     # ---- filling
 
     def _fill_lists(self) -> None:
+        self.patientCombo.addItem("Generic muscle (choose its pathology)", "")
+        for name in patient_names():
+            try:
+                case = load_patient(name)
+            except PatientError as exc:
+                # A broken file is shown, with why, but cannot be chosen: the app never starts half a patient.
+                self.patientCombo.addItem(f"{name}: {exc}", None)
+                item = self.patientCombo.model().item(self.patientCombo.count() - 1)
+                item.setEnabled(False)
+                continue
+            self._patients[name] = case
+            self.patientCombo.addItem(f"{case.title} ({name})", name)
         for pathology in PATHOLOGIES:
             self.pathologyCombo.addItem(pathology.capitalize(), pathology)
         for hz in MAINS_HZ:
@@ -133,6 +152,9 @@ class ConnectionDialog(QDialog):
 
     def _fill(self, settings: SourceSettings) -> None:
         sim = settings.simulator
+        name, muscle = split_spec(sim.patient)
+        self.patientCombo.setCurrentIndex(max(0, self.patientCombo.findData(name)) if name in self._patients else 0)
+        self._fill_muscles(muscle)
         self.pathologyCombo.setCurrentIndex(max(0, self.pathologyCombo.findData(sim.pathology)))
         self.rateSpin.setValue(round(sim.sample_rate))
         self.channelsSpin.setValue(sim.channels)
@@ -160,7 +182,36 @@ class ConnectionDialog(QDialog):
                 self.boardList.setCurrentItem(item)
                 return
 
+    def _fill_muscles(self, chosen: str = "") -> None:
+        self.muscleCombo.clear()
+        case = self._patients.get(self.patientCombo.currentData() or "")
+        for muscle in case.muscles if case is not None else ():
+            label = f"{muscle.muscle} {muscle.side}"
+            self.muscleCombo.addItem(label, label)
+        wanted = chosen.strip().lower()
+        for k in range(self.muscleCombo.count()):
+            text = self.muscleCombo.itemText(k).lower()
+            if wanted and (text == wanted or text.rpartition(" ")[0] == wanted):
+                self.muscleCombo.setCurrentIndex(k)
+                break
+
     # ---- reacting
+
+    def _patient_chosen(self) -> None:
+        self._fill_muscles()
+        self._show_patient()
+
+    def _show_patient(self) -> None:
+        """A teaching patient brings its history and its own muscles (the pathology choice is then not used)."""
+        case = self._patients.get(self.patientCombo.currentData() or "")
+        for widget in (self.muscleCombo, self.muscleLabel):
+            widget.setEnabled(case is not None)
+        for widget in (self.pathologyCombo, self.pathologyLabel):
+            widget.setEnabled(case is None)
+        self.patientInfoLabel.setText(
+            f"{case.age}-year-old {'woman' if case.sex == 'F' else 'man'}. {case.history}" if case else ""
+        )
+        self.patientInfoLabel.setVisible(case is not None)
 
     def _kind_changed(self) -> None:
         self.pages.setCurrentWidget(self.simPage if self.simRadio.isChecked() else self.boardPage)
@@ -212,6 +263,8 @@ class ConnectionDialog(QDialog):
         result.kind = "sim" if self.simRadio.isChecked() else "brainflow"
         sim = result.simulator
         sim.pathology = self.pathologyCombo.currentData()
+        name = self.patientCombo.currentData() or ""
+        sim.patient = f"{name}:{self.muscleCombo.currentData()}" if name and self.muscleCombo.currentData() else name
         sim.sample_rate = float(self.rateSpin.value())
         sim.channels = self.channelsSpin.value()
         sim.seed = self.seedSpin.value()

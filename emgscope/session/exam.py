@@ -186,8 +186,8 @@ class ExamSession:
             _log.info(
                 "Exam step at %.1f s: %s %s %s", status.onset / self.rate, planned.label, planned.muscle, planned.side
             )
-            if planned.label == "INS" and self.driver is not None and self.patient is not None:
-                self.patient.insertion()
+            if self.patient is not None:  # the needle goes where the step asks: the muscle, a small move, a new site
+                self.patient.follow_step(planned.label, planned.muscle, planned.side, planned.repeat)
         elif event.kind == ANNOTATION_ADDED:
             annotation: Annotation = event.data["annotation"]
             if self.recorder is not None:

@@ -22,6 +22,7 @@ from pathlib import Path
 import numpy as np
 
 from emgscope.acquisition.pump import AcquisitionPump, Pipeline
+from emgscope.acquisition.sim_truth import ground_truth_beside
 from emgscope.acquisition.simulator import BLOCK_S, SimulatedPatient, SimulatedSource
 from emgscope.analysis.summary import SegmentSummary, summary_csv_path
 from emgscope.core.ring import SampleRing
@@ -74,7 +75,7 @@ def record_exam(
     protocol's filter preset and ``notch_hz``; ``compliance`` is a key of
     :data:`~emgscope.protocol.sim_patient_driver.COMPLIANCE_PRESETS`. Empty session notes and muscle are filled
     from the exam, so the file says what it is. Raises :class:`HeadlessExamError`."""
-    source = SimulatedSource(dataclasses.replace(simulator, effort_percent=0.0))
+    source = SimulatedSource(dataclasses.replace(simulator, effort_percent=0.0), log_firings=True)
     try:
         info = source.open()
     except SourceError as exc:
@@ -132,6 +133,7 @@ def record_exam(
         raise HeadlessExamError(recorder.error)
     if failures:
         raise HeadlessExamError(failures[0])
+    ground_truth_beside(source, path, 0, recorder.samples_written)
     return ExamRecording(
         path=path,
         summary_path=summary_csv_path(path),

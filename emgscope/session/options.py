@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 
+from emgscope.acquisition.sim_patients import PatientError, muscle_case
 from emgscope.core.log import LEVELS
 from emgscope.core.settings import MAINS_HZ, PATHOLOGIES, Settings
 
@@ -22,6 +23,11 @@ def add_source_options(parser: argparse.ArgumentParser) -> None:
     group.add_argument("--master-board", help="BrainFlow: the board that wrote the playback file")
     group.add_argument("--timeout", type=int, help="BrainFlow: discovery timeout in seconds")
     group.add_argument("--pathology", choices=PATHOLOGIES, help="simulated patient: normal, myopathic or neurogenic")
+    group.add_argument(
+        "--patient",
+        metavar="NAME[:MUSCLE]",
+        help="simulated patient: a teaching patient ('emgscope patients' lists them), optionally one of its muscles",
+    )
     group.add_argument("--effort", type=float, metavar="PERCENT", help="simulated patient: starting effort, 0-100 %%")
     group.add_argument("--rate", type=float, metavar="HZ", help="simulated patient: sample rate (default 20000)")
     group.add_argument("--channels", type=int, help="simulated patient: number of needle channels")
@@ -66,6 +72,9 @@ def apply_source_options(args: argparse.Namespace, settings: Settings) -> None:
     sim = source.simulator
     if args.pathology is not None:
         sim.pathology = args.pathology
+        sim.patient = ""
+    if args.patient is not None:
+        sim.patient = _checked_patient(args.patient)
     if args.effort is not None:
         if not 0 <= args.effort <= 100:
             raise SystemExit("emgscope: --effort must be between 0 and 100 %")
@@ -89,3 +98,14 @@ def add_log_option(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--log-level", choices=LEVELS, default="INFO", type=str.upper, help="how much to write to the log file"
     )
+
+
+def _checked_patient(spec: str) -> str:
+    """``spec`` if it names a teaching patient (and muscle) that loads; otherwise exit with the reason."""
+    if not spec.strip():
+        return ""
+    try:
+        muscle_case(spec)
+    except PatientError as exc:
+        raise SystemExit(f"emgscope: {exc}") from None
+    return spec.strip()
