@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 
 from emgscope import __version__
 from emgscope.core import log
-from emgscope.core.paths import resource, ui_file
+from emgscope.core.paths import resource
 from emgscope.core.realtime import freeze_startup_heap
 from emgscope.core.settings import LoadedSettings, Settings, load_settings, save_settings
 from emgscope.core.shm import remove_stale_blocks
@@ -93,12 +93,13 @@ def run_gui(args: argparse.Namespace) -> int:
     from emgscope.gui.about_dialog import show_notice_once
     from emgscope.gui.main_window import MainWindow
     from emgscope.gui.startup_report import StartupReport
+    from emgscope.gui.theme import apply_theme
 
     app = QApplication.instance() or QApplication(sys.argv[:1])
     app.setApplicationName("emgscope")
     app.setDesktopFileName("emgscope")
     app.setWindowIcon(QIcon(str(resource("icons", "emgscope.svg"))))
-    app.setStyleSheet(ui_file("style.qss").read_text(encoding="utf-8"))
+    apply_theme(app)
     window = MainWindow(settings)
     window.resize(1400, 900)
     window.show()
