@@ -20,6 +20,7 @@ from emgscope.core.events import Event
 from emgscope.gui.host import Host
 from emgscope.gui.record_controls import RecordControls
 from emgscope.gui.replay_panel import FILE_FILTER, ReplayPanel, fill_recent_menu
+from emgscope.gui.toolbar_strip import add_strip
 from emgscope.recording.export import ExportError, export_copy
 from emgscope.recording.repair import repair_in_background
 from emgscope.replay.recent import add_recent
@@ -34,7 +35,7 @@ class SessionFeature:
         self.host = host
         window = host.widget()
         self.record_controls = RecordControls(session.recordings, host.bridge, window)
-        host.add_toolbar_section("Recording", new_row=True).addWidget(self.record_controls)
+        add_strip(host.add_toolbar_section("Recording", new_row=True), self.record_controls)
         self.record_controls.message.connect(lambda text: host.banner.show(text, "info"))
         self.record_controls.recording_changed.connect(host.lock_source)
 
