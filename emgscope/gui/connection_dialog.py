@@ -40,6 +40,7 @@ from PyQt6.QtWidgets import (
 from emgscope.acquisition import brainflow_boards as boards
 from emgscope.acquisition.brainflow_errors import missing_fields
 from emgscope.core.settings import MAINS_HZ, PATHOLOGIES, BrainFlowSettings, SourceSettings
+from emgscope.core.units import counted
 from emgscope.dsp.filters import NYQUIST_FRACTION
 from emgscope.gui.forms import load_form
 
@@ -266,7 +267,7 @@ def _describe(board: boards.BoardInfo) -> str:
     if board.sample_rate is None:
         lines.append("Samples at the rate of the board that recorded the stream.")
         return "<br>".join(lines)
-    lines.append(f"Samples at {board.sample_rate:g} Hz, {board.n_channels} channels.")
+    lines.append(f"Samples at {board.sample_rate:g} Hz, {counted(board.n_channels, 'channel')}.")
     if board.sample_rate < NEEDLE_RATE_HZ:
         lines.append(
             f"Needle EMG needs about {NEEDLE_RATE_HZ / 1000:g} kHz sampling: with this board the high-frequency "

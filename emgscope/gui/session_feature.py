@@ -17,6 +17,7 @@ from PyQt6.QtWidgets import QFileDialog, QMenu
 from emgscope.core import events
 from emgscope.core.controls import ReplayControl
 from emgscope.core.events import Event
+from emgscope.core.units import counted
 from emgscope.gui.host import Host
 from emgscope.gui.record_controls import RecordControls
 from emgscope.gui.replay_panel import FILE_FILTER, ReplayPanel, fill_recent_menu
@@ -119,8 +120,9 @@ class SessionFeature:
             bus.post(
                 Event(
                     events.INFO,
-                    f"Teaching copy saved: {report.path} ({cut}{report.seconds:.1f} s, {report.n_channels} channels, "
-                    f"{report.annotations} annotations, patient fields blanked).",
+                    f"Teaching copy saved: {report.path} ({cut}{report.seconds:.1f} s, "
+                    f"{counted(report.n_channels, 'channel')}, {counted(report.annotations, 'annotation')}, "
+                    "patient fields blanked).",
                 )
             )
 

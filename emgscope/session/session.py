@@ -21,7 +21,7 @@ from emgscope.core.controls import ReplayControl, SimulatorControl
 from emgscope.core.events import Event, EventBus
 from emgscope.core.settings import FILTER_PRESETS, FilterSettings, Settings
 from emgscope.core.source import Source
-from emgscope.core.units import format_band
+from emgscope.core.units import counted, format_band
 from emgscope.dsp.filters import FilterDesign, design
 from emgscope.protocol.model import build_plan
 from emgscope.protocol.sim_patient_driver import COMPLIANCE_PRESETS, SimPatientDriver
@@ -126,9 +126,9 @@ class Session:
             if pipeline is not None:
                 self.connected, self.lost, self._stalled = True, False, False
                 _log.info(
-                    "Connected: %s, %d channels at %g Hz",
+                    "Connected: %s, %s at %g Hz",
                     pipeline.info.description,
-                    pipeline.info.n_channels,
+                    counted(pipeline.info.n_channels, "channel"),
                     pipeline.info.sample_rate,
                 )
                 self.audio.attach(Stream(pipeline.filtered, pipeline.info.sample_rate, pipeline.info.channel_labels))
