@@ -1,7 +1,7 @@
 """Choosing what to connect to, and showing that a connection is under way.
 
 :class:`ConnectionDialog` (layout in ``ui/connection_dialog.ui``) edits a :class:`SourceSettings`: the simulated
-patient, or any BrainFlow board from a searchable list, with only the fields that board reads enabled. It checks
+patient, or any BrainFlow board from a searchable list, with only the fields that board reads shown. It checks
 what it can without touching a device (a required field left empty, a playback file that is not there) and says
 so inline; everything that needs the device happens later, on the acquisition thread.
 
@@ -23,6 +23,7 @@ from PyQt6.QtWidgets import (
     QDialog,
     QDialogButtonBox,
     QFileDialog,
+    QFormLayout,
     QHBoxLayout,
     QLabel,
     QLineEdit,
@@ -66,6 +67,7 @@ class ConnectionDialog(QDialog):
     searchEdit: QLineEdit  # noqa: N815
     boardList: QListWidget  # noqa: N815
     boardInfoLabel: QLabel  # noqa: N815
+    boardForm: QFormLayout  # noqa: N815
     serialPortCombo: QComboBox  # noqa: N815
     macAddressEdit: QLineEdit  # noqa: N815
     ipAddressEdit: QLineEdit  # noqa: N815
@@ -187,6 +189,7 @@ class ConnectionDialog(QDialog):
         family = board.family
         for name, label in self._field_labels.items():
             needed = name in family.fields
+            self.boardForm.setRowVisible(label, needed)  # a field the board does not read is not offered
             label.setEnabled(needed)
             label.setText(self._label_texts[name] + (" *" if name in family.required else ""))
             for widget in self._field_widgets[name]:
