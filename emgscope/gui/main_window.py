@@ -312,7 +312,8 @@ class MainWindow(QMainWindow):
             self.edit_filters()
 
     def edit_filters(self) -> None:
-        dialog = FilterDialog(self.settings.filters, self)
+        rate = self.pipeline.info.sample_rate if self.pipeline is not None else None
+        dialog = FilterDialog(self.settings.filters, self, rate)
         if dialog.exec() == QDialog.DialogCode.Accepted:
             self.apply_filters(dialog.filter_settings())
         self.controls.sync()
