@@ -8,7 +8,15 @@ from pathlib import Path
 import numpy as np
 import pytest
 from PyQt6.QtCore import Qt
-from PyQt6.QtWidgets import QApplication, QFileDialog, QToolButton, QWidget
+from PyQt6.QtWidgets import (
+    QAbstractButton,
+    QApplication,
+    QFileDialog,
+    QTableWidget,
+    QTableWidgetItem,
+    QToolButton,
+    QWidget,
+)
 from support.pixels import light_patches, lightness, most_common, rgb
 
 from emgscope.core.events import EventBus
@@ -96,6 +104,18 @@ def test_the_app_uses_qts_own_file_dialog_with_visible_toolbar_icons(qtbot, them
         assert button is not None and button.isEnabled()
         glyph = (lightness(rgb(button)) > 0.6).sum()
         assert glyph >= 12, f"{name}: {glyph} light pixels of icon"
+
+
+def test_a_tables_headers_and_corner_cell_are_dark(qtbot, themed) -> None:
+    table = QTableWidget(3, 3)  # as the exam summary builds it: both headers, so a corner cell between them
+    table.setHorizontalHeaderLabels(["Segment", "RMS", "Flags"])
+    table.setItem(0, 0, QTableWidgetItem("REST site 1/3"))
+    table.resize(400, 200)
+    shown(qtbot, table)
+    corner = table.findChild(QAbstractButton)
+    assert corner is not None and corner.isVisible()
+    for part in (corner, table.horizontalHeader(), table.verticalHeader(), table.viewport()):
+        assert lightness(np.array([most_common(rgb(part))])).max() < 0.15, part
 
 
 def green_accent(pixels: np.ndarray) -> int:
