@@ -13,7 +13,7 @@ import pytest
 from PyQt6.QtCore import QPoint, QRect, QSize, Qt
 from PyQt6.QtGui import QImage
 from PyQt6.QtWidgets import QToolBar, QToolButton, QWidget
-from support.window import wait_connected
+from support.window import open_window, wait_connected
 
 from emgscope.core.settings import Settings
 from emgscope.gui.main_window import MainWindow
@@ -103,3 +103,15 @@ def test_every_toolbar_control_is_on_screen_or_behind_the_extension_button(
         qtbot.waitUntil(lambda hidden=hidden: not any(control.isVisible() for control in hidden), timeout=3000)
     if size.width() < 1280:
         assert overflowed > 0, "the narrow screen exercises the extension button"
+
+
+def test_the_recording_strips_keys_work_with_its_controls_in_the_toolbar(qtbot) -> None:
+    window = open_window(qtbot, Settings())
+    wait_connected(qtbot, window)
+    window.activateWindow()
+    qtbot.waitActive(window)
+    controls = window.sessions.record_controls
+    assert controls.recordButton.parent() is not controls, "its controls are the toolbar's"
+    qtbot.keyClick(window, Qt.Key.Key_R)
+    qtbot.waitUntil(lambda: controls._dialog is not None and controls._dialog.isVisible(), timeout=3000)
+    controls._dialog.reject()
