@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from PyQt6.QtCore import QPoint, QRect, QSize, Qt
 from PyQt6.QtGui import QImage
-from PyQt6.QtWidgets import QToolBar, QToolButton, QWidget
+from PyQt6.QtWidgets import QApplication, QToolBar, QToolButton, QWidget
 from support.window import open_window, wait_connected
 
 from emgscope.core.settings import Settings
@@ -109,7 +109,7 @@ def test_the_recording_strips_keys_work_with_its_controls_in_the_toolbar(qtbot) 
     window = open_window(qtbot, Settings())
     wait_connected(qtbot, window)
     window.activateWindow()
-    qtbot.waitActive(window)
+    qtbot.waitUntil(lambda: QApplication.activeWindow() is window, timeout=3000)
     controls = window.sessions.record_controls
     assert controls.recordButton.parent() is not controls, "its controls are the toolbar's"
     qtbot.keyClick(window, Qt.Key.Key_R)
