@@ -14,8 +14,9 @@ from emgscope.core.realtime import CPU_LATENCY_REQUEST
 # Without a display pytest-qt would abort the whole run; offscreen Qt renders real widgets without one.
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
-pytest_plugins = ["support.audio_sink"]
-"""A real audio device with no sound card: the PulseAudio null sink the audio tests play into."""
+pytest_plugins = ["support.audio_sink", "support.theme"]
+"""A real audio device with no sound card: the PulseAudio null sink the audio tests play into; and ``themed``, the
+app's dark theme on the test's QApplication."""
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 SHARED_DATA = Path(os.environ.get("EMGSCOPE_SHARED_DATA", REPO_ROOT.parent / "shared" / "data"))

@@ -118,6 +118,33 @@ def test_output_dialog_lists_devices_and_returns_the_choice(qtbot, null_sink) ->
     assert (chosen.blocksize, chosen.target_buffer_ms, chosen.sample_rate) == (256, 30.0, 48_000.0)
 
 
+def test_output_devices_are_named_as_a_user_knows_them(qtbot, null_sink) -> None:
+    from emgscope.gui.audio_dialog import AudioDialog
+
+    dialog = AudioDialog(AudioSettings())
+    qtbot.addWidget(dialog)
+    combo = dialog.deviceCombo
+    labels = {combo.itemText(i): combo.itemData(i) for i in range(combo.count())}
+    # The test sink is PulseAudio's module-null-sink, which the sound settings of a desktop list as "Null Output".
+    assert labels["Null Output (sound server)"] == "pulse"
+    assert labels["ALSA default output"] == "default"
+    assert combo.itemText(0).startswith("System default: ") and combo.itemData(0) == ""
+    assert not {"pulse", "default", "System default"} & set(labels), "no bare ALSA plugin names"
+
+
+def test_devices_of_other_sound_systems_and_cards_keep_their_names() -> None:
+    from emgscope.audio.device_names import device_label
+    from emgscope.audio.monitor import OutputDevice
+
+    card = OutputDevice("HDA Intel PCH: ALC295 Analog (hw:0,0)", "ALSA", False)
+    assert device_label(card, "Speakers") == "HDA Intel PCH: ALC295 Analog (hw:0,0)"
+    assert device_label(OutputDevice("system", "JACK Audio Connection Kit", False), "") == (
+        "system (JACK Audio Connection Kit)"
+    )
+    assert device_label(OutputDevice("pulse", "ALSA", True), "") == "Sound server (PulseAudio or PipeWire)"
+    assert device_label(OutputDevice("surround51", "ALSA", False), "") == "ALSA 'surround51' output"
+
+
 def test_quitting_waits_for_the_audio_process_to_end_and_free_its_memory(qtbot, null_sink) -> None:
     ring = SampleRing.shared(1, 20_000)
     strip, service = make_strip(qtbot, AudioSettings(device=null_sink.device))

@@ -29,6 +29,10 @@ def enabled_fields(dialog: ConnectionDialog) -> set[str]:
     return {name for name, (widget, *_) in dialog._field_widgets.items() if widget.isEnabled()}
 
 
+def shown_fields(dialog: ConnectionDialog) -> set[str]:
+    return {name for name, label in dialog._field_labels.items() if label.isVisibleTo(dialog)}
+
+
 def visible_boards(dialog: ConnectionDialog) -> list[str]:
     items = (dialog.boardList.item(row) for row in range(dialog.boardList.count()))
     return [item.data(Qt.ItemDataRole.UserRole) for item in items if not item.isHidden()]
@@ -92,11 +96,16 @@ def test_choosing_a_serial_board_enables_the_serial_port_and_requires_it(qtbot, 
         ("SHIMMER3_BOARD", set(boards.ALL_FIELDS)),
     ],
 )
-def test_only_the_fields_a_board_reads_are_enabled(dialog: ConnectionDialog, board: str, fields: set[str]) -> None:
+def test_only_the_fields_a_board_reads_are_shown_and_enabled(
+    dialog: ConnectionDialog, board: str, fields: set[str]
+) -> None:
     dialog.boardRadio.setChecked(True)
     dialog.select_board(board)
     assert dialog.current_board().name == board
     assert enabled_fields(dialog) == fields
+    assert shown_fields(dialog) == fields
+    shown_widgets = {name for name, widgets in dialog._field_widgets.items() if widgets[0].isVisibleTo(dialog)}
+    assert shown_widgets == fields
     assert dialog.browseButton.isEnabled() == (boards.FILE in fields)
 
 
@@ -105,7 +114,7 @@ def test_every_board_in_the_list_enables_its_familys_fields(dialog: ConnectionDi
     assert dialog.boardList.count() == len(boards.board_catalogue())
     for board in boards.board_catalogue():
         dialog.select_board(board.name)
-        assert enabled_fields(dialog) == set(board.family.fields), board.name
+        assert enabled_fields(dialog) == shown_fields(dialog) == set(board.family.fields), board.name
 
 
 def test_playback_asks_for_file_and_recording_board_and_then_connects(

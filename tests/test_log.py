@@ -36,7 +36,7 @@ def test_record_writes_what_it_did_to_the_log(tmp_path: Path) -> None:
     assert done.returncode == 0, done.stderr
     text = log_text(tmp_path)
     assert "INFO emgscope.session.session: Connecting to the simulated patient (normal)" in text
-    assert "Connected: Simulated patient (normal), 1 channels at 20000 Hz" in text
+    assert "Connected: Simulated patient (normal), 1 channel at 20000 Hz" in text
     assert "Recording started: logged.bdf" in text and "Recording stopped: Saved 1.0 s" in text
     assert "DEBUG" not in text  # INFO by default
     assert_no_patient_data(text)

@@ -49,7 +49,7 @@ EXPECTED: dict[str, str] = {
     "edf_jl/bdf_test.bdf": "BDF",
     "edf_jl/evt.bdf": "BDF+C",
     "bids_examples/emg_Multimodal__sub-01_task-pullstand_emg.edf": (
-        "!header field 'number of signals' is not a number: '0  E' (the header fields start 1 byte(s) early"
+        "!header field 'number of signals' is not a number: '0  E' (the header fields start 1 byte early"
     ),
     "bids_examples/emg_CustomBipolar__sub-01_task-holdWeight_emg.edf": "EDF",
     "bids_examples/emg_ConcurrentIndependentUnits__sub-01_task-jumping_recording-bipolar_emg.edf": "EDF",
@@ -419,7 +419,7 @@ def test_discontinuous_edf_plus(tmp_path: Path) -> None:
     rec = open_recording(path)
     assert rec.format == "EDF+D"
     assert [(a.onset_s, a.duration_s, a.text) for a in rec.annotations] == [(6.5, 2.0, "MAX")]
-    assert any("1 gaps (10 s)" in w for w in rec.warnings)
+    assert any("1 gap (10 s)" in w for w in rec.warnings)
     np.testing.assert_allclose(rec.read(0, 0, 1000), ramp, atol=2000 / 65535)
 
 

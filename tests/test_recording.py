@@ -309,7 +309,8 @@ def test_export_refuses_a_multi_rate_file_with_a_reason(tmp_path: Path, shared_d
 
 
 def test_edf_recording_that_clips_says_so_in_the_file_and_the_summary(tmp_path: Path) -> None:
-    """EDF+ holds ±10 mV: a larger signal is clipped, never silently (annotation + summary)."""
+    """EDF+ holds ±10 mV: a larger signal is clipped, never silently (annotation + summary); one channel is
+    "1 channel" in both."""
     import pyedflib
 
     ring = SampleRing(1, 20_000)
@@ -322,7 +323,7 @@ def test_edf_recording_that_clips_says_so_in_the_file_and_the_summary(tmp_path: 
     recorder.stop(ring.write_index)
     assert recorder.join(10) and recorder.error is None
     assert recorder.clipped_samples == 100
-    assert recorder.summary().endswith("; 100 samples clipped at ±10000 uV")
+    assert recorder.summary() == f"Saved 2.0 s (1 channel at 2000 Hz) to {path}; 100 samples clipped at ±10000 uV"
     reader = pyedflib.EdfReader(str(path))
     try:
         onsets, _, texts = reader.readAnnotations()
@@ -332,6 +333,7 @@ def test_edf_recording_that_clips_says_so_in_the_file_and_the_summary(tmp_path: 
     clipped = [(o, t) for o, t in zip(onsets, texts, strict=True) if t.startswith("Clipped")]
     assert len(clipped) == 1 and "±10000 uV" in clipped[0][1]
     assert clipped[0][0] <= 1.25
+    assert "Device: test; 2000 Hz; 1 channel" in texts
 
 
 def _source_with_identifiers(path: Path) -> np.ndarray:

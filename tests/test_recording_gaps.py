@@ -61,7 +61,7 @@ def test_a_stalled_record_command_annotates_the_gap_where_it_was_and_reports_it(
     assert 1.6 <= seconds <= 2.1 and text == GAP.format(seconds)
     assert 0.8 <= onset <= 2.0  # about a second after recording began: where the stall was
     summary = stdout.strip().splitlines()[-1]
-    assert summary.endswith(f"; 1 gap(s) in the signal, {seconds:.2f} s missing in all, each annotated in the file")
+    assert summary.endswith(f"; 1 gap in the signal, {seconds:.2f} s missing in all, each annotated in the file")
 
 
 @pytest.mark.timeout(60)
@@ -105,7 +105,7 @@ def test_a_stalled_acquisition_process_posts_the_gap_and_the_recording_marks_it_
     texts = {(round(a.onset_s, 4), a.text) for a in open_recording(path).annotations}
     assert {(round(gap, 4), dropped.message), (round(seen, 4), "Marker 1"), (round(seen, 4), "Marker 2")} <= texts
     assert (recorder.gaps, recorder.gap_samples) == (1, dropped.data["count"])
-    assert "1 gap(s) in the signal" in recorder.summary()
+    assert "1 gap in the signal" in recorder.summary()
 
 
 def test_gaps_outside_the_recording_are_not_annotated(tmp_path: Path) -> None:

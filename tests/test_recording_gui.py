@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 from PyQt6.QtCore import Qt
 from PyQt6.QtWidgets import QMainWindow
+from support.pixels import rgb
 
 from emgscope.acquisition.pump import Pipeline
 from emgscope.core.events import EventBus
@@ -124,6 +125,39 @@ def test_record_controls_record_markers_and_notes_to_a_named_file(qtbot, tmp_pat
     assert "Marker 3" in texts and "fasciculation – µ" in texts
     assert onsets[texts.index("Marker 3")] == pytest.approx(0.4, abs=0.001)
     assert onsets[texts.index("fasciculation – µ")] == pytest.approx(0.7, abs=0.001)
+
+
+def test_the_file_name_is_shortened_in_the_middle_and_recording_reads_white_on_red(
+    qtbot, themed, tmp_path: Path, window_with_controls
+) -> None:
+    window, controls, ring = window_with_controls
+    window.resize(560, 40)  # narrower than the file name
+    button = controls.recordButton
+    assert red_share(rgb(button)) == 0.0
+    session = SessionInfo(patient_id="P5", muscle="Extensor digitorum communis", side="left")
+    controls.start_recording(session, RecordingSettings(str(tmp_path)))
+    ring.write(np.zeros((2, 400), dtype=np.float32))
+    qtbot.waitUntil(lambda: controls.fileLabel.text().endswith(".bdf"), timeout=3000)
+    label = controls.fileLabel
+    name, shown = label.text(), label.shown_text()
+    assert name.endswith("_P5_extensor-digitorum-communis-left.bdf")
+    assert label.toolTip() == str(controls.recorder.path)  # the full path
+    assert "…" in shown and len(shown) < len(name)
+    head, tail = shown.split("…")
+    assert name.startswith(head) and name.endswith(tail) and len(head) >= 6 and len(tail) >= 6
+    assert label.fontMetrics().horizontalAdvance(shown) <= label.contentsRect().width()
+
+    pixels = rgb(button)
+    assert red_share(pixels) > 0.5, "a red button while recording"
+    white = (pixels.min(axis=-1) > 220).sum()
+    assert white >= 25, f"white text on it ({white} white pixels)"
+    controls.stop()
+    qtbot.waitUntil(lambda: not controls.recording, timeout=5000)
+    assert red_share(rgb(button)) == 0.0
+
+
+def red_share(pixels: np.ndarray) -> float:
+    return float(((pixels[..., 0] > 170) & (pixels[..., 1] < 80) & (pixels[..., 2] < 80)).mean())
 
 
 def test_record_without_a_source_says_so(qtbot, tmp_path: Path) -> None:

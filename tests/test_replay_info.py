@@ -32,7 +32,7 @@ def test_info_describes_a_file(shared_data: Path, capsys: pytest.CaptureFixture[
     assert code == 0 and err == ""
     assert "Format:     EDF" in out and "Start:      2000-07-13 12:05:48" in out and "110.000 s" in out
     assert "12.8 Hz" in out and "100 Hz" in out and " V " in out and " uV " in out
-    assert "Replay plays the 1 signal(s) at 100 Hz" in out
+    assert "Replay plays the 1 signal at 100 Hz" in out
     code, out, _ = _info(capsys, str(shared_data / "edfio/SC4001EC-Hypnogram.edf"), "--annotations", "2")
     assert code == 0 and "Annotations: 154" in out and "Sleep stage W" in out and "… and 152 more" in out
 

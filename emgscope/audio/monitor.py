@@ -69,14 +69,37 @@ def audio_status(device: str = "") -> AudioStatus:
     return AudioStatus(True)
 
 
-def output_devices() -> list[str]:
-    """Names of the output devices PortAudio offers (for the settings dialog)."""
+@dataclass(frozen=True)
+class OutputDevice:
+    """An output device as PortAudio lists it."""
+
+    name: str
+    """PortAudio's name: what the settings store and a stream is opened on ("pulse", "HDA Intel PCH: … (hw:0,0)")."""
+    host_api: str
+    """The sound system that offers it: "ALSA", "JACK Audio Connection Kit", "OSS"."""
+    default: bool
+    """PortAudio's default output (what the empty device setting plays on)."""
+
+
+def output_device_list() -> list[OutputDevice]:
+    """The output devices PortAudio offers, with their sound system and which is the default."""
     if sd is None:
         return []
     try:
-        return [d["name"] for d in sd.query_devices() if d["max_output_channels"] > 0]
+        apis = [api["name"] for api in sd.query_hostapis()]
+        default = sd.default.device[1]
+        return [
+            OutputDevice(d["name"], apis[d["hostapi"]], d["index"] == default)
+            for d in sd.query_devices()
+            if d["max_output_channels"] > 0
+        ]
     except sd.PortAudioError:
         return []
+
+
+def output_devices() -> list[str]:
+    """Names of the output devices PortAudio offers."""
+    return [device.name for device in output_device_list()]
 
 
 def rescan_devices() -> None:

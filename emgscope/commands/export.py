@@ -6,6 +6,7 @@ import argparse
 import sys
 from pathlib import Path
 
+from emgscope.core.units import counted
 from emgscope.recording.export import ExportError, export_copy
 
 
@@ -24,7 +25,8 @@ def run(args: argparse.Namespace) -> int:
         print(f"emgscope export: {exc}", file=sys.stderr)
         return 1
     print(
-        f"Wrote {report.seconds:.2f} s of {report.n_channels} channels and {report.annotations} annotations "
+        f"Wrote {report.seconds:.2f} s of {counted(report.n_channels, 'channel')} and "
+        f"{counted(report.annotations, 'annotation')} "
         f"to {report.path}"
     )
     return 0

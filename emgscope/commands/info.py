@@ -11,6 +11,7 @@ import argparse
 import sys
 from pathlib import Path
 
+from emgscope.core.units import counted
 from emgscope.replay.reader import Recording, RecordingError, open_recording
 
 
@@ -50,7 +51,8 @@ def describe(rec: Recording, max_annotations: int = 50) -> str:
         lines.append("Recording:  " + ", ".join(f"{k}={v}" for k, v in info.items()))
     data = rec.data_signals
     lines.append(
-        f"Signals:    {len(data)} data signal(s)" + (" and annotations" if len(data) < len(rec.signals) else "")
+        f"Signals:    {counted(len(data), 'data signal')}"
+        + (" and annotations" if len(data) < len(rec.signals) else "")
     )
     for index in data:
         s = rec.signals[index]
@@ -62,7 +64,7 @@ def describe(rec: Recording, max_annotations: int = 50) -> str:
     groups = rec.rate_groups()
     if len(groups) > 1:
         rate = next(iter(groups))
-        lines.append(f"Replay plays the {len(groups[rate])} signal(s) at {rate:g} Hz (the highest rate).")
+        lines.append(f"Replay plays the {counted(len(groups[rate]), 'signal')} at {rate:g} Hz (the highest rate).")
     lines.append(f"Annotations: {len(rec.annotations)}")
     for a in rec.annotations[:max_annotations]:
         duration = f" ({a.duration_s:g} s)" if a.duration_s else ""

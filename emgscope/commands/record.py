@@ -28,6 +28,7 @@ from emgscope.core.events import Event
 from emgscope.core.settings import FORMATS, RecordingSettings, Settings, SourceSettings, load_settings
 from emgscope.core.shm import remove_stale_blocks
 from emgscope.core.source import Source
+from emgscope.core.units import counted
 from emgscope.protocol.loader import ProtocolError, load_protocol, protocols_dir
 from emgscope.protocol.model import Protocol
 from emgscope.protocol.sim_patient_driver import COMPLIANCE_PRESETS
@@ -235,7 +236,7 @@ def _record(
                 recorder.add_marker(marks.pop(0)[1])
             if args.progress and time.monotonic() - last_print >= 1.0:
                 last_print = time.monotonic()
-                print(f"recorded {recorder.ring.write_index - recorder.start_index} samples", flush=True)
+                print(f"recorded {counted(recorder.ring.write_index - recorder.start_index, 'sample')}", flush=True)
     except KeyboardInterrupt:
         pass
     finally:
@@ -288,7 +289,8 @@ def _run_exam(args: argparse.Namespace, settings: Settings, session: SessionInfo
     except HeadlessExamError as exc:
         return _fail(str(exc))
     print(
-        f"Recorded {protocol.name}: {done.seconds:.2f} s, {done.segments} segments, {done.flags} flags, in "
+        f"Recorded {protocol.name}: {done.seconds:.2f} s, {counted(done.segments, 'segment')}, "
+        f"{counted(done.flags, 'flag')}, in "
         f"{done.wall_seconds:.1f} s to {done.path}; summary {done.summary_path}"
     )
     return 0

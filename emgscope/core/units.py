@@ -18,6 +18,12 @@ def format_hz(hz: float) -> str:
     return f"{hz / 1000:g} kHz" if hz >= 1000 else f"{hz:g} Hz"
 
 
+def counted(n: int, noun: str, plural: str = "") -> str:
+    """``1 channel``, ``2 channels``: a count with its noun in the number it needs (``plural`` where adding "s"
+    does not make it)."""
+    return f"{n} {noun if n == 1 else plural or noun + 's'}"
+
+
 def format_band(settings: FilterSettings) -> str:
     """The active band as shown on screen, e.g. ``10 Hz – 10 kHz`` or ``10 Hz – 10 kHz, notch 50 Hz``."""
     low = format_hz(settings.low_cut_hz) if settings.low_cut_hz > 0 else "DC"

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING
 from emgscope import __version__
 from emgscope.core import events, log
 from emgscope.core.events import Event
-from emgscope.core.paths import resource, ui_file
+from emgscope.core.paths import resource
 from emgscope.core.realtime import freeze_startup_heap
 from emgscope.core.settings import LoadedSettings, Settings, load_settings, save_settings
 from emgscope.core.shm import remove_stale_blocks
@@ -75,7 +75,7 @@ def run_gui(args: argparse.Namespace) -> int:
     if args.screenshot and args.seconds < 0:
         print("emgscope: --seconds must not be negative", file=sys.stderr)
         return 2
-    if not has_display() and os.environ.get("QT_QPA_PLATFORM") != "offscreen":
+    if not has_display() and os.environ.get("QT_QPA_PLATFORM", "").split(":")[0] != "offscreen":
         if not args.screenshot:
             print(NO_DISPLAY_MESSAGE, file=sys.stderr)
             return 2
@@ -96,16 +96,19 @@ def run_gui(args: argparse.Namespace) -> int:
 
     from emgscope.gui.about_dialog import show_notice_once
     from emgscope.gui.main_window import MainWindow
+    from emgscope.gui.placement import show_on_screen, virtual_screen_platform
     from emgscope.gui.startup_report import StartupReport
+    from emgscope.gui.theme import apply_theme
 
+    if os.environ.get("QT_QPA_PLATFORM"):
+        os.environ["QT_QPA_PLATFORM"] = virtual_screen_platform(os.environ["QT_QPA_PLATFORM"])
     app = QApplication.instance() or QApplication(sys.argv[:1])
     app.setApplicationName("emgscope")
     app.setDesktopFileName("emgscope")
     app.setWindowIcon(QIcon(str(resource("icons", "emgscope.svg"))))
-    app.setStyleSheet(ui_file("style.qss").read_text(encoding="utf-8"))
+    apply_theme(app)
     window = MainWindow(settings)
-    window.resize(1400, 900)
-    window.show()
+    show_on_screen(window)
     report = StartupReport.from_environment(started)
     if report is not None:
         report.watch(window)

@@ -68,6 +68,7 @@ class AudioControls(QWidget):
         self.mute = QToolButton()
         self.mute.setText("Mute")
         self.mute.setCheckable(True)
+        self.mute.setObjectName("muteButton")  # the style sheet makes its on state unmistakable
         self.mute.setToolTip("Mute the loudspeaker")
         self.mute.setFocusPolicy(Qt.FocusPolicy.NoFocus)
         self.mute.toggled.connect(self._changed)
@@ -75,6 +76,7 @@ class AudioControls(QWidget):
         self.squelch = self._spin(0.0, SQUELCH_MAX_UV, 10.0, " µV", "Squelch: samples below this are silenced")
         self.squelch.setSpecialValueText("Squelch off")
         self.squelch.setObjectName("squelch")  # the style sheet keeps it wide enough for that text
+        self.volume.setObjectName("volume")
         self.band = QCheckBox()
         self.band.setFocusPolicy(Qt.FocusPolicy.NoFocus)
         self.band.toggled.connect(self._changed)

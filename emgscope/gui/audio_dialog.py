@@ -1,7 +1,8 @@
 """Choosing the audio output: device, rate, buffer size, the drift control's safety margin, processors awake.
 
 The layout is ``ui/audio_dialog.ui``; this module fills it from :class:`AudioSettings` and reads it back. The
-device list comes from PortAudio when the dialog opens, so a headset plugged in since start-up is offered too.
+device list comes from PortAudio when the dialog opens, so a headset plugged in since start-up is offered too, each
+device named as a user knows it (:mod:`emgscope.audio.device_names`).
 """
 
 from __future__ import annotations
@@ -10,11 +11,10 @@ import dataclasses
 
 from PyQt6.QtWidgets import QCheckBox, QComboBox, QDialog, QDoubleSpinBox, QLabel, QWidget
 
-from emgscope.audio.monitor import output_devices
+from emgscope.audio.device_names import device_choices
 from emgscope.core.settings import AudioSettings
 from emgscope.gui.forms import load_form
 
-DEFAULT_DEVICE = "System default"
 RATES = (44_100.0, 48_000.0, 96_000.0)
 BLOCK_SIZES = (64, 128, 256, 512, 1024)
 
@@ -33,10 +33,10 @@ class AudioDialog(QDialog):
         super().__init__(parent)
         load_form("audio_dialog.ui", self)
         self._settings = settings
-        self.deviceCombo.addItem(DEFAULT_DEVICE, "")
-        devices = output_devices()
-        for name in devices:
-            self.deviceCombo.addItem(name, name)
+        choices = device_choices()
+        for choice in choices:
+            self.deviceCombo.addItem(choice.label, choice.name)
+        devices = [choice.name for choice in choices[1:]]
         if settings.device and settings.device not in devices:
             self.deviceCombo.addItem(f"{settings.device} (not connected)", settings.device)
         self.deviceCombo.setCurrentIndex(max(0, self.deviceCombo.findData(settings.device)))

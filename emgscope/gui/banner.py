@@ -16,6 +16,8 @@ from collections.abc import Callable
 
 from PyQt6.QtWidgets import QFrame, QLabel, QPushButton, QToolButton
 
+from emgscope.gui.theme import set_style_state
+
 LEVELS = ("info", "warning", "error")
 FALLBACK_MS = 10_000
 """How long a message that could not take the banner stays in the status bar."""
@@ -59,9 +61,7 @@ class Banner:
             if self._fallback is not None:
                 self._fallback(text, FALLBACK_MS)
             return False
-        self.frame.setProperty("level", level)
-        self.frame.style().unpolish(self.frame)
-        self.frame.style().polish(self.frame)
+        set_style_state(self.frame, "level", level)
         self.label.setText(text)
         self._callback = callback
         self.action.setText(action)

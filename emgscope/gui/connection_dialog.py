@@ -1,7 +1,7 @@
 """Choosing what to connect to, and showing that a connection is under way.
 
 :class:`ConnectionDialog` (layout in ``ui/connection_dialog.ui``) edits a :class:`SourceSettings`: the simulated
-patient, or any BrainFlow board from a searchable list, with only the fields that board reads enabled. It checks
+patient, or any BrainFlow board from a searchable list, with only the fields that board reads shown. It checks
 what it can without touching a device (a required field left empty, a playback file that is not there) and says
 so inline; everything that needs the device happens later, on the acquisition thread.
 
@@ -23,6 +23,7 @@ from PyQt6.QtWidgets import (
     QDialog,
     QDialogButtonBox,
     QFileDialog,
+    QFormLayout,
     QHBoxLayout,
     QLabel,
     QLineEdit,
@@ -41,6 +42,7 @@ from emgscope.acquisition import brainflow_boards as boards
 from emgscope.acquisition.brainflow_errors import missing_fields
 from emgscope.acquisition.sim_patients import PatientCase, PatientError, load_patient, patient_names, split_spec
 from emgscope.core.settings import MAINS_HZ, PATHOLOGIES, BrainFlowSettings, SourceSettings
+from emgscope.core.units import counted
 from emgscope.dsp.filters import NYQUIST_FRACTION
 from emgscope.gui.forms import load_form
 
@@ -69,6 +71,7 @@ class ConnectionDialog(QDialog):
     searchEdit: QLineEdit  # noqa: N815
     boardList: QListWidget  # noqa: N815
     boardInfoLabel: QLabel  # noqa: N815
+    boardForm: QFormLayout  # noqa: N815
     serialPortCombo: QComboBox  # noqa: N815
     macAddressEdit: QLineEdit  # noqa: N815
     ipAddressEdit: QLineEdit  # noqa: N815
@@ -237,6 +240,7 @@ class ConnectionDialog(QDialog):
         family = board.family
         for name, label in self._field_labels.items():
             needed = name in family.fields
+            self.boardForm.setRowVisible(label, needed)  # a field the board does not read is not offered
             label.setEnabled(needed)
             label.setText(self._label_texts[name] + (" *" if name in family.required else ""))
             for widget in self._field_widgets[name]:
@@ -319,7 +323,7 @@ def _describe(board: boards.BoardInfo) -> str:
     if board.sample_rate is None:
         lines.append("Samples at the rate of the board that recorded the stream.")
         return "<br>".join(lines)
-    lines.append(f"Samples at {board.sample_rate:g} Hz, {board.n_channels} channels.")
+    lines.append(f"Samples at {board.sample_rate:g} Hz, {counted(board.n_channels, 'channel')}.")
     if board.sample_rate < NEEDLE_RATE_HZ:
         lines.append(
             f"Needle EMG needs about {NEEDLE_RATE_HZ / 1000:g} kHz sampling: with this board the high-frequency "

@@ -44,6 +44,7 @@ from emgscope.gui.scope_items import Band
 from emgscope.gui.scope_view import ScopeView
 from emgscope.gui.session_feature import SessionFeature
 from emgscope.gui.status import StatusPanel
+from emgscope.gui.toolbar_strip import add_strip
 from emgscope.session.audio import AUDIO_LOST
 from emgscope.session.connection import SourceFactory
 from emgscope.session.session import Session
@@ -93,7 +94,7 @@ class MainWindow(QMainWindow):
         self.sessions = SessionFeature(self.session, self)
         self.exam = ExamFeature(self.session, self)
         self.audio = AudioControls(self.session.audio, self.bridge, self)
-        self.add_toolbar_section("Audio").addWidget(self.audio)
+        add_strip(self.add_toolbar_section("Audio"), self.audio)
         self.audio.settings_changed.connect(self._audio_settings_changed)
         self.controls.add_channel_keys(self.audio.select_channel)
         self.scope.channel_clicked.connect(self.audio.select_channel)
@@ -355,7 +356,8 @@ class MainWindow(QMainWindow):
             self.edit_filters()
 
     def edit_filters(self) -> None:
-        dialog = FilterDialog(self.settings.filters, self)
+        rate = self.pipeline.info.sample_rate if self.pipeline is not None else None
+        dialog = FilterDialog(self.settings.filters, self, rate)
         if dialog.exec() == QDialog.DialogCode.Accepted:
             self.apply_filters(dialog.filter_settings())
         self.controls.sync()

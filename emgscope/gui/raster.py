@@ -21,6 +21,11 @@ from emgscope.core.settings import DIVISIONS
 
 TRACE_COLOUR = 0xFF5CFF7A
 """Premultiplied ARGB of the trace: bright green on the dark screen, as clinical machines draw it."""
+CLIP_COLOUR = 0xFFFF9F1A
+"""Premultiplied ARGB of the mark where a trace runs past its lane: orange, unlike anything else on the scope."""
+CLIP_MARK_PX = 3
+"""Rows of the mark at the lane's edge: without it a wave cut flat there looks like a trapezoid of the signal's
+own."""
 ERASE_FRACTION = 0.02
 """Width of the erase bar ahead of the write position in sweep mode, as a fraction of the screen."""
 
@@ -55,6 +60,10 @@ class TraceRaster:
         self._baselines = np.zeros(0)
         self._lane_half = 0.0
         self._px_per_uv = 0.0
+        self._lane_top = np.zeros((0, 1))
+        self._lane_bottom = np.zeros((0, 1))
+        self._past_top_uv = np.zeros((0, 1))
+        self._past_bottom_uv = np.zeros((0, 1))
         self.set_layout(sensitivity_uv, visible)
 
     def set_layout(self, sensitivity_uv: float, visible: Sequence[int]) -> None:
@@ -64,6 +73,13 @@ class TraceRaster:
         self._baselines = (np.arange(len(self.visible)) + 0.5) * self.height / n
         self._lane_half = self.height / (2 * n)
         self._px_per_uv = self.height / (DIVISIONS * sensitivity_uv)
+        baselines = self._baselines[:, None]
+        self._lane_top = np.maximum(np.ceil(baselines - self._lane_half), 0)
+        self._lane_bottom = np.minimum(np.floor(baselines + self._lane_half) - 1, self.height - 1)
+        # The values whose pixel row falls outside the lane (row = floor(baseline + µV × px_per_uv)), so a
+        # repaint finds the clipped columns with one comparison each.
+        self._past_top_uv = (self._lane_top - baselines) / self._px_per_uv
+        self._past_bottom_uv = (self._lane_bottom + 1 - baselines) / self._px_per_uv
 
     def baseline_rows(self) -> list[float]:
         """Pixel row of each visible channel's baseline (for the channel labels)."""
@@ -159,7 +175,8 @@ class TraceRaster:
         self._paint(slice(0, self.width))
 
     def _paint(self, part: slice) -> None:
-        """Repaint one strip: every visible channel's min–max line per column, in a few whole-strip operations.
+        """Repaint one strip: every visible channel's min–max line per column, in a few whole-strip operations,
+        and a mark at the lane's edge where a trace ran past it.
 
         Each (channel, column) line adds +1 at its top row and −1 below its bottom row; a cumulative sum down
         the rows then marks every covered pixel, however many channels there are, without a Python loop.
@@ -182,8 +199,7 @@ class TraceRaster:
         baselines = self._baselines[:, None]
         # Negative up, the clinical convention; each trace is clipped to its own lane so a large potential at
         # high gain never scribbles over its neighbours.
-        lane_top = np.maximum(np.ceil(baselines - self._lane_half), 0)
-        lane_bottom = np.minimum(np.floor(baselines + self._lane_half) - 1, self.height - 1)
+        lane_top, lane_bottom = self._lane_top, self._lane_bottom
         top = np.clip(np.floor(baselines + lo * self._px_per_uv), lane_top, lane_bottom)
         bottom = np.clip(np.floor(baselines + hi * self._px_per_uv), lane_top, lane_bottom)
         column = np.broadcast_to(np.arange(count), lo.shape)[drawn]
@@ -193,3 +209,18 @@ class TraceRaster:
         coverage = np.bincount(starts, minlength=size) - np.bincount(stops, minlength=size)
         covered = np.cumsum(coverage.reshape(self.height + 1, count)[:-1], axis=0) > 0
         strip[:] = np.where(covered, np.uint32(TRACE_COLOUR), np.uint32(0))
+        self._mark_clipped(strip, self.mins[channels, part], self.maxs[channels, part])
+
+    def _mark_clipped(self, strip: np.ndarray, lo: np.ndarray, hi: np.ndarray) -> None:
+        """Mark, at the lane's edge, each column whose own samples (``lo``, ``hi``: µV per visible channel and
+        column) went past it: :data:`CLIP_MARK_PX` rows in :data:`CLIP_COLOUR`."""
+        past_top = lo < self._past_top_uv
+        past_bottom = hi >= self._past_bottom_uv
+        if not (past_top.any() or past_bottom.any()):
+            return
+        rows = np.arange(CLIP_MARK_PX)
+        for past, edge, step in ((past_top, self._lane_top, 1), (past_bottom, self._lane_bottom, -1)):
+            channel, column = np.nonzero(past)
+            lane_rows = edge[channel] + step * rows  # (marks, CLIP_MARK_PX) rows from the edge inwards
+            lane_rows = np.clip(lane_rows, self._lane_top[channel], self._lane_bottom[channel]).astype(np.int64)
+            strip[lane_rows, np.broadcast_to(column[:, None], lane_rows.shape)] = np.uint32(CLIP_COLOUR)

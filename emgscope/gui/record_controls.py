@@ -21,7 +21,9 @@ from emgscope.core import events
 from emgscope.core.events import Event
 from emgscope.core.settings import RecordingSettings
 from emgscope.gui.bridge import EventBridge
+from emgscope.gui.elided_label import ElidedLabel
 from emgscope.gui.session_dialog import SessionDialog
+from emgscope.gui.theme import set_style_state
 from emgscope.recording import recorder as rec
 from emgscope.recording.session import SessionInfo
 from emgscope.session.recording import Recordings
@@ -29,6 +31,8 @@ from emgscope.session.recording import Recordings
 REFRESH_MS = 200
 IDLE_TIME = "--:--.-"
 IDLE_FILE = "not recording"
+FILE_NAME_ROOM = "2026-01-01_000000_P000_muscle"
+"""What the file name is given room for in the toolbar; a longer name is shortened in the middle."""
 
 
 class RecordControls(QWidget):
@@ -47,9 +51,10 @@ class RecordControls(QWidget):
         """The recording this strip shows (until its file is closed)."""
         self._dialog: SessionDialog | None = None
         self.recordButton = QPushButton("● Record")
+        self.recordButton.setObjectName("recordButton")  # the style sheet colours it while recording
         self.recordButton.setToolTip("Start or stop recording the raw signal (R)")
         self.elapsedLabel = QLabel(IDLE_TIME)
-        self.fileLabel = QLabel(IDLE_FILE)
+        self.fileLabel = ElidedLabel(IDLE_FILE, FILE_NAME_ROOM)
         self.noteEdit = QLineEdit()
         self.noteEdit.setPlaceholderText("Note, then Enter")
         self.noteEdit.setToolTip("Typed notes become annotations; keys 1–9 drop numbered markers")
@@ -57,7 +62,6 @@ class RecordControls(QWidget):
         self.noteEdit.setMinimumWidth(self.fontMetrics().horizontalAdvance("M") * 16)
         self.noteEdit.setMaximumWidth(self.fontMetrics().horizontalAdvance("M") * 24)
         self.elapsedLabel.setMinimumWidth(self.fontMetrics().horizontalAdvance("000:00.0 "))
-        self.fileLabel.setMinimumWidth(self.fontMetrics().horizontalAdvance("2026-01-01_000000_") * 2)
         layout = QHBoxLayout(self)
         layout.setContentsMargins(4, 0, 4, 0)
         for widget in (self.recordButton, self.elapsedLabel, self.fileLabel, self.noteEdit):
@@ -168,7 +172,7 @@ class RecordControls(QWidget):
 
     def _show_recording(self, recording: bool) -> None:
         self.recordButton.setText("■ Stop" if recording else "● Record")
-        self.recordButton.setStyleSheet("color: #b00020; font-weight: bold;" if recording else "")
+        set_style_state(self.recordButton, "recording", recording)
         self.noteEdit.setEnabled(recording)
         if not recording:
             self.noteEdit.clear()

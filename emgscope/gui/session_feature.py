@@ -17,11 +17,13 @@ from PyQt6.QtWidgets import QFileDialog, QMenu
 from emgscope.core import events
 from emgscope.core.controls import ReplayControl
 from emgscope.core.events import Event
+from emgscope.core.units import counted
 from emgscope.gui.host import Host
 from emgscope.gui.record_controls import RecordControls
 from emgscope.gui.replay_panel import FILE_FILTER, ReplayPanel, fill_recent_menu
 from emgscope.gui.scope_items import LANE_MARKER, MARKER_COLOUR, Band
 from emgscope.gui.side_panel import side_panel_width
+from emgscope.gui.toolbar_strip import add_strip
 from emgscope.recording.export import ExportError, export_copy
 from emgscope.recording.repair import repair_in_background
 from emgscope.replay.reader import RecordingError, open_recording
@@ -44,7 +46,7 @@ class SessionFeature:
         self.host = host
         window = host.widget()
         self.record_controls = RecordControls(session.recordings, host.bridge, window)
-        host.add_toolbar_section("Recording", new_row=True).addWidget(self.record_controls)
+        add_strip(host.add_toolbar_section("Recording", new_row=True), self.record_controls)
         self.record_controls.message.connect(lambda text: host.banner.show(text, "info"))
         self.record_controls.recording_changed.connect(host.lock_source)
         self.record_controls.new_patient.connect(lambda: host.start_from_study_defaults("New patient"))
@@ -165,8 +167,9 @@ class SessionFeature:
             bus.post(
                 Event(
                     events.INFO,
-                    f"Teaching copy saved: {report.path} ({cut}{report.seconds:.1f} s, {report.n_channels} channels, "
-                    f"{report.annotations} annotations, patient fields blanked).",
+                    f"Teaching copy saved: {report.path} ({cut}{report.seconds:.1f} s, "
+                    f"{counted(report.n_channels, 'channel')}, {counted(report.annotations, 'annotation')}, "
+                    "patient fields blanked).",
                 )
             )
 

@@ -17,6 +17,7 @@ from fractions import Fraction
 
 import numpy as np
 
+from emgscope.core.units import counted
 from emgscope.recording.ascii_text import to_ascii
 
 MAX_RECORD_BYTES = 61_440
@@ -178,7 +179,7 @@ def choose_record(
         if annotation_bytes > ANNOTATION_AREA_BYTES:
             raise FormatError(
                 f"the session's texts need {annotation_bytes} bytes of annotations, more than one EDF data record of "
-                f"{MAX_RECORD_BYTES} bytes leaves beside {n_channels} channels: shorten the notes"
+                f"{MAX_RECORD_BYTES} bytes leaves beside {counted(n_channels, 'channel')}: shorten the notes"
             )
         raise FormatError(f"{n_channels} channels do not fit in one EDF data record of {MAX_RECORD_BYTES} bytes")
     preferences = [total_samples, None] if total_samples else [None]

@@ -31,6 +31,7 @@ from emgscope.core.events import Event, EventBus
 from emgscope.core.ring import SampleRing
 from emgscope.core.settings import FilterSettings
 from emgscope.core.source import StreamInfo
+from emgscope.core.units import counted
 from emgscope.recording import edfplus
 from emgscope.recording.session import SessionInfo, filter_description
 from emgscope.recording.writer import EdfPlusWriter, RecordingFull
@@ -228,7 +229,8 @@ class Recorder:
 
     def _header_annotations(self) -> list[str]:
         texts = self.session.annotations()
-        texts.append(f"Device: {self.info.description}; {self.info.sample_rate:g} Hz; {self.info.n_channels} channels")
+        channels = counted(self.info.n_channels, "channel")
+        texts.append(f"Device: {self.info.description}; {self.info.sample_rate:g} Hz; {channels}")
         if self._filters is not None:
             texts.append(filter_description(self._filters))
         return texts
@@ -276,18 +278,19 @@ class Recorder:
     def summary(self) -> str:
         """After the recording: what was saved and, so that nothing is lost silently, what was clipped or lost."""
         rate = self.info.sample_rate
-        text = (
-            f"Saved {self.samples_written / rate:.1f} s ({self.info.n_channels} channels at {rate:g} Hz) to {self.path}"
-        )
+        channels = counted(self.info.n_channels, "channel")
+        text = f"Saved {self.samples_written / rate:.1f} s ({channels} at {rate:g} Hz) to {self.path}"
         if self.clipped_samples:
-            text += f"; {self.clipped_samples} samples clipped at ±{self.layout.physical_max} uV"
+            text += f"; {counted(self.clipped_samples, 'sample')} clipped at ±{self.layout.physical_max} uV"
         if self.gaps:
             seconds = self.gap_samples / rate
-            text += f"; {self.gaps} gap(s) in the signal, {seconds:.2f} s missing in all, each annotated in the file"
+            gaps = counted(self.gaps, "gap")
+            text += f"; {gaps} in the signal, {seconds:.2f} s missing in all, each annotated in the file"
         if self.lost_samples:
-            text += f" ({self.lost_samples} samples the recorder fell behind by are written as zeros)"
+            text += f" ({counted(self.lost_samples, 'sample')} the recorder fell behind by are written as zeros)"
         if self.unplaced_annotations:
-            text += f"; {self.unplaced_annotations} annotation part(s) made at the end found no room in the file"
+            parts = counted(self.unplaced_annotations, "annotation part")
+            text += f"; {parts} made at the end found no room in the file"
         return text
 
     def _stop_target(self) -> int:

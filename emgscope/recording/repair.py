@@ -25,6 +25,7 @@ import numpy as np
 
 from emgscope.core import events, log
 from emgscope.core.events import Event, EventBus
+from emgscope.core.units import counted
 from emgscope.recording import edfplus
 from emgscope.recording.edfplus import Layout
 from emgscope.recording.journal import (
@@ -65,7 +66,7 @@ class RepairReport:
         moved = f", {self.moved_annotations} moved to the last saved sample" if self.moved_annotations else ""
         return (
             f"{self.path.name}: repaired; {self.seconds:.2f} s of signal and "
-            f"{self.annotations} annotations kept{moved}."
+            f"{counted(self.annotations, 'annotation')} kept{moved}."
         )
 
 

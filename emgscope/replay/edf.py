@@ -22,6 +22,7 @@ from pathlib import Path
 
 import numpy as np
 
+from emgscope.core.units import counted
 from emgscope.replay.reader import (
     ANNOTATION_LABELS,
     Annotation,
@@ -72,7 +73,8 @@ def read_edf(path: Path) -> Recording:
     with path.open("rb") as fh:
         fixed = fh.read(FIXED_HEADER_BYTES)
         if len(fixed) < FIXED_HEADER_BYTES:
-            raise RecordingError(f"the file is {len(fixed)} bytes long, shorter than the 256-byte EDF/BDF header")
+            size = counted(len(fixed), "byte")
+            raise RecordingError(f"the file is {size} long, shorter than the 256-byte EDF/BDF header")
         if fixed[:8] == b"\xffBIOSEMI":
             bdf = True
         elif fixed[:8] == b"0       ":
@@ -163,7 +165,8 @@ def read_edf(path: Path) -> Recording:
         scales.append((gain, pmin, dmin))
         rate = spr[i] / record_duration if record_duration > 0 else 0.0
         if label not in ANNOTATION_LABELS:
-            check_sample_rate(rate, f"signal {i + 1} ('{label}'): {spr[i]} samples per {record_duration:g} s record")
+            per_record = f"{counted(int(spr[i]), 'sample')} per {record_duration:g} s record"
+            check_sample_rate(rate, f"signal {i + 1} ('{label}'): {per_record}")
         signals.append(
             SignalInfo(
                 label=label,
@@ -234,7 +237,8 @@ def _shift_hint(text: str) -> str:
         size, count = text[184 + shift : 192 + shift].strip(), text[252 + shift : 256 + shift].strip()
         if _INT.fullmatch(size) and _INT.fullmatch(count) and int(size) == FIXED_HEADER_BYTES * (int(count) + 1):
             where = "early" if shift < 0 else "late"
-            return f" (the header fields start {abs(shift)} byte(s) {where}: a text field before them is mis-sized)"
+            moved = counted(abs(shift), "byte")
+            return f" (the header fields start {moved} {where}: a text field before them is mis-sized)"
     return ""
 
 
@@ -390,7 +394,7 @@ def _to_data_time(
     n_gaps = int(np.count_nonzero(gaps > 1e-6))
     if n_gaps:
         warnings.append(
-            f"discontinuous recording: {n_gaps} gaps ({gaps[gaps > 0].sum():g} s) are replayed back to back"
+            f"discontinuous recording: {counted(n_gaps, 'gap')} ({gaps[gaps > 0].sum():g} s) are replayed back to back"
         )
     moved = []
     for a in annotations:

@@ -15,6 +15,7 @@ from pathlib import Path
 
 import numpy as np
 
+from emgscope.core.units import counted
 from emgscope.replay.reader import Recording, RecordingError, SignalInfo, check_sample_rate
 
 DEFAULT_GAIN = 200.0
@@ -224,7 +225,7 @@ def _check_size(signal: _Signal, n_samples: int, where: str) -> None:
     if size < needed:
         raise RecordingError(
             f"{where}: signal file {signal.file.name} is truncated ({size} of {needed} bytes, "
-            f"{(needed - size) // (2 * signal.columns)} samples missing)"
+            f"{counted((needed - size) // (2 * signal.columns), 'sample')} missing)"
         )
 
 

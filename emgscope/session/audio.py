@@ -20,6 +20,7 @@ from emgscope.core import log
 from emgscope.core.events import Event, EventBus
 from emgscope.core.ring import SampleRing
 from emgscope.core.settings import AudioSettings
+from emgscope.core.units import counted
 
 AUDIO_OPENING = "audio_opening"
 """The device is being opened for a stream (the outcome follows)."""
@@ -157,10 +158,10 @@ class AudioService:
             stats = monitor.stats
             monitor.stop()
             _log.info(
-                "Audio closed after %d blocks: latency %.1f ms, %d underruns, %d device underruns",
-                monitor.blocks,
+                "Audio closed after %s: latency %.1f ms, %s, %d reported by the device",
+                counted(monitor.blocks, "block"),
                 stats.latency_ms,
-                stats.underruns,
+                counted(stats.underruns, "underrun"),
                 stats.device_underruns,
             )
 

@@ -26,6 +26,7 @@ from emgscope.analysis.summary import SegmentSummary, summary_csv_path, write_cs
 from emgscope.core import log
 from emgscope.core.controls import SimulatorControl
 from emgscope.core.events import Event, EventBus
+from emgscope.core.units import counted
 from emgscope.protocol.annotation import Annotation
 from emgscope.protocol.model import PlannedStep, Protocol
 from emgscope.protocol.runner import ANNOTATION_ADDED, STEP_CHANGED, ExamRunner
@@ -108,7 +109,7 @@ class ExamSession:
         """Begin at ``sample_index`` (default: the newest sample of the stream)."""
         first = self.reader.position if sample_index is None else sample_index
         muscles = dict.fromkeys(f"{p.muscle} {p.side}".strip() for p in self.runner.plan)
-        _log.info("Exam started: %d steps on %s", len(self.runner.plan), ", ".join(muscles) or "no muscle")
+        _log.info("Exam started: %s on %s", counted(len(self.runner.plan), "step"), ", ".join(muscles) or "no muscle")
         self.runner.start(first)
 
     def attach_recorder(self, recorder: Recorder | None) -> None:

@@ -21,7 +21,7 @@ from emgscope.core.controls import ReplayControl, SimulatorControl
 from emgscope.core.events import Event, EventBus
 from emgscope.core.settings import FILTER_PRESETS, FilterSettings, Settings
 from emgscope.core.source import Source
-from emgscope.core.units import format_band
+from emgscope.core.units import counted, format_band
 from emgscope.dsp.filters import FilterDesign, design
 from emgscope.protocol.model import build_plan
 from emgscope.protocol.sim_patient_driver import COMPLIANCE_PRESETS, SimPatientDriver
@@ -135,9 +135,9 @@ class Session:
                 self.connected, self.lost, self._stalled = True, False, False
                 self._connected_at = time.monotonic()
                 _log.info(
-                    "Connected: %s, %d channels at %g Hz",
+                    "Connected: %s, %s at %g Hz",
                     pipeline.info.description,
-                    pipeline.info.n_channels,
+                    counted(pipeline.info.n_channels, "channel"),
                     pipeline.info.sample_rate,
                 )
                 if self.sound:
