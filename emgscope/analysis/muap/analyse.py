@@ -248,7 +248,9 @@ class _Builder:
     def units(self, trains: list[np.ndarray]) -> list[MuapUnit]:
         """The units of the trains that fire as a motor unit does and have enough clean discharges."""
         kept = []
-        for times in trains:
+        for train in trains:
+            # Re-aligned onto its template, a spike at the very edge may fall just outside the segment.
+            times = train[(train >= 0) & (train < self.segment.size)]
             clean = self._clean(times)
             self.clipped_left_out += times.size - clean.size
             if clean.size >= MIN_DISCHARGES and self._fires(times):
