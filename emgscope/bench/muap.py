@@ -107,14 +107,18 @@ MAX_LAG_MS = 5.0
 
 @dataclass(frozen=True)
 class Case:
-    """One segment: a generic patient (``pathology``) or a teaching patient's muscle (``patient``)."""
+    """One segment: a generic patient (``pathology``) or a teaching patient's muscle (``patient``, NAME:MUSCLE)."""
 
-    label: str
-    """What the figures are grouped by: the pathology, or the teaching patient's name."""
     pathology: str
-    patient: str
     effort: float
     seed: int
+    patient: str = ""
+    label: str = ""
+    """What the figures are grouped by (default: the pathology)."""
+
+    @property
+    def group(self) -> str:
+        return self.label or self.pathology
 
     def settings(self) -> SimulatorSettings:
         return SimulatorSettings(self.pathology, self.effort, RATE, 1, self.seed, patient=self.patient)
@@ -161,12 +165,14 @@ def phases_within_duration(template: np.ndarray, rate: float) -> int:
     return clinical_phases(template[starts[k] : ends[k] + 1])
 
 
-def true_units(truth: GroundTruth) -> list[TrueUnit]:
-    """The present units of a segment's ground truth (see the module's docstring): the one place that knows which
-    units count and where their truth comes from."""
+def true_units(truth: GroundTruth, start: int = 0, stop: int | None = None) -> list[TrueUnit]:
+    """The present units of the samples ``[start, stop)`` of a recording, from its ground truth (see the module's
+    docstring): the one place that knows which units count and where their truth comes from."""
+    end = int(truth.meta["samples"]) if stop is None else stop
     out = []
     for unit in truth.of_kind(MUAP):
         peaks = np.sort(unit.starts + unit.peak_offset)
+        peaks = peaks[(peaks >= start) & (peaks < end)]
         if peaks.size < MIN_TRUE_DISCHARGES or unit.distance_mm > INSIDE_TERRITORY_MM:
             continue
         rate = (peaks.size - 1) / float(peaks[-1] - peaks[0]) * truth.sample_rate
@@ -228,12 +234,12 @@ def run_case(case: Case) -> tuple[list[Row], float]:
     rows = []
     for true, unit in match(site, true_units(truth)):
         if unit is None:
-            rows.append(Row(case.label, False))
+            rows.append(Row(case.group, False))
             continue
         m = unit.measures
         rows.append(
             Row(
-                case.label,
+                case.group,
                 True,
                 100.0 * abs(m.amplitude_uv - true.amplitude_uv) / true.amplitude_uv,
                 abs(m.duration_ms - true.duration_ms),
@@ -281,10 +287,10 @@ def generic_cases(moderate: bool = False, seeds: Iterable[int] | None = None) ->
     for pathology in PATHOLOGIES:
         weak = WEAK_DRIVES_PERCENT[pathology]
         drives = [d for d in MODERATE_DRIVES_PERCENT if d > max(weak)] if moderate else weak
-        label = f"moderate {pathology}" if moderate else pathology
+        label = f"moderate {pathology}" if moderate else ""
         chosen = seeds if seeds is not None else MODERATE_SEEDS if moderate else SEEDS
         for effort in efforts(drives, PROFILES[pathology].state):
-            cases += [Case(label, pathology, "", effort, seed) for seed in chosen]
+            cases += [Case(pathology, effort, seed, label=label) for seed in chosen]
     return cases
 
 
@@ -295,7 +301,7 @@ def patient_cases(seeds: Iterable[int] = PATIENT_SEEDS) -> list[Case]:
         for muscle in load_patient(name).muscles:
             spec = f"{name}:{muscle.muscle}"
             for effort in efforts(WEAK_DRIVES_PERCENT[muscle.base], muscle.state):
-                cases += [Case(name, "normal", spec, effort, seed) for seed in seeds]
+                cases += [Case("normal", effort, seed, patient=spec, label=name) for seed in seeds]
     return cases
 
 
@@ -303,7 +309,7 @@ def _run(cases: Iterable[Case]) -> dict[str, tuple[list[Row], list[float]]]:
     groups: dict[str, tuple[list[Row], list[float]]] = {}
     for case in cases:
         rows, elapsed = run_case(case)
-        group = groups.setdefault(case.label, ([], []))
+        group = groups.setdefault(case.group, ([], []))
         group[0].extend(rows)
         group[1].append(elapsed)
     return groups

@@ -152,7 +152,7 @@ def analyse_segment(
     x = signal.resample_poly(filtered, up, 1) if up > 1 else filtered
     working_rate = rate * up
     check()
-    spikes = spike_band(x, working_rate)
+    spikes = spike_band(x, working_rate) if rate >= FULL_PRECISION_RATE_HZ else x
     noise = background_sd(spikes)
     peaks = detect_spikes(spikes, working_rate, DETECT_THRESHOLD_SD * noise)
     clipped = _clipped(raw, input_range_uv, up, x.size)

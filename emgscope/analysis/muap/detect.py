@@ -7,7 +7,15 @@ near-field MUP apart is its spike, whose energy lies at 1-2.4 kHz (the -3 dB poi
 SIMULATION_PARAMETERS §1; the near-field criterion, rise time ≤ 0.5 ms, says the same). So spikes are looked for in
 the *spike band*, the signal high-passed at :data:`SPIKE_BAND_HZ`, where the blunt background is a few µV.
 
-The background there is estimated robustly, as the median absolute deviation over 0.6745 (the SD of Gaussian noise;
+A source too slow to carry the whole needle band (:data:`~emgscope.analysis.muap.analyse.FULL_PRECISION_RATE_HZ`;
+PhysioNet emgdb's 4 kHz) is searched in the clinical band instead, above the spread of its activity: it holds the
+spike band's lower half only, where a distant unit's potential still carries energy, and its discharges are sorted
+with a tolerance wide enough for their aliased shapes (:data:`~emgscope.analysis.muap.cluster.MATCH_RELATIVE_ALIASED`)
+that the small potentials of several distant units would pass for one unit (on emgdb's healthy record, a class
+firing at 24 Hz where every unit fires 9-11 Hz). Only the potentials that stand out of the activity are sorted
+there, the units a clinician picks out of such a trace.
+
+The background is estimated robustly, as the median absolute deviation over 0.6745 (the SD of Gaussian noise;
 Quiroga et al. 2004 use it for the same job). A discharge is detected where the spike band's magnitude peaks above
 :data:`DETECT_THRESHOLD_SD` times it, and is the largest within ±:data:`GROUP_GAP_MS` (EMGlab aligns on the spike
 the same way, QEMG §2). A polyphasic potential whose components lie further apart gives one event per component;
