@@ -68,7 +68,7 @@ from emgscope.acquisition.sim_patients import load_patient, patient_names
 from emgscope.acquisition.sim_pool import MUAP
 from emgscope.acquisition.sim_profiles import PROFILES
 from emgscope.acquisition.sim_shapes import CLINICAL_DURATION_UV, CLINICAL_QUIET_MS, clinical_phases
-from emgscope.acquisition.sim_truth import GroundTruth, read_truth, truth_path, write_truth
+from emgscope.acquisition.sim_truth import GroundTruth, TruthUnit, read_truth, truth_path, write_truth
 from emgscope.acquisition.simulator import SimulatedPatient
 from emgscope.analysis.muap.analyse import analyse_segment
 from emgscope.analysis.muap.model import MuapUnit, SiteAnalysis
@@ -128,7 +128,8 @@ class Case:
 class TrueUnit:
     id: int
     discharges: np.ndarray
-    """Sample indices (from the segment's first) of the largest deflection of each discharge."""
+    """Sample indices (from the recording's first) of the largest deflection of each discharge of the motor unit,
+    voluntary or spontaneous."""
     amplitude_uv: float
     duration_ms: float
     phases: int
@@ -169,16 +170,29 @@ def true_units(truth: GroundTruth, start: int = 0, stop: int | None = None) -> l
     """The present units of the samples ``[start, stop)`` of a recording, from its ground truth (see the module's
     docstring): the one place that knows which units count and where their truth comes from."""
     end = int(truth.meta["samples"]) if stop is None else stop
+
+    def peaks(unit: TruthUnit) -> np.ndarray:
+        at = np.sort(unit.starts + unit.peak_offset)
+        return at[(at >= start) & (at < end)]
+
     out = []
     for unit in truth.of_kind(MUAP):
-        peaks = np.sort(unit.starts + unit.peak_offset)
-        peaks = peaks[(peaks >= start) & (peaks < end)]
-        if peaks.size < MIN_TRUE_DISCHARGES or unit.distance_mm > INSIDE_TERRITORY_MM:
+        voluntary = peaks(unit)
+        if voluntary.size < MIN_TRUE_DISCHARGES or unit.distance_mm > INSIDE_TERRITORY_MM:
             continue
-        rate = (peaks.size - 1) / float(peaks[-1] - peaks[0]) * truth.sample_rate
+        # The same motor unit's spontaneous discharges (fasciculations, myokymic or neuromyotonic bursts) are its
+        # potential too, and the analysis rightly puts them in its train; the rate is the voluntary one.
+        same = [
+            u
+            for u in truth.units
+            if (u.channel, u.site, u.motor_unit) == (unit.channel, unit.site, unit.motor_unit)
+            and np.array_equal(u.template, unit.template)
+        ]
+        every = np.unique(np.concatenate([peaks(u) for u in same]))
+        rate = (voluntary.size - 1) / float(voluntary[-1] - voluntary[0]) * truth.sample_rate
         phases = phases_within_duration(unit.template, truth.sample_rate)
         duration = unit.clinical_duration_ms
-        out.append(TrueUnit(unit.id, peaks, unit.amplitude_uv, duration, phases, unit.clinical_phases, rate))
+        out.append(TrueUnit(unit.id, every, unit.amplitude_uv, duration, phases, unit.clinical_phases, rate))
     return out
 
 

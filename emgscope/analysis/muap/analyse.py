@@ -9,9 +9,9 @@ thread and may give up on it):
    forwards and backwards (:func:`zero_phase`);
 3. a source slower than :data:`WORKING_RATE_HZ` is interpolated up to it (band-limited, so nothing is invented:
    the spike is only located and measured between samples, as EMGlab aligns to sub-sample precision, QEMG §2);
-4. spikes are detected in the spike band (:mod:`.detect`) and sorted into units (:mod:`.sort`: superimposed
-   discharges are left out, not resolved); a class of alike spikes that does not fire as a train is not a unit
-   (:mod:`.firing`);
+4. spikes are detected (:mod:`.detect`: in the spike band, or for a slow source in the clinical band) and sorted
+   into units (:mod:`.sort`: superimposed discharges are left out, not resolved); a class of alike spikes that does
+   not fire as a train is not a unit (:mod:`.firing`);
 5. the units' templates are averaged from their clean discharges, each with the other units' potentials taken away
    (:mod:`.templates`), their onsets and ends marked and everything measured (:mod:`.measure`); each unit's firing
    rate and variability come from its discharges (:mod:`.firing`);
@@ -19,19 +19,20 @@ thread and may give up on it):
 
 **Why forwards and backwards.** The display's filters are causal, as a live trace must be: each output sample
 depends on the past only, so the low-frequency filter answers a potential's slow phases late, with a slow swing
-after the potential that has no counterpart before it. Its size is the potential's net area times the filter's
-gain there (about 0.09 µV per µV·ms at 10 Hz, second order), and a reinnervated unit holds 500-1500 µV·ms: a swing
-of 40-140 µV that the ±40 µV duration rule counts into the MUP, several ms or tens of ms of it. The analysis has the
+after the potential that has no counterpart before it. Its size follows the potential's net area (about 0.07 µV per
+µV·ms with the needle filter's 10 Hz, second order), and a reinnervated unit holds 500-1500 µV·ms: a swing of
+35-115 µV that the ±40 µV duration rule counts into the MUP, several ms or tens of ms of it. The analysis has the
 whole segment, so it runs the same filters over it once each way: the magnitude is the display's squared, the phase
-is zero, and a potential keeps its shape: on the simulated patient's noise-free templates this takes the duration
-error from a median of 0.7 ms (90th centile 12 ms for neurogenic units) to 0.1 ms (0.6 ms), and the amplitude's
-from 2-3 % to none.
+is zero, what is left of the swing is a third as large and shared out on both sides, and a potential keeps its
+shape: on the simulated patient's noise-free templates this takes the duration error from a median of 0.7 ms (90th
+centile 12 ms for neurogenic units) to 0.1 ms (0.6 ms), and the amplitude's from 2-3 % to none.
 
 Sample rates: below :data:`MIN_RATE_HZ` the spike of a MUP is not in the signal at all and the analysis is refused;
 below :data:`FULL_PRECISION_RATE_HZ` it runs and says what is lost. A 4 kHz record such as emgdb is filtered below
 1.8 kHz, so spikes are rounded: amplitudes read low, rise times long (the near-field criterion is then not
 applied), and the spike's sampled shape changes with where the samples fall on it, so templates are matched with a
-wider tolerance (:data:`~emgscope.analysis.muap.cluster.MATCH_RELATIVE_ALIASED`).
+wider tolerance (:data:`~emgscope.analysis.muap.cluster.MATCH_RELATIVE_ALIASED`) and spikes are looked for in the
+clinical band (:mod:`.detect`).
 """
 
 from __future__ import annotations
