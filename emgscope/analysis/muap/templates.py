@@ -88,9 +88,3 @@ class Segment:
                 for shape, times in zip(shapes, averaged, strict=True)
             ]
         return templates
-
-    def residual(self, trains: Sequence[np.ndarray], templates: Sequence[np.ndarray]) -> np.ndarray:
-        """The segment less every unit's potential at each of its discharges (unpadded)."""
-        shapes = [potential_shape(t, self.rate) for t in templates]
-        left = self.padded - self.model(trains, shapes)
-        return left[self.before : self.before + self.size]
