@@ -55,6 +55,11 @@ class SampleClock:
         k = bisect.bisect_right(self._gap_indices, index)
         return self._gap_totals[k - 1] if k else 0
 
+    def gaps_in(self, start: int, stop: int) -> list[int]:
+        """The ring indices in ``(start, stop)`` that follow a gap: a stretch of samples stamped at the nominal rate
+        must be cut there."""
+        return [index for index in self._gap_indices if start < index < stop]
+
     def skip(self, index: int, samples: int) -> None:
         """``samples`` never arrived before ring index ``index`` (gaps are reported in order)."""
         if samples <= 0:
