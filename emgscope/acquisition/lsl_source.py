@@ -76,11 +76,10 @@ class LslSource(Source):
         if not name:
             raise SourceError("Name the LSL stream to take as the amplifier (--lsl-name NAME, or pick it in Connect…).")
         wait = self.settings.resolve_timeout_s
-        streams = lsl_streams.find_streams(wait)
-        stream = lsl_streams.pick(name, streams, wait)
+        stream = lsl_streams.find_named(name, wait)
         marker_stream = None
         if self.settings.markers.strip():
-            marker_stream = lsl_streams.pick(self.settings.markers.strip(), streams, wait, markers=True)
+            marker_stream = lsl_streams.find_named(self.settings.markers.strip(), wait, markers=True)
         try:
             self._inlet = inlet = pylsl.StreamInlet(
                 stream.handle, max_buflen=INLET_BUFFER_S, recover=True, processing_flags=pylsl.proc_clocksync

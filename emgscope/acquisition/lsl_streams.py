@@ -31,6 +31,8 @@ MAX_CHANNELS = 256
 MAX_VALUES_PER_S = 4_000_000
 """Channels × rate at most: each of the two rings holds 30 s of it (480 MB at this limit). 16 needle channels at
 20 kHz are 320 000."""
+LISTING_S = 1.0
+"""How long to look for the other streams, to name them when the one asked for is not there."""
 CLOCK_PAIRS = 5
 """Readings of both clocks taken to learn their offset; the closest pair wins."""
 
@@ -94,8 +96,8 @@ class StreamSummary:
 
     @property
     def is_markers(self) -> bool:
-        """A stream of markers: text, or numbers at no fixed rate (event codes)."""
-        return self.format == STRING_FORMAT or (self.rate <= 0 and self.format in NUMERIC_FORMATS)
+        """A stream of markers: text, or anything its type calls markers (event codes as numbers)."""
+        return self.format == STRING_FORMAT or self.type.strip().lower() == "markers"
 
 
 def pylsl() -> ModuleType:
@@ -143,17 +145,18 @@ def no_such_stream(name: str, streams: list[StreamSummary], wait_s: float) -> st
     return f"No LSL stream named '{name}' was found in {wait_s:g} s; found: {listing(streams)}."
 
 
-def pick(name: str, streams: list[StreamSummary], wait_s: float, markers: bool = False) -> StreamSummary:
-    """The stream called ``name`` (a usable one first, if several share the name); ``SourceError`` otherwise."""
-    named = [stream for stream in streams if stream.name == name]
+def find_named(name: str, wait_s: float, markers: bool = False) -> StreamSummary:
+    """The stream called ``name``, as soon as it answers (within ``wait_s``): a usable one, if several share the
+    name; otherwise :class:`~emgscope.core.source.SourceError` saying why, with the streams found instead."""
+    named = [summarize(info) for info in pylsl().resolve_byprop("name", name, 1, wait_s)]
     if not named:
-        raise SourceError(no_such_stream(name, streams, wait_s))
+        raise SourceError(no_such_stream(name, find_streams(min(wait_s, LISTING_S)), wait_s))
     if markers:
         usable = [stream for stream in named if stream.is_markers]
         if not usable:
             raise SourceError(
-                f"The LSL stream '{name}' is not a marker stream ({named[0].describe()}): markers come as text or "
-                "as numbers at no fixed rate."
+                f"The LSL stream '{name}' is not a marker stream ({named[0].describe()}): markers come as text, or "
+                "in a stream of type Markers."
             )
         return usable[0]
     usable = [stream for stream in named if stream.problem is None]

@@ -104,6 +104,7 @@ def run_gui(args: argparse.Namespace) -> int:
     window.resize(1400, 900)
     window.show()
     window.session.lsl_out.set_enabled(lsl_out)
+    window.lsl.sync()
     report = StartupReport.from_environment(started)
     if report is not None:
         report.watch(window)
