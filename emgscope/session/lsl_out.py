@@ -79,7 +79,7 @@ class LslPublisher:
         self.publishing = ""
         """What is published now, in words ('' when nothing is)."""
         self._pipeline: Pipeline | None = None
-        self._publication: _Publication | None = None
+        self._publication: Publication | None = None
         bus.subscribe(self._on_event)
 
     def set_enabled(self, enabled: bool) -> None:
@@ -114,7 +114,7 @@ class LslPublisher:
         pipeline = self._pipeline
         if self.enabled and pipeline is not None:
             try:
-                self._publication = _Publication(pipeline, self.settings)
+                self._publication = Publication(pipeline, self.settings)
             except SourceError as exc:
                 self._say("")
                 self.bus.post(Event(events.WARNING, f"Nothing is published on LSL: {exc}"))
@@ -161,10 +161,11 @@ def as_marker(event: Event) -> tuple[int, str, int] | None:
     return None
 
 
-class _Publication:
-    """One stream's outlets and the thread that feeds them."""
+class Publication:
+    """One stream's outlets and the thread that feeds them (or, with ``thread`` off, whoever calls
+    :meth:`publish`: the benchmark times it)."""
 
-    def __init__(self, pipeline: Pipeline, settings: LslOutSettings) -> None:
+    def __init__(self, pipeline: Pipeline, settings: LslOutSettings, thread: bool = True) -> None:
         pylsl = lsl_streams.pylsl()
         info = pipeline.info
         signal = settings.signal
@@ -201,11 +202,13 @@ class _Publication:
         self._first = self._seen = self.reader.position
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="lsl-out", daemon=True)
-        self._thread.start()
+        if thread:
+            self._thread.start()
 
     def close(self) -> None:
         self._stop.set()
-        self._thread.join(STOP_WAIT_S)
+        if self._thread.is_alive():
+            self._thread.join(STOP_WAIT_S)
         self.ring.remove_reader(READER_NAME)
         del self.signal, self.marker_outlet  # liblsl closes the outlets: their consumers see the streams end
 
