@@ -5,7 +5,8 @@ from __future__ import annotations
 
 from emgscope.acquisition.lsl_streams import StreamSummary
 from emgscope.acquisition.simulator import SimulatedSource
-from emgscope.core.settings import SimulatorSettings
+from emgscope.core.settings import Settings, SimulatorSettings
+from emgscope.gui.connection_dialog import ConnectionDialog
 from emgscope.session.lsl_out import source_id
 
 
@@ -50,3 +51,16 @@ def test_the_outlets_source_id_is_the_same_for_the_same_simulated_patient_and_si
     assert source_id(same, "filtered") != source_id(info(seed=4), "filtered")
     assert source_id(same, "filtered") != source_id(info(seed=3, pathology="neurogenic"), "filtered")
     assert source_id(same, "filtered").startswith("emgscope-") and len(source_id(same, "raw")) == 25
+
+
+def test_connect_sends_nothing_on_the_network_unless_its_lsl_page_is_shown(qtbot) -> None:
+    for kind in ("sim", "brainflow"):
+        settings = Settings().source
+        settings.kind = kind
+        dialog = ConnectionDialog(settings)
+        qtbot.addWidget(dialog)
+        dialog.show()
+        qtbot.waitExposed(dialog)
+        assert dialog.pages.currentWidget() is not dialog.lslPage
+        assert not dialog.lslPage.looking  # shown, the page looks (tests/lsl/test_lsl_gui.py, on loopback only)
+        dialog.reject()

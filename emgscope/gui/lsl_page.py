@@ -67,6 +67,11 @@ class LslPage(QWidget):
 
     # ---- looking while shown
 
+    @property
+    def looking(self) -> bool:
+        """Whether streams are being looked for (only while the page is on screen)."""
+        return self._resolver is not None
+
     def showEvent(self, event: QShowEvent) -> None:  # noqa: N802 (Qt's name)
         super().showEvent(event)
         if self._resolver is None:

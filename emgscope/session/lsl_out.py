@@ -189,7 +189,8 @@ class Publication:
             raise SourceError(f"liblsl could not open an outlet ({exc}).") from None
         rate = f"{self.rate / 1000:g} kHz" if self.rate >= 1000 else f"{self.rate:g} Hz"
         self.description = (
-            f"'{settings.name}' ({SIGNAL_TYPE}, {info.n_channels} channels at {rate}, {signal}) and "
+            f"'{settings.name}' ({SIGNAL_TYPE}, {info.n_channels} channel{'s' if info.n_channels > 1 else ''} at "
+            f"{rate}, {signal}) and "
             f"'{settings.name} markers' on LSL"
         )
         self.offset = lsl_streams.lsl_minus_monotonic()
