@@ -45,8 +45,11 @@ GAP_MIN_S = 0.01
 sender's timing, not losses: LSL apps stamp a chunk when they push it, a few ms late at worst; a lost packet of
 an amplifier or a broken connection is longer."""
 CLOCK_RESTART_S = 600.0
-"""A jump in the stamps this large (or any jump backwards beyond :data:`GAP_MIN_S`) means the sender's clock
+"""A jump forwards in the stamps this large, or one backwards beyond :data:`CLOCK_BACK_S`, means the sender's clock
 started again (a sender restarted on another computer), not a gap: the sample clock is learnt anew."""
+CLOCK_BACK_S = 0.1
+"""Stamps earlier than the sample clock expects by more than the jitter its estimate may have (see
+:mod:`emgscope.core.sample_clock`): no stream goes back in time by this much."""
 MARKER_MAX = 256
 """Most markers taken per read."""
 
@@ -136,7 +139,7 @@ class LslSource(Source):
         if not clock.ready:
             return
         late = first_stamp - clock.time_of(self._delivered)
-        if late > CLOCK_RESTART_S or late < -GAP_MIN_S * 10:
+        if late > CLOCK_RESTART_S or late < -CLOCK_BACK_S:
             self._clock = SampleClock(self._rate)
             self._clock.observe(self._delivered, first_stamp)
             return
