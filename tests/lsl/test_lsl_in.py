@@ -181,3 +181,31 @@ def test_an_outlet_that_dies_mid_recording_leaves_a_valid_file_and_says_the_conn
     n = rec.signals[0].n_samples
     data = rec.read(0, 0, n)
     assert np.all(np.diff(np.round(data)) == 1)  # what was recorded is whole
+
+
+@pytest.mark.timeout(90)
+def test_record_with_lsl_out_publishes_what_it_records(tmp_path: Path) -> None:
+    import pylsl
+
+    sender = Sender("amp-chain", channels=4).start()
+    recording = record(
+        "--source", "lsl", "--lsl-name", "amp-chain", "--lsl-out", "--lsl-out-signal", "raw",
+        "--lsl-out-name", "record-out", "--seconds", "4", "--out", str(tmp_path / "chain.bdf"),
+    )  # fmt: skip
+    try:
+        found = pylsl.resolve_byprop("name", "record-out", 1, 20.0)
+        assert found, "record --lsl-out published nothing"
+        inlet = pylsl.StreamInlet(found[0])
+        info = inlet.info(5.0)
+        inlet.open_stream(5.0)
+        time.sleep(1.0)
+        data, _ = inlet.pull_chunk(timeout=1.0, max_samples=100_000, as_numpy=True)
+        _, stderr = recording.communicate(timeout=40)
+    finally:
+        recording.kill()
+        sender.stop()
+    assert recording.returncode == 0, stderr
+    assert info.get_channel_labels() == sender.labels and info.nominal_srate() == 2_000.0
+    assert len(data) > 1_000
+    first = round(float(data[0, RAMP_CHANNEL]))
+    assert np.array_equal(data, known_signal(first, len(data), 4, 2_000.0).astype(np.float32))
