@@ -10,7 +10,7 @@ annotations. Any name can also be typed: a stream that is not running yet is loo
 from __future__ import annotations
 
 from PyQt6.QtCore import Qt, QTimer
-from PyQt6.QtGui import QHideEvent, QShowEvent
+from PyQt6.QtGui import QBrush, QColor, QHideEvent, QShowEvent
 from PyQt6.QtWidgets import (
     QComboBox,
     QFormLayout,
@@ -32,6 +32,8 @@ REFRESH_MS = 1000
 FORGET_AFTER_S = 5.0
 """A stream not heard of for this long leaves the list (its sender stopped)."""
 NO_MARKERS = "(none)"
+UNUSABLE = " — cannot be used"
+GREY = "#7a7f87"
 
 
 class LslPage(QWidget):
@@ -104,11 +106,12 @@ class LslPage(QWidget):
         self.streamList.blockSignals(True)
         self.streamList.clear()
         for stream in signals:
-            item = QListWidgetItem(stream.describe())
-            item.setData(Qt.ItemDataRole.UserRole, stream.name)
             problem = stream.problem
+            item = QListWidgetItem(stream.describe() + (UNUSABLE if problem is not None else ""))
+            item.setData(Qt.ItemDataRole.UserRole, stream.name)
             if problem is not None:
                 item.setFlags(item.flags() & ~Qt.ItemFlag.ItemIsSelectable & ~Qt.ItemFlag.ItemIsEnabled)
+                item.setForeground(QBrush(QColor(GREY)))  # the style sheet's item colour would hide the state
                 item.setToolTip(problem)
             self.streamList.addItem(item)
             if stream.name == chosen and problem is None:
