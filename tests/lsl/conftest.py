@@ -18,6 +18,7 @@ import json
 import os
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -75,8 +76,9 @@ def pytest_runtest_protocol(item: pytest.Item, nextitem: pytest.Item | None) -> 
 
 def _run_confined(config: pytest.Config, nodeids: list[str]) -> dict[str, list[dict]]:
     """Run ``nodeids`` in one confined pytest; each test's reports, and the run's output under ``""``."""
-    results_file = Path(config.rootpath, ".pytest-lsl-results.jsonl")
-    results_file.unlink(missing_ok=True)
+    handle, name = tempfile.mkstemp(prefix="emgscope-lsl-results-", suffix=".jsonl")
+    os.close(handle)
+    results_file = Path(name)
     command = loopback.confined_command(
         [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-q", "--rootdir", str(config.rootpath), *nodeids]
     )
