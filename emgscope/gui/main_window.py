@@ -39,6 +39,7 @@ from emgscope.gui.display_modes import DISPLAY_MODES
 from emgscope.gui.exam_feature import ExamFeature
 from emgscope.gui.filter_dialog import FilterDialog
 from emgscope.gui.forms import load_form
+from emgscope.gui.lsl_feature import LslFeature
 from emgscope.gui.scope_controls import ScopeControls
 from emgscope.gui.scope_items import Band
 from emgscope.gui.scope_view import ScopeView
@@ -97,6 +98,7 @@ class MainWindow(QMainWindow):
         add_strip(self.add_toolbar_section("Audio"), self.audio)
         self.audio.settings_changed.connect(self._audio_settings_changed)
         self.controls.add_channel_keys(self.audio.select_channel)
+        self.lsl = LslFeature(self.session.lsl_out, self)
         self.scope.channel_clicked.connect(self.audio.select_channel)
         self.audio.channel_heard.connect(self.scope.set_heard)
         log_action = QAction("Open &log folder", self)
@@ -204,9 +206,11 @@ class MainWindow(QMainWindow):
         self.scope.set_pipeline(None)
         self._close_progress()
         source = self.settings.source
-        self._target = {"sim": "the simulated patient", "replay": source.replay.file}.get(
-            source.kind, source.brainflow.board
-        )
+        self._target = {
+            "sim": "the simulated patient",
+            "replay": source.replay.file,
+            "lsl": f"the LSL stream {source.lsl.name}",
+        }.get(source.kind, source.brainflow.board)
         self.status.set_source(f"Connecting to {self._target}…")
         self.banner.show("Connecting…", "info", "Cancel", self.cancel_connect, CONNECTION)
         self.session.connect()

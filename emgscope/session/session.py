@@ -28,6 +28,7 @@ from emgscope.protocol.sim_patient_driver import COMPLIANCE_PRESETS, SimPatientD
 from emgscope.session.audio import AudioService, Stream
 from emgscope.session.connection import Connection, SourceFactory
 from emgscope.session.exam import ExamChoice, ExamSession, SummaryWriter
+from emgscope.session.lsl_out import LslPublisher
 from emgscope.session.recording import Recordings
 
 SHUTDOWN_WAIT_S = 5.0
@@ -52,6 +53,7 @@ class Session:
         self.recordings = Recordings(self.bus, settings.recording, lambda: self.pipeline, lambda: self.settings.filters)
         self.audio = AudioService(settings.audio, self.bus)
         self.sound = sound
+        self.lsl_out = LslPublisher(settings.lsl_out, self.bus)
         self.exam: ExamSession | None = None
         self._filters_before_exam: FilterSettings | None = None
         self.connected = False
@@ -95,6 +97,7 @@ class Session:
         pipeline = self.pipeline
         self.recordings.finish(SHUTDOWN_WAIT_S)
         self.end_exam()
+        self.lsl_out.set_enabled(False)
         self.disconnect(SHUTDOWN_WAIT_S)
         self.audio.wait_closed()
         if pipeline is not None:
@@ -143,11 +146,13 @@ class Session:
                 if self.sound:
                     stream = Stream(pipeline.filtered, pipeline.info.sample_rate, pipeline.info.channel_labels)
                     self.audio.attach(stream)
+                self.lsl_out.attach(pipeline)
         elif kind in SOURCE_GONE:
             if kind != events.STOPPED or self.connected:
                 _log.log(20 if kind == events.STOPPED else 40, "Source %s: %s", kind.replace("_", " "), event.message)
             self.connected = False
             self.audio.detach()
+            self.lsl_out.detach()
         elif kind in (events.CONNECTION_LOST, events.CONNECTION_RESUMED):
             self.lost = kind == events.CONNECTION_LOST
             _log.warning("%s", event.message)
@@ -207,6 +212,7 @@ class Session:
         exam = ExamSession(plan, pipeline, choice.channel, driver, patient, summary_writer=summary_writer)
         exam.attach_recorder(self.recordings.recorder)
         self.exam = exam
+        self.lsl_out.follow_exam(exam.bus)
         exam.start()
         return exam
 
@@ -256,4 +262,6 @@ def describe_target(settings: Settings) -> str:
         return f"the simulated patient ({source.simulator.pathology})"
     if source.kind == "replay":
         return f"a replay of {source.replay.file.rsplit('/', 1)[-1]}"
+    if source.kind == "lsl":
+        return f"the LSL stream {source.lsl.name!r}"
     return f"BrainFlow board {source.brainflow.board}"
