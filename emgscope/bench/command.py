@@ -13,8 +13,10 @@ import sys
 from emgscope.bench.audio import measure_audio
 from emgscope.bench.detector import measure_detector
 from emgscope.bench.gui import measure_gui
+from emgscope.bench.lsl import measure_lsl
 from emgscope.bench.pipeline import measure_pipeline, measure_simulator
 from emgscope.bench.recorder import measure_recorder
+from emgscope.bench.startup import measure_startup
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -30,6 +32,8 @@ def run(args: argparse.Namespace) -> int:
     results.update(measure_audio(max(60.0 * scale, 4.0)))  # the bar is per minute: a whole one
     results.update(measure_recorder(600.0 * scale))
     results.update(measure_detector(contractions=60, seconds=max(4.0, 20.0 * scale)))
+    results.update(measure_startup(runs=1 if args.quick else 3))
+    results.update(measure_lsl(max(1.0, 5.0 * scale)))
     json.dump(results, sys.stdout)
     sys.stdout.write("\n")
     return 0
