@@ -9,12 +9,13 @@ from __future__ import annotations
 import dataclasses
 import os
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
 import numpy as np
 import pytest
 from support.testsignal import Generator, PacedSource, muaps_in_noise, tone
+from support.waiting import wait_until
 
 from emgscope.acquisition.pump import POLL_INTERVAL_S, AcquisitionPump
 from emgscope.audio.dsp import FULL_SCALE_UV, LIMITER_CEILING
@@ -26,6 +27,9 @@ from emgscope.core.settings import AudioSettings, FilterSettings
 
 RATE_OUT = 48_000
 NO_FILTERS = FilterSettings("off", 0.0, 0.0, 0.0)
+
+pytestmark = pytest.mark.timeout(90)
+"""Every test here plays through a sound server and most through a child process: a hang fails its own test."""
 
 
 def roomy(**changes: object) -> AudioSettings:
@@ -45,10 +49,7 @@ def playing(
     settings.device = sink.device  # type: ignore[attr-defined]
     pump = AcquisitionPump(PacedSource(generate, rate, clock_ratio=clock_ratio), NO_FILTERS, EventBus(), 5.0)
     pump.start()
-    deadline = time.monotonic() + 5
-    while pump.pipeline is None:
-        assert time.monotonic() < deadline, "the pump did not start"
-        time.sleep(0.005)
+    wait_until(lambda: pump.pipeline is not None, 10.0, "the pump to start")
     monitor = AudioMonitor(pump.pipeline.filtered, rate, settings)
     monitor.start()
     try:
@@ -155,6 +156,22 @@ def test_latency_holds_its_target_when_the_source_clock_drifts(null_sink, clock_
     assert np.abs(np.median(spans, axis=1) - target_ms).max() < 5
 
 
+def record_until(sink, seconds: float, heard: Callable[[np.ndarray], bool], timeout: float = 15.0) -> np.ndarray:
+    """Record ``seconds`` of the sink again and again until ``heard(samples)`` holds; those samples."""
+    deadline = time.monotonic() + timeout
+    while True:
+        with sink.record() as recording:
+            time.sleep(seconds)
+        if heard(recording.samples):
+            return recording.samples
+        assert time.monotonic() < deadline, f"not heard within {timeout:g} s"
+
+
+def heard_hz(samples: np.ndarray, hz: float) -> bool:
+    """Whether ``samples`` hold sound whose strongest frequency is ``hz``."""
+    return bool(np.abs(samples).max() > 0.02) and abs(peak_hz(sounding(samples)) - hz) < 3
+
+
 def two_tones(rate: float) -> Generator:
     """Channel 0 plays 1 kHz, channel 1 plays 500 Hz (300 µV each), so the channel heard can be told apart."""
     first, second = tone(1000, 300, rate), tone(500, 300, rate)
@@ -172,10 +189,7 @@ def test_the_separate_audio_process_plays_the_channel_chosen_and_obeys_mute(null
     pump = AcquisitionPump(PacedSource(two_tones(rate), rate, n_channels=2), NO_FILTERS, EventBus(), 5.0)
     pump.start()
     try:
-        deadline = time.monotonic() + 5
-        while pump.pipeline is None:
-            assert time.monotonic() < deadline, "the pump did not start"
-            time.sleep(0.005)
+        wait_until(lambda: pump.pipeline is not None, 10.0, "the pump to start")
         assert pump.pipeline.filtered.shared_name  # the child maps the pump's own ring
         monitor = make_monitor(pump.pipeline.filtered, rate, settings)
         assert isinstance(monitor, AudioProcessMonitor)
@@ -184,14 +198,12 @@ def test_the_separate_audio_process_plays_the_channel_chosen_and_obeys_mute(null
             null_sink.wait_until_flowing(lambda: monitor.blocks, settings.blocksize)
             with null_sink.record() as first_channel:
                 time.sleep(1.5)
+            # The child applies a command at its next look at the pipe, and the server plays what it buffered
+            # first: what is asserted is what comes out once it did, however long a loaded machine took.
             monitor.set_channel(1)
-            time.sleep(0.3)
-            with null_sink.record() as second_channel:
-                time.sleep(1.0)
+            second_channel = record_until(null_sink, 1.0, lambda played: heard_hz(played, 500))
             monitor.apply(dataclasses.replace(settings, muted=True))
-            time.sleep(0.3)
-            with null_sink.record() as muted:
-                time.sleep(0.5)
+            record_until(null_sink, 0.5, lambda played: np.abs(played).max() < 1e-3)
             stats = monitor.stats
         finally:
             monitor.stop()
@@ -200,8 +212,7 @@ def test_the_separate_audio_process_plays_the_channel_chosen_and_obeys_mute(null
     played = sounding(first_channel.samples)[RATE_OUT // 4 :]
     assert abs(peak_hz(played) - 1000) < 3
     assert played.std() * np.sqrt(2) == pytest.approx(300 / FULL_SCALE_UV, rel=0.05)
-    assert abs(peak_hz(sounding(second_channel.samples)) - 500) < 3
-    assert np.abs(muted.samples).max() < 1e-3
+    assert sounding(second_channel).std() * np.sqrt(2) == pytest.approx(300 / FULL_SCALE_UV, rel=0.05)
     assert stats.running and 5 < stats.latency_ms < 500
     assert stats.processors_awake == os.access(CPU_LATENCY_REQUEST, os.W_OK)  # the child holds the request
     assert not pump.pipeline.filtered.readers  # the child reads the ring with its own reader, in its own process
@@ -221,17 +232,17 @@ def test_the_processors_are_kept_awake_only_while_sound_plays_and_only_if_asked(
 
 
 def test_benchmark_measures_the_windows_own_stream_under_display_load(null_sink) -> None:
-    from emgscope.bench.audio import measure_audio
+    from emgscope.bench.audio import LOSSES, measure_audio
 
     settings = AudioSettings(device=null_sink.device)
     figures = measure_audio(2.0, settings)
+    assert "audio_unavailable" not in figures, figures["audio_unavailable"]
     # Honest by construction: every block's latency includes the stream's own delay and the buffer target (the
     # stream delay reported is the last block's, which swings by a block or two with the server's bursts).
     assert figures["audio_output_delay_ms"] > 0
     floor_ms = figures["audio_output_delay_ms"] + settings.target_buffer_ms - 2 * settings.blocksize / RATE_OUT * 1000
     assert floor_ms < figures["audio_latency_ms_median"] < 200
-    assert figures["audio_latency_ms_p99"] >= figures["audio_latency_ms_median"]
-    parts = ("audio_starved_per_min", "audio_device_underruns_per_min", "audio_resyncs_per_min")
-    assert figures["audio_underruns_per_min"] == pytest.approx(sum(figures[name] for name in parts), abs=0.05)
+    # Each way sound can break is reported on its own beside the total (its bar, 0 per minute, is the bench's).
+    assert {f"audio_{kind}_per_min" for kind in LOSSES.values()} | {"audio_underruns_per_min"} <= figures.keys()
     assert figures["audio_separate_process"] == 1.0
     assert figures["audio_processors_awake"] == float(os.access(CPU_LATENCY_REQUEST, os.W_OK))

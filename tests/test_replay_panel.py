@@ -53,7 +53,7 @@ def test_play_pause_speed_annotations_and_time(qtbot, shared_data: Path, pump_ki
 
         def settled() -> None:
             """The replay applied what the panel asked (at once in this process, soon in the acquisition one)."""
-            qtbot.waitUntil(lambda: source.settled, timeout=2000)
+            qtbot.waitUntil(lambda: source.settled, timeout=10_000)
 
         qtbot.mouseClick(panel.play_button, Qt.MouseButton.LeftButton)
         settled()
@@ -73,7 +73,7 @@ def test_play_pause_speed_annotations_and_time(qtbot, shared_data: Path, pump_ki
         qtbot.mouseClick(panel.annotation_list.viewport(), Qt.MouseButton.LeftButton, pos=rect.center())
         settled()
         assert source.position_s == pytest.approx(2.0, abs=1 / 512)
-        qtbot.waitUntil(lambda: panel.time_edit.text() == "0:02.0", timeout=1000)
+        qtbot.waitUntil(lambda: panel.time_edit.text() == "0:02.0", timeout=10_000)
 
         panel.time_edit.setFocus()
         panel.time_edit.setText("0:03.5")
@@ -110,8 +110,8 @@ def test_play_pause_speed_annotations_and_time(qtbot, shared_data: Path, pump_ki
         settled()
         assert not source.paused
         start = source.position_s
-        qtbot.waitUntil(lambda: source.position_s > start + 0.5, timeout=2000)
-        qtbot.waitUntil(lambda: panel.slider.value() > round(start * 100), timeout=2000)
+        qtbot.waitUntil(lambda: source.position_s > start + 0.5, timeout=10_000)
+        qtbot.waitUntil(lambda: panel.slider.value() > round(start * 100), timeout=10_000)
     finally:
         pump.stop()
 
@@ -124,9 +124,9 @@ def test_end_of_recording_offers_restart(qtbot, shared_data: Path, pump_kind: st
         panel = ReplayPanel()
         qtbot.addWidget(panel)
         panel.set_source(source)
-        qtbot.waitUntil(lambda: not panel.play_button.isChecked(), timeout=3000)
+        qtbot.waitUntil(lambda: not panel.play_button.isChecked(), timeout=10_000)
         assert "End of the recording" in panel.message.text()
-        with qtbot.waitSignal(panel.restart_requested, timeout=1000) as signal:
+        with qtbot.waitSignal(panel.restart_requested, timeout=10_000) as signal:
             qtbot.mouseClick(panel.play_button, Qt.MouseButton.LeftButton)
         assert signal.args == [0.0]
     finally:

@@ -20,7 +20,7 @@ def open_window(qtbot, settings: Settings, factory=None) -> MainWindow:
 
 
 def wait_connected(qtbot, window: MainWindow) -> None:
-    qtbot.waitUntil(lambda: window.pipeline is not None and window.pipeline.filtered.write_index > 0, timeout=5000)
+    qtbot.waitUntil(lambda: window.pipeline is not None and window.pipeline.filtered.write_index > 0, timeout=10_000)
 
 
 def trace_rows(window: MainWindow) -> np.ndarray:
