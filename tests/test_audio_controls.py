@@ -24,7 +24,6 @@ from emgscope.gui.audio_controls import AudioControls
 from emgscope.gui.bridge import EventBridge
 from emgscope.session.audio import AUDIO_LOST, AudioService, Stream
 
-
 pytestmark = pytest.mark.timeout(90)
 """Sound opens in an audio process through a sound server: a hang fails its own test."""
 

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import pytest
 from PyQt6.QtCore import QPointF, Qt
 from support.sources import SineSource
 from support.window import open_window, wait_connected
 
 from emgscope.core.settings import DIVISIONS, Settings
+
+pytestmark = pytest.mark.timeout(60)
+"""The real window streams from a pump thread: a hang fails its own test."""
 
 
 def click_trace(qtbot, window, y_divisions: float) -> None:

@@ -16,6 +16,9 @@ from emgscope.core.events import EventBus
 from emgscope.core.settings import BrainFlowSettings, FilterSettings, SimulatorSettings, SourceSettings
 from emgscope.gui.connection_dialog import ConnectionDialog, ConnectProgressDialog
 
+pytestmark = pytest.mark.timeout(60)
+"""A real connect runs on a pump thread: a hang fails its own test."""
+
 
 @pytest.fixture
 def dialog(qtbot) -> ConnectionDialog:

@@ -31,6 +31,9 @@ from emgscope.replay.reader import Annotation as FileAnnotation
 from emgscope.replay.reader import open_recording
 from emgscope.session.exam import ExamChoice, save_summary
 
+pytestmark = pytest.mark.timeout(60)
+"""The window streams from the acquisition process: a hang fails its own test."""
+
 RATE = 20_000.0
 SHORT_PROTOCOL = """
 title = "Short test exam"

@@ -29,6 +29,9 @@ from emgscope.core.source import Source
 from emgscope.gui.main_window import MainWindow
 from emgscope.gui.raster import TRACE_COLOUR
 
+pytestmark = pytest.mark.timeout(60)
+"""The window streams from a pump and the app runs as a subprocess: a hang fails its own test."""
+
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 
+import pytest
 from PyQt6.QtCore import Qt
 from pytestqt.qtbot import QtBot
 
@@ -15,6 +16,9 @@ from emgscope.protocol.annotation import FLAG_CUT_SHORT, FLAG_REPEAT, FLAG_REPEA
 from emgscope.protocol.loader import load_protocol, shipped_protocols
 from emgscope.protocol.model import build_plan
 from emgscope.protocol.runner import ExamRunner
+
+pytestmark = pytest.mark.timeout(60)
+"""Events cross from other threads: a hang fails its own test."""
 
 RATE = 1000.0
 

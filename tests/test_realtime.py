@@ -17,6 +17,9 @@ from emgscope.core.realtime import (
     raise_priority,
 )
 
+pytestmark = pytest.mark.timeout(60)
+"""Processes and threads ask for real-time treatment: a hang fails its own test."""
+
 REPO = Path(__file__).resolve().parent.parent
 
 

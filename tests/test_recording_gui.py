@@ -23,6 +23,9 @@ from emgscope.recording.session import SessionInfo, load_muscles
 from emgscope.replay.recent import load_recent
 from emgscope.session.recording import Recordings
 
+pytestmark = pytest.mark.timeout(60)
+"""The recorder writes on its own thread: a hang fails its own test."""
+
 RATE = 4000.0
 
 

@@ -23,6 +23,9 @@ from emgscope.replay.reader import open_recording
 from emgscope.replay.recent import MAX_RECENT, add_recent, load_recent
 from emgscope.replay.source import MAX_CHUNK_S, ReplaySource
 
+pytestmark = pytest.mark.timeout(60)
+"""Replays run on a pump thread: a hang fails its own test."""
+
 NEEDLE = "physionet_emgdb/emg_neuropathy.hea"
 
 

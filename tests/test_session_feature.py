@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
+import pytest
 from support.sources import SineSource
 from support.window import open_window, wait_connected
 
@@ -13,6 +14,9 @@ from emgscope.core.settings import Settings, SourceSettings
 from emgscope.core.source import Source
 from emgscope.replay.reader import open_recording
 from emgscope.replay.source import ReplaySource
+
+pytestmark = pytest.mark.timeout(60)
+"""Recordings replay in the acquisition process: a hang fails its own test."""
 
 
 def test_export_from_the_window_blanks_the_patient_and_reports_where(qtbot, shared_data: Path, tmp_path: Path):

@@ -26,6 +26,9 @@ from emgscope.core.settings import FilterSettings, SimulatorSettings
 from emgscope.core.source import MIN_READ_S, SourceError
 from emgscope.dsp.filters import FilterBank
 
+pytestmark = pytest.mark.timeout(60)
+"""The patient streams through a pump thread: a hang fails its own test."""
+
 FS = 20_000.0
 
 # Clinical ranges (SIMULATION_PARAMETERS §4, with §1 for the normal polyphasic share): duration ms, p-p µV.
