@@ -36,12 +36,13 @@ REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
 def wait_for_trace(qtbot, window: MainWindow, top: float, bottom: float) -> None:
-    """Wait until the drawn trace reaches from row ``top`` to row ``bottom`` (±3), as a whole sweep of a steady
-    signal past the filters' start-up transient does; at the timeout, the assertion says where it was."""
+    """Wait until the drawn trace reaches from ``top`` to ``bottom`` (fractions of the raster's current height,
+    ±3 rows), as a whole sweep of a steady signal past the filters' start-up transient does; at the timeout, the
+    assertion says where it was. (The raster is rebuilt when the layout changes, as when the audio strip fills.)"""
 
     def drawn() -> None:
-        rows = trace_rows(window)
-        assert rows.size and (rows.min(), rows.max()) == pytest.approx((top, bottom), abs=3)
+        rows, height = trace_rows(window), window.scope.raster.height
+        assert rows.size and (rows.min(), rows.max()) == pytest.approx((top * height, bottom * height), abs=3)
 
     qtbot.waitUntil(drawn, timeout=10_000)
 
@@ -71,13 +72,12 @@ def test_keys_change_sensitivity_and_sweep_and_the_drawn_amplitude(qtbot) -> Non
     settings = Settings()
     window = open_window(qtbot, settings, lambda _: SineSource(channels=1, amplitude=200.0))
     wait_connected(qtbot, window)
-    height = window.scope.raster.height
-    wait_for_trace(qtbot, window, 0.3 * height, 0.7 * height)  # ±200 µV at 100 µV/div: four divisions
+    wait_for_trace(qtbot, window, 0.3, 0.7)  # ±200 µV at 100 µV/div: four divisions
     qtbot.keyClick(window, Qt.Key.Key_Down)
     assert settings.display.sensitivity_uv == 200.0
     assert window.scope.scale_label.text() == "200 µV/div    100 ms/div"
     assert window.controls.sensitivity.currentText() == "200 µV/div"
-    rows = trace_rows(window)
+    rows, height = trace_rows(window), window.scope.raster.height
     assert rows.max() - rows.min() == pytest.approx(2 * 200 / 200 * height / 10, abs=3)
     qtbot.keyClick(window, Qt.Key.Key_Up)
     qtbot.keyClick(window, Qt.Key.Key_Up)
@@ -113,9 +113,8 @@ def test_hiding_a_channel_and_settings_persist_across_windows(qtbot, private_con
     assert len(entries) == 2 + 9
     window.controls.channel_actions[1].setChecked(False)
     assert window.scope.raster.visible == [0]
-    height = window.scope.raster.height
     # Ch1 alone, centred on the whole screen: ±200 µV at 100 µV/div spans the middle four divisions.
-    wait_for_trace(qtbot, window, 0.3 * height, 0.7 * height)
+    wait_for_trace(qtbot, window, 0.3, 0.7)
     window.set_sensitivity(500.0)
     window.set_sweep(20.0)
     window.controls.scroll_action.setChecked(True)
