@@ -9,7 +9,9 @@ own streaming thread) can only be measured, so it is measured here, by the real 
 - BrainFlow's synthetic board through the pump,
 - the headless exam of ``emgscope record --protocol needle_one_muscle``
   (:func:`~emgscope.session.headless.record_exam`), whose file is then opened and replayed,
-- the pump's silence watchdog: how long after a device's last sample "connection lost" is posted.
+- the pump's silence watchdog: how long after a device's last sample "connection lost" is posted,
+- and, in :func:`measure_audio_drift`, the sound's latency held against a source whose clock runs 0.5 % fast or
+  slow, on a real output device.
 
 A delivered rate is the slope of samples written against time, read every :data:`RATE_READ_S` (a straight-line
 fit, so a burst landing just before or after one reading barely moves it; BrainFlow's boards deliver in bursts).
@@ -28,13 +30,20 @@ import numpy as np
 
 from emgscope.acquisition.brainflow_source import BrainFlowSource
 from emgscope.acquisition.process import ProcessPump
-from emgscope.acquisition.pump import AcquisitionPump
+from emgscope.acquisition.pump import POLL_INTERVAL_S, AcquisitionPump, Pipeline
 from emgscope.acquisition.simulator import SimulatedSource
+from emgscope.audio.monitor import AudioMonitor, audio_status
 from emgscope.commands.record import OPERATOR_S, parse_muscles
 from emgscope.core import events
 from emgscope.core.events import Event, EventBus
 from emgscope.core.ring import SampleRing
-from emgscope.core.settings import BrainFlowSettings, FilterSettings, SimulatorSettings, SourceSettings
+from emgscope.core.settings import (
+    AudioSettings,
+    BrainFlowSettings,
+    FilterSettings,
+    SimulatorSettings,
+    SourceSettings,
+)
 from emgscope.core.source import Source, StreamInfo
 from emgscope.protocol.loader import load_protocol, protocols_dir
 from emgscope.recording.session import SessionInfo
@@ -56,6 +65,12 @@ SYNTHETIC_BOARD_HZ = 250.0
 """BrainFlow's synthetic board streams at 250 Hz (its board descriptor)."""
 QUIET_AFTER_S = 0.3
 """The device that goes quiet in the watchdog measurement sends this much, then nothing."""
+DRIFT_RATIOS = (1.005, 0.995)
+"""A source crystal 0.5 % fast and 0.5 % slow: the worst error the drift control is built for (its docstring)."""
+DRIFT_SETTLE_S = 2.0
+"""The drift control takes up the clock error in its integral term first; the figures start after it."""
+FLOWING_BLOCKS_S = 0.3
+"""A new stream on a fresh sound server may stall for a moment; the clock starts after this much sound."""
 
 
 def measure_pacing(seconds: float = 3.0, exam_limit_s: float | None = None) -> dict[str, float]:
@@ -95,8 +110,8 @@ def measure_pacing(seconds: float = 3.0, exam_limit_s: float | None = None) -> d
 
 def _simulated_in_pump(seconds: float) -> dict[str, float]:
     source = SimulatedSource(SimulatorSettings(channels=CHANNELS, sample_rate=RATE, effort_percent=30.0))
-    with _pumped(source) as ring:
-        error = _error_pct(_delivered_rate(ring, seconds), RATE)
+    with _pumped(source) as pipeline:
+        error = _error_pct(_delivered_rate(pipeline.raw, seconds), RATE)
     return {"sim_rate_error_pct": error, "sim_skipped_samples": float(source.skipped_samples)}
 
 
@@ -114,8 +129,8 @@ def _simulated_in_process(seconds: float) -> float:
 
 
 def _synthetic_board_rate(seconds: float) -> float:
-    with _pumped(BrainFlowSource(BrainFlowSettings(board="SYNTHETIC_BOARD"))) as ring:
-        return _delivered_rate(ring, max(seconds, 1.0))  # bursts of a few samples: a rate needs a second or more
+    with _pumped(BrainFlowSource(BrainFlowSettings(board="SYNTHETIC_BOARD"))) as pipeline:
+        return _delivered_rate(pipeline.raw, max(seconds, 1.0))  # it delivers in bursts: a second at least
 
 
 def _headless_exam(path: Path, limit_s: float | None) -> float:
@@ -143,8 +158,8 @@ def _open_ms(path: Path) -> float:
 
 def _replay_rate_error(path: Path, speed: float, seconds: float) -> float:
     source = ReplaySource(path, speed=speed)
-    with _pumped(source) as ring:
-        return _error_pct(_delivered_rate(ring, seconds), source.sample_rate * speed)
+    with _pumped(source) as pipeline:
+        return _error_pct(_delivered_rate(pipeline.raw, seconds), source.sample_rate * speed)
 
 
 class _QuietSource(Source):
@@ -193,15 +208,15 @@ def _connection_lost_after() -> float:
 
 
 @contextmanager
-def _pumped(source: Source) -> Iterator[SampleRing]:
-    """``source`` running in the real pump (on a thread of this process); its raw ring."""
+def _pumped(source: Source) -> Iterator[Pipeline]:
+    """``source`` running in the real pump (on a thread of this process); its rings."""
     pump = AcquisitionPump(source, FilterSettings(), EventBus())
     pump.start()
     try:
         if not _wait(lambda: pump.pipeline is not None, START_TIMEOUT_S):
             raise RuntimeError(f"pacing benchmark: {type(source).__name__} did not connect")
         assert pump.pipeline is not None
-        yield pump.pipeline.raw
+        yield pump.pipeline
     finally:
         pump.stop()
 
@@ -229,3 +244,62 @@ def _wait(condition: Callable[[], bool], seconds: float) -> bool:
             return False
         time.sleep(0.01)
     return True
+
+
+def measure_audio_drift(device: str, seconds: float = 5.0) -> dict[str, float]:
+    """The sound's latency held at its target while the source's clock drifts, on output ``device``.
+
+    The simulated patient (one channel at 20 kHz) is paced by a clock running :data:`DRIFT_RATIOS` fast or slow,
+    through the real pump, and played by a real :class:`~emgscope.audio.monitor.AudioMonitor` with buffers roomy
+    enough that the machine's other work rarely starves it. The target is what the drift control aims at: the
+    buffer target, the stream's own delay and the newest chunk's age in the ring (half a poll interval). Over
+    ``seconds`` after :data:`DRIFT_SETTLE_S`, the worse of the two clocks; empty when ``device`` cannot play
+    (the caller gives a device: ``emgscope bench`` starts a null sink on a machine without a sound card).
+
+    The bars:
+
+    - ``audio_drift_latency_error_ms``: median latency minus target: within ±5 ms.
+    - ``audio_drift_span_error_ms``: the largest distance of any half second's median from the target: at most
+      5 ms (the latency neither creeps nor collapses).
+    - ``audio_drift_underruns``: underruns and resyncs in the measured stretch: at most 1.
+    """
+    if not audio_status(device).available:
+        return {}
+    runs = [_drift_run(device, ratio, seconds) for ratio in DRIFT_RATIOS]
+    return {name: max((run[name] for run in runs), key=abs) for name in runs[0]}
+
+
+def _drift_run(device: str, ratio: float, seconds: float) -> dict[str, float]:
+    settings = AudioSettings(
+        device=device, blocksize=256, stream_latency_s=0.04, target_buffer_ms=20.0, separate_process=False
+    )
+    began = time.monotonic()
+    source = SimulatedSource(
+        SimulatorSettings(sample_rate=RATE, effort_percent=30.0),
+        clock=lambda: began + (time.monotonic() - began) * ratio,
+    )
+    with _pumped(source) as pipeline:
+        monitor = AudioMonitor(pipeline.filtered, RATE, settings)
+        monitor.start()
+        try:
+            engine = monitor.engine
+            flowing = FLOWING_BLOCKS_S * settings.sample_rate / settings.blocksize
+            if not _wait(lambda: engine.blocks >= flowing, START_TIMEOUT_S):
+                raise RuntimeError("pacing benchmark: the audio stream did not start")
+            time.sleep(DRIFT_SETTLE_S)
+            first, stats = engine.blocks, monitor.stats
+            losses = stats.underruns + stats.resyncs
+            time.sleep(seconds)
+            last, stats = engine.blocks, monitor.stats
+            history = engine.latency_history[first:last].copy()
+            delays = engine.delay_history[first:last].copy()
+        finally:
+            monitor.stop()
+    target_ms = settings.target_buffer_ms + float(np.median(delays)) + POLL_INTERVAL_S / 2 * 1000
+    per_half_second = max(1, int(0.5 * settings.sample_rate / settings.blocksize))
+    spans = history[: history.size // per_half_second * per_half_second].reshape(-1, per_half_second)
+    return {
+        "audio_drift_latency_error_ms": round(float(np.median(history)) - target_ms, 2),
+        "audio_drift_span_error_ms": round(float(np.abs(np.median(spans, axis=1) - target_ms).max()), 2),
+        "audio_drift_underruns": float(stats.underruns + stats.resyncs - losses),
+    }

@@ -8,7 +8,6 @@ from emgscope.core.settings import Settings
 from emgscope.gui.main_window import MainWindow
 from emgscope.gui.raster import TRACE_COLOUR
 
-
 WINDOW_SIZE = (1600, 900)
 """Wider than the window's minimum width with any text the audio readout shows (about 1200 px with "Audio off",
 1465 px with "Latency 148 ms · underruns 12345 ⚠ CPU may sleep"): a window at its minimum width grows whenever
