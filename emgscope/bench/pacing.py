@@ -61,8 +61,6 @@ START_TIMEOUT_S = 15.0
 """A source starts in well under a second; the acquisition process on a loaded machine may take a few."""
 EXAM_PROTOCOL = "needle_one_muscle"
 REPLAY_SPEEDS = (1.0, 4.0)
-SYNTHETIC_BOARD_HZ = 250.0
-"""BrainFlow's synthetic board streams at 250 Hz (its board descriptor)."""
 QUIET_AFTER_S = 0.3
 """The device that goes quiet in the watchdog measurement sends this much, then nothing."""
 DRIFT_RATIOS = (1.005, 0.995)
@@ -82,7 +80,8 @@ def measure_pacing(seconds: float = 3.0, exam_limit_s: float | None = None) -> d
     - ``sim_skipped_samples``: samples it skipped because the pump stalled over its catch-up limit: 0.
     - ``process_rate_error_pct``: the same patient in the acquisition process, seen from this one: within ±5 %.
     - ``replay_rate_error_pct``: a replay at 1× and at 4× through the pump, the larger error: within ±3 %.
-    - ``brainflow_synthetic_rate_hz``: BrainFlow's synthetic board through the pump: 250 Hz ± 4 % (240-260).
+    - ``brainflow_synthetic_rate_hz``: BrainFlow's synthetic board through the pump: its descriptor's 250 Hz ± 4 %
+      (240-260).
     - ``headless_exam_x_realtime``: signal recorded over wall time by the exam of ``emgscope record --protocol
       needle_one_muscle`` (53 s of signal): at least 10, a minute's exam in a few seconds as
       :mod:`emgscope.session.headless` promises (the unit test this replaces allowed the whole command, the
