@@ -261,6 +261,7 @@ def test_a_recording_that_ends_is_reported_as_lost(short_recording: tuple[Path, 
     assert "Connection lost" in lost.message
 
 
+@pytest.mark.timeout(180)  # seven connects, each starting an acquisition process: a loaded machine is slow at it
 @pytest.mark.parametrize("factory", [None, make_source], ids=["acquisition process", "thread"])
 def test_reconnecting_to_the_same_board_waits_for_the_old_session_to_be_released(factory) -> None:
     """The "Reconnect" button replaces a live pump on the same board: the new session must not find it in use.
