@@ -77,13 +77,24 @@ def longest_run(mask: np.ndarray) -> int:
     return int((edges[1::2] - edges[0::2]).max())
 
 
+def runs_of_at_least(mask: np.ndarray, length: int) -> int:
+    """How many runs of True in ``mask`` are ``length`` or longer."""
+    padded = np.concatenate(([0], mask.astype(np.int8), [0]))
+    edges = np.flatnonzero(np.diff(padded))
+    return int(np.count_nonzero(edges[1::2] - edges[0::2] >= length))
+
+
 def test_tone_comes_out_at_its_frequency_and_level_without_gaps(null_sink) -> None:
     amplitude_uv = 200.0
-    with playing(null_sink, tone(1000, amplitude_uv, 20_000), 20_000, roomy()) as monitor:
-        before = monitor.stats
+    settings = roomy()
+    rendered: list[np.ndarray] = []
+    with playing(null_sink, tone(1000, amplitude_uv, 20_000), 20_000, settings) as monitor:
+        before = monitor.stats.underruns
+        monitor.on_block = lambda block: rendered.append(block.copy())
         with null_sink.record() as recording:
             time.sleep(3.0)
-        after = monitor.stats
+        monitor.on_block = None
+        underruns = monitor.stats.underruns - before
     played = sounding(recording.samples)[RATE_OUT // 2 : -RATE_OUT // 10]
     assert played.size > 2 * RATE_OUT
     spectrum = np.abs(np.fft.rfft(played * np.hanning(played.size)))
@@ -94,10 +105,11 @@ def test_tone_comes_out_at_its_frequency_and_level_without_gaps(null_sink) -> No
     expected_peak = amplitude_uv / FULL_SCALE_UV
     assert played.std() * np.sqrt(2) == pytest.approx(expected_peak, rel=0.03)
     # A 1 kHz sine at 48 kHz is never near zero for more than a few samples; a gap would be a run of silence.
-    # A machine too busy to feed the stream may cause one, but never silently: each is counted.
-    losses = sum(getattr(after, name) - getattr(before, name) for name in ("underruns", "device_underruns", "resyncs"))
-    if losses == 0:
-        assert longest_run(np.abs(played) < 0.01) < roomy().blocksize
+    # A machine too busy to feed the stream may leave the engine short of samples, but never silently: every gap
+    # it plays is a counted underrun. (What the sound server does when it is starved itself is beyond what the
+    # app can see: seen at a load average of 10, a 34 ms gap in the sink's output with no underrun anywhere.)
+    gaps = runs_of_at_least(np.abs(np.concatenate(rendered)) < 0.01, settings.blocksize)
+    assert gaps <= underruns, (gaps, underruns)
 
 
 def test_squelch_silences_noise_and_passes_muaps(null_sink) -> None:
