@@ -52,7 +52,15 @@ class BlockingSource(SineSource):
     def __init__(self) -> None:
         super().__init__()
         self.release = threading.Event()
+        self.opened = threading.Event()
+        """Set once ``open`` returned: a caller that waited for it cannot have returned before this is set."""
+        self.closed = threading.Event()
 
     def open(self) -> StreamInfo:
         self.release.wait(10)
-        return super().open()
+        info = super().open()
+        self.opened.set()
+        return info
+
+    def close(self) -> None:
+        self.closed.set()

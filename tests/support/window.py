@@ -8,11 +8,16 @@ from emgscope.core.settings import Settings
 from emgscope.gui.main_window import MainWindow
 from emgscope.gui.raster import TRACE_COLOUR
 
+WINDOW_SIZE = (1600, 900)
+"""Wider than the window's minimum width with any text the audio readout shows (about 1200 px with "Audio off",
+1465 px with "Latency 148 ms · underruns 12345 ⚠ CPU may sleep"): a window at its minimum width grows whenever
+that text does, and the scope's raster is rebuilt at the new width, which a test comparing pixels must not meet."""
+
 
 def open_window(qtbot, settings: Settings, factory=None) -> MainWindow:
     window = MainWindow(settings, factory)
     qtbot.addWidget(window)
-    window.resize(1200, 800)
+    window.resize(*WINDOW_SIZE)
     window.show()
     qtbot.waitExposed(window)
     window.start()
@@ -20,7 +25,7 @@ def open_window(qtbot, settings: Settings, factory=None) -> MainWindow:
 
 
 def wait_connected(qtbot, window: MainWindow) -> None:
-    qtbot.waitUntil(lambda: window.pipeline is not None and window.pipeline.filtered.write_index > 0, timeout=20_000)
+    qtbot.waitUntil(lambda: window.pipeline is not None and window.pipeline.filtered.write_index > 0, timeout=10_000)
 
 
 def trace_rows(window: MainWindow) -> np.ndarray:
