@@ -28,6 +28,7 @@ from emgscope.protocol.sim_patient_driver import COMPLIANCE_PRESETS, SimPatientD
 from emgscope.session.audio import AudioService, Stream
 from emgscope.session.connection import Connection, SourceFactory
 from emgscope.session.exam import ExamChoice, ExamSession, SummaryWriter
+from emgscope.session.muap import MuapService
 from emgscope.session.recording import Recordings
 
 SHUTDOWN_WAIT_S = 5.0
@@ -41,7 +42,8 @@ _log = log.logger(__name__)
 
 
 class Session:
-    """What runs: the source connection, the recordings, the audio monitor and at most one guided exam."""
+    """What runs: the source connection, the recordings, the audio monitor, MUP analyses and at most one guided
+    exam."""
 
     def __init__(self, settings: Settings, source_factory: SourceFactory | None = None) -> None:
         """``source_factory``: build sources in this process instead of the acquisition process (an embedding
@@ -51,6 +53,7 @@ class Session:
         self.connection = Connection(self.bus, source_factory)
         self.recordings = Recordings(self.bus, settings.recording, lambda: self.pipeline, lambda: self.settings.filters)
         self.audio = AudioService(settings.audio, self.bus)
+        self.muap = MuapService(self.bus, self.connection, self.recordings, settings)
         self.exam: ExamSession | None = None
         self._filters_before_exam: FilterSettings | None = None
         self.connected = False
@@ -89,6 +92,7 @@ class Session:
     def close(self) -> None:
         """The app is quitting: finish the recording, stop the sound and let go of the device."""
         self.recordings.finish(SHUTDOWN_WAIT_S)
+        self.muap.close()
         self.end_exam()
         self.disconnect(SHUTDOWN_WAIT_S)
         self.audio.wait_closed()
@@ -143,6 +147,7 @@ class Session:
         elif kind in (events.WARNING, events.SAMPLES_DROPPED):
             _log.warning("%s", event.message)
         self.recordings.handle(event)
+        self.muap.handle(event)
 
     def watch_stream(self) -> None:
         """Called a few times a second by the owner: samples that stop arriving while no source said why (the
@@ -195,6 +200,7 @@ class Session:
         plan = build_plan(choice.protocol, choice.muscles)
         exam = ExamSession(plan, pipeline, choice.channel, driver, patient, summary_writer=summary_writer)
         exam.attach_recorder(self.recordings.recorder)
+        self.muap.watch_exam(exam)
         self.exam = exam
         exam.start()
         return exam
