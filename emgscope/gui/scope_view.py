@@ -21,7 +21,6 @@ from collections.abc import Iterable
 
 import pyqtgraph as pg
 from PyQt6.QtCore import Qt, QTimer, pyqtSignal
-from PyQt6.QtGui import QColor
 from PyQt6.QtWidgets import QGraphicsItem, QHBoxLayout, QLabel, QVBoxLayout, QWidget
 
 from emgscope.acquisition.pump import Pipeline
@@ -31,14 +30,21 @@ from emgscope.core.units import format_sensitivity, format_sweep
 from emgscope.gui.cursors import Cursors
 from emgscope.gui.display_modes import DISPLAY_MODES, DisplayMode, RunningMode, TriggeredMode
 from emgscope.gui.raster import TraceRaster
-from emgscope.gui.scope_items import LABEL_COLOUR, Band, BandsItem, ChannelLabelsItem, GridItem, RasterItem
+from emgscope.gui.scope_items import (
+    BACKGROUND,
+    LABEL_COLOUR,
+    Band,
+    BandsItem,
+    ChannelLabelsItem,
+    GridItem,
+    RasterItem,
+)
 from emgscope.gui.triggered import TriggerScope
 
 FRAME_RATE_HZ = 60
 FRAME_INTERVAL_MS = 16
 """16 ms rather than round(1000/60) = 17, so a precise timer really gives at least 60 frames a second."""
 READER_NAME = "display"
-BACKGROUND = QColor(8, 12, 16)
 
 
 class ScopeView(QWidget):

@@ -1,11 +1,12 @@
 """The triggered display's picture: captured sweeps superimposed or rastered, and their running average.
 
 View coordinates are the scope's (x in ms from the left edge, y in divisions, 0 at the bottom); like the trace
-raster (:class:`~emgscope.gui.scope_items.RasterItem`) the item paints in device pixels, negative up. A sweep is
-at most 4,000 samples (20 ms/div at 20 kHz), so QPainter draws each as a polyline (decimated to a minimum and a
-maximum per pixel column where it has more samples than that). Completed sweeps change only when one is captured,
-a few times a second, so they are rendered once into an image that every paint blits; the sweeps still being
-captured, the average and the labels are drawn over it.
+raster (:class:`~emgscope.gui.scope_items.RasterItem`) the item paints in device pixels, negative up. The kept
+sweeps change only when one is captured (up to a few dozen times a second with several units firing), and are then
+drawn afresh into a numpy image as the raster draws the running trace (:func:`draw_sweep`: each pixel column's
+span from its minimum to its maximum, joined to the next column), a millisecond for twenty sweeps where QPainter
+took ten; every paint blits that image and draws the few sweeps still being captured, the average and the labels
+over it as polylines.
 
 * **Superimposed**: every sweep on one baseline in the middle of the plot, the newest brightest and older ones
   fainter, the average over them in yellow.
@@ -24,7 +25,7 @@ from PyQt6.QtCore import QPointF, QRectF, Qt
 from PyQt6.QtGui import QColor, QImage, QPainter, QPen, QPolygonF
 
 from emgscope.core.settings import DIVISIONS
-from emgscope.gui.scope_items import HEARD_COLOUR, LABEL_COLOUR, ChannelLabelsItem
+from emgscope.gui.scope_items import BACKGROUND, HEARD_COLOUR, LABEL_COLOUR, ChannelLabelsItem
 
 SUPERIMPOSE = "superimpose"
 RASTER = "raster"
@@ -40,13 +41,64 @@ AVERAGE_COLOUR = QColor(255, 230, 90)
 FREE_RUN_COLOUR = QColor(130, 142, 150)
 """The untriggered signal shown while no sweep has been captured, so the level can be placed on it."""
 TRIGGER_MARK_COLOUR = HEARD_COLOUR
-NEWEST_ALPHA = 235
-OLDEST_ALPHA = 45
-"""Superimposed sweeps fade from the newest to the oldest between these opacities (of 255)."""
-DIMMED_ALPHA = 45
+NEWEST_SHARE = 0.92
+OLDEST_SHARE = 0.18
+"""Superimposed sweeps fade from the newest to the oldest between these shares of their colour over the plot's
+background (mixed here and drawn opaque, so a newer sweep covers an older one where they cross)."""
+DIMMED_SHARE = 0.18
 """While one sweep is selected, the others are drawn this faint."""
-AVERAGE_WIDTH_PX = 2.0
+BOLD_OFFSETS_PX = (0.0, 1.0)
+"""The average and the selected sweep are drawn twice, a pixel apart, to stand out: a 2-px pen would make Qt
+stroke the polyline as an outline (tens of milliseconds for a noisy 2,000-point sweep) instead of drawing lines."""
 TEXT_PADDING_PX = 4
+
+
+def faded(colour: QColor, share: float) -> QColor:
+    """``colour`` at ``share`` of its strength over the plot's background, opaque."""
+    pairs = zip(colour.getRgb()[:3], BACKGROUND.getRgb()[:3], strict=True)
+    return QColor(*(round(share * a + (1.0 - share) * b) for a, b in pairs))
+
+
+def argb(colour: QColor) -> int:
+    """An opaque colour as the image's premultiplied ARGB word."""
+    return 0xFF000000 | (colour.red() << 16) | (colour.green() << 8) | colour.blue()
+
+
+def draw_sweep(
+    pixels: np.ndarray, samples: np.ndarray, length: int, base_row: float, px_per_uv: float, colour: int
+) -> None:
+    """Draw ``samples`` (µV), the first ``samples.size`` of a sweep ``length`` long that spans the image's width,
+    on the pixel row ``base_row``, negative up, into ``pixels`` (rows × columns of ARGB words).
+
+    Each column covers the samples that fall in it, from their minimum to their maximum, stretched to meet the
+    previous column so the trace stays continuous; a column no sample falls in (a fast sweep: 200 samples over a
+    thousand columns at 1 ms/div) takes the value interpolated at its centre.
+    """
+    height, width = pixels.shape
+    values = np.asarray(samples, dtype=np.float64)
+    n = values.size
+    if n < 2:
+        return
+    column = np.floor(np.arange(n) * width / length).astype(np.int64)
+    count = min(int(column[-1]) + 1, width)
+    starts = np.searchsorted(column, np.arange(count))
+    ends = np.append(starts[1:], n)
+    filled = starts < ends
+    lows = np.empty(count)
+    highs = np.empty(count)
+    lows[filled] = np.minimum.reduceat(values, starts[filled])
+    highs[filled] = np.maximum.reduceat(values, starts[filled])
+    if not filled.all():
+        centres = (np.flatnonzero(~filled) + 0.5) * length / width
+        lows[~filled] = highs[~filled] = np.interp(centres, np.arange(n), values)
+    joined_lows = np.minimum(lows, np.append(lows[:1], highs[:-1]))
+    joined_highs = np.maximum(highs, np.append(highs[:1], lows[:-1]))
+    top = np.clip(np.floor(base_row + joined_lows * px_per_uv), 0, height - 1).astype(np.int64)
+    bottom = np.clip(np.floor(base_row + joined_highs * px_per_uv), 0, height - 1).astype(np.int64)
+    rows = bottom - top + 1
+    first_of_column = np.repeat(np.cumsum(rows) - rows, rows)
+    flat = np.repeat(top * width + np.arange(count), rows) + (np.arange(int(rows.sum())) - first_of_column) * width
+    pixels.ravel()[flat] = colour
 
 
 def baseline_divisions(style: str, keep: int, lane: int) -> float:
@@ -111,6 +163,8 @@ class SweepsItem(pg.GraphicsObject):
         self.label = ""
         self.picture = SweepPicture()
         self._image: QImage | None = None
+        self.pixels = np.zeros((1, 1), dtype=np.uint32)
+        """The kept sweeps as drawn (rows × columns, premultiplied ARGB; the image painted wraps it)."""
         self._image_key: tuple[object, ...] | None = None
 
     def set_span(self, span_ms: float) -> None:
@@ -159,7 +213,7 @@ class SweepsItem(pg.GraphicsObject):
             if capturing:
                 self._line(painter, samples, target, self._base(lane), CAPTURING_COLOUR)
         if picture.average is not None and sweeps:
-            self._line(painter, picture.average, target, self._base(0), AVERAGE_COLOUR, AVERAGE_WIDTH_PX)
+            self._line(painter, picture.average, target, self._base(0), AVERAGE_COLOUR, bold=True)
         self._paint_labels(painter, target, sweeps)
         painter.restore()
 
@@ -168,42 +222,42 @@ class SweepsItem(pg.GraphicsObject):
 
     def _render_kept(self, width: int, height: int) -> QImage:
         """The kept sweeps, faded by age (or dimmed around the selected one), on a transparent image."""
-        image = QImage(max(1, width), max(1, height), QImage.Format.Format_ARGB32_Premultiplied)
-        image.fill(Qt.GlobalColor.transparent)
+        self.pixels = np.zeros((max(1, height), max(1, width)), dtype=np.uint32)
         picture = self.picture
-        if not picture.sweeps:
-            return image
-        painter = QPainter(image)
-        target = QRectF(0, 0, width, height)
         kept = [(lane, samples) for lane, samples, capturing in self.lanes() if not capturing]
         count = len(picture.sweeps)
         offset = count - len(kept)
-        for k, (lane, samples) in enumerate(kept):
+        px_per_uv = self.pixels.shape[0] / (DIVISIONS * self.uv_per_div)
+        order = [k for k in range(len(kept)) if offset + k != picture.selected]
+        if picture.selected is not None and picture.selected >= offset:
+            order.append(picture.selected - offset)  # drawn last, over the others
+        for k in order:
+            lane, samples = kept[k]
             index = offset + k
             if index == picture.selected:
-                continue
-            colour = QColor(SWEEP_COLOUR)
-            if picture.selected is not None:
-                colour.setAlpha(DIMMED_ALPHA)
+                colour = SELECTED_COLOUR
+            elif picture.selected is not None:
+                colour = faded(SWEEP_COLOUR, DIMMED_SHARE)
             elif self.style == SUPERIMPOSE:
                 age = (count - 1 - index) / max(1, count - 1)
-                colour.setAlpha(round(NEWEST_ALPHA - age * (NEWEST_ALPHA - OLDEST_ALPHA)))
-            self._line(painter, samples, target, self._base(lane), colour)
-        if picture.selected is not None and picture.selected >= offset:
-            lane, samples = kept[picture.selected - offset]
-            self._line(painter, samples, target, self._base(lane), SELECTED_COLOUR, AVERAGE_WIDTH_PX)
-        painter.end()
-        return image
+                colour = faded(SWEEP_COLOUR, NEWEST_SHARE - age * (NEWEST_SHARE - OLDEST_SHARE))
+            else:
+                colour = SWEEP_COLOUR
+            base_row = (DIVISIONS - self._base(lane)) * self.pixels.shape[0] / DIVISIONS
+            draw_sweep(self.pixels, samples, self.length, base_row, px_per_uv, argb(colour))
+        return pg.functions.ndarray_to_qimage(self.pixels, QImage.Format.Format_ARGB32_Premultiplied)
 
     def _line(
-        self, painter: QPainter, samples: np.ndarray, target: QRectF, base: float, colour: QColor, width: float = 1.0
+        self, painter: QPainter, samples: np.ndarray, target: QRectF, base: float, colour: QColor, bold: bool = False
     ) -> None:
         if samples.size < 2:
             return
-        pen = QPen(colour, width)
+        pen = QPen(colour, 1.0)
         pen.setCosmetic(True)
         painter.setPen(pen)
-        painter.drawPolyline(polyline(samples, self.length, target, base, self.uv_per_div))
+        points = polyline(samples, self.length, target, base, self.uv_per_div)
+        for offset in BOLD_OFFSETS_PX if bold else BOLD_OFFSETS_PX[:1]:
+            painter.drawPolyline(points.translated(0.0, offset))
 
     def _paint_trigger_mark(self, painter: QPainter, target: QRectF) -> None:
         """A dotted line at the trigger's time: the pre-trigger part of each sweep lies to its left."""

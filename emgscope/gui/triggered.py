@@ -69,8 +69,8 @@ class TriggerScope(QObject):
         self.delay: TriggerDelayLine | None = None
         self.pipeline: Pipeline | None = None
         self.reader: RingReader | None = None
-        self.newest_shown: int | None = None
-        """Trigger sample of the newest sweep on screen (kept or being captured), or ``None``."""
+        self.shown: tuple[int, ...] = ()
+        """Trigger samples of the sweeps on screen (kept or being captured), oldest first."""
         self.status = ""
         self._key: tuple[object, ...] | None = None
         self._recent = np.zeros(0, dtype=np.float32)
@@ -265,7 +265,7 @@ class TriggerScope(QObject):
         delay = self.delay
         if delay is None:
             self.item.show_picture(SweepPicture())
-            self.newest_shown = None
+            self.shown = ()
             self._say("No signal to trigger on." if self.active else "")
             return
         sweeps = delay.sweeps
@@ -283,8 +283,7 @@ class TriggerScope(QObject):
             version=self._version,
         )
         self.item.show_picture(picture)
-        newest = capturing[-1] if capturing else sweeps[-1] if sweeps else None
-        self.newest_shown = None if newest is None else newest.trigger_index
+        self.shown = tuple(s.trigger_index for s in (*sweeps, *capturing))
         self._say(self._describe(sweeps))
 
     def _describe(self, sweeps: tuple[object, ...]) -> str:
