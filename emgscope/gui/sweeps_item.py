@@ -199,7 +199,9 @@ class SweepsItem(pg.GraphicsObject):
         painter.save()
         painter.resetTransform()
         painter.setClipRect(target)
-        key = (round(target.width()), round(target.height()), self.picture.version, self.style, self.keep)
+        # Rastered, the sweeps being captured take the bottom lanes and push the kept ones up.
+        lanes_taken = len(self.picture.capturing) if self.style == RASTER else 0
+        key = (round(target.width()), round(target.height()), self.picture.version, self.style, self.keep, lanes_taken)
         if self._image is None or self._image_key != key:
             self._image = self._render_kept(round(target.width()), round(target.height()))
             self._image_key = key
