@@ -302,8 +302,9 @@ class MuapService:
             self.reopen(source.facts.path)
 
     def close(self) -> None:
+        """Cancel the analyses (each still reports itself cancelled) and finish saving edits."""
         self.cancel()
-        self._worker.shutdown(wait=False, cancel_futures=True)
+        self._worker.shutdown(wait=False)
         self._disk.shutdown(wait=True)
 
     # --- the worker ------------------------------------------------------------------------------------
