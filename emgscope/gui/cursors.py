@@ -14,6 +14,7 @@ from PyQt6.QtCore import QObject, Qt, pyqtSignal
 from PyQt6.QtGui import QColor
 
 from emgscope.core.settings import DIVISIONS
+from emgscope.gui.scope_items import LABEL_FILL
 
 CURSOR_COLOUR = QColor(80, 210, 255)
 TIME_CURSORS = ("t1", "t2")
@@ -44,7 +45,7 @@ class Cursors(QObject):
                 pen=pg.mkPen(CURSOR_COLOUR, width=1, style=Qt.PenStyle.DashLine),
                 hoverPen=pg.mkPen("w", width=2),
                 label=name,
-                labelOpts={"position": 0.03 if vertical else 0.02, "color": CURSOR_COLOUR},
+                labelOpts={"position": 0.03 if vertical else 0.02, "color": CURSOR_COLOUR, "fill": LABEL_FILL},
             )
             line.setZValue(CURSOR_Z)
             line.setVisible(False)

@@ -25,7 +25,7 @@ from PyQt6.QtCore import QPointF, QRectF, Qt
 from PyQt6.QtGui import QColor, QImage, QPainter, QPen, QPolygonF
 
 from emgscope.core.settings import DIVISIONS
-from emgscope.gui.scope_items import BACKGROUND, HEARD_COLOUR, LABEL_COLOUR, ChannelLabelsItem
+from emgscope.gui.scope_items import BACKGROUND, HEARD_COLOUR, LABEL_COLOUR, LABEL_FILL, ChannelLabelsItem
 
 SUPERIMPOSE = "superimpose"
 RASTER = "raster"
@@ -270,13 +270,17 @@ class SweepsItem(pg.GraphicsObject):
         painter.drawLine(QPointF(x, target.top()), QPointF(x, target.bottom()))
 
     def _paint_labels(self, painter: QPainter, target: QRectF, sweeps: int) -> None:
+        """The channel's name and what the yellow trace is, on the labels' dark box, at the top left."""
         painter.setFont(ChannelLabelsItem.font())
+        metrics = painter.fontMetrics()
         pad = TEXT_PADDING_PX
         top = target.top() + pad
-        if self.label:
-            painter.setPen(LABEL_COLOUR)
-            painter.drawText(QPointF(target.left() + pad, top + painter.fontMetrics().ascent()), self.label)
-            top += painter.fontMetrics().height()
+        lines = [(self.label, LABEL_COLOUR)] if self.label else []
         if sweeps:
-            painter.setPen(AVERAGE_COLOUR)
-            painter.drawText(QPointF(target.left() + pad, top + painter.fontMetrics().ascent()), f"Average of {sweeps}")
+            lines.append((f"Average of {sweeps}", AVERAGE_COLOUR))
+        for text, colour in lines:
+            box = QRectF(target.left() + pad, top, metrics.horizontalAdvance(text) + 2 * pad, metrics.height())
+            painter.fillRect(box, LABEL_FILL)
+            painter.setPen(colour)
+            painter.drawText(QPointF(box.left() + pad, top + metrics.ascent()), text)
+            top += metrics.height()

@@ -123,7 +123,7 @@ class TriggerStrip(QWidget):
         self.level.setValue(s.level_uv)
         self.slope.setCurrentIndex(self.slope.findData(s.slope))
         self.window_box.setChecked(s.window_uv is not None)
-        self.window.setEnabled(s.window_uv is not None)
+        self.window.setVisible(s.window_uv is not None)
         self.window.setValue(s.window_uv if s.window_uv is not None else t.default_window())
         self.pretrigger.setValue(round(s.pretrigger * 100))
         self.style_box.setCurrentIndex(self.style_box.findData(t.style))

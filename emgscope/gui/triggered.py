@@ -25,6 +25,7 @@ from emgscope.acquisition.pump import Pipeline
 from emgscope.core.ring import RingReader
 from emgscope.core.settings import DIVISIONS
 from emgscope.dsp.trigger import FALLING, KEEP_DEFAULT, RISING, TriggerDelayLine, TriggerSettings
+from emgscope.gui.scope_items import LABEL_FILL
 from emgscope.gui.sweeps_item import (
     STYLES,
     SUPERIMPOSE,
@@ -100,7 +101,7 @@ class TriggerScope(QObject):
             hoverPen=pg.mkPen("w", width=2),
             bounds=(0.0, float(DIVISIONS)),
             label="",
-            labelOpts={"position": 0.97, "color": TRIGGER_MARK_COLOUR, "anchors": [(1, 1), (1, 1)]},
+            labelOpts={"position": 0.97, "color": TRIGGER_MARK_COLOUR, "anchors": [(1, 1), (1, 1)], "fill": LABEL_FILL},
         )
         line.setZValue(LEVEL_Z)
         line.setVisible(False)
@@ -303,7 +304,8 @@ class TriggerScope(QObject):
             return f"Waiting for the trace to cross {s.level_uv:g} µV {screen} (grey: the signal, untriggered)"
         window = "" if s.window_uv is None else f", window to {s.window_uv:g} µV"
         frozen = ": , and . step through them" if self.frozen else ""
-        return f"{len(sweeps)} sweeps at {s.level_uv:g} µV {screen}{window}{frozen}"
+        counted = "1 sweep" if len(sweeps) == 1 else f"{len(sweeps)} sweeps"
+        return f"{counted} at {s.level_uv:g} µV {screen}{window}{frozen}"
 
     def _say(self, text: str) -> None:
         if text != self.status:

@@ -98,7 +98,7 @@ class MuapResult:
         """One line naming the segment, for a list of results."""
         site = self.site
         where = site.channel_label or f"channel {site.channel + 1}"
-        return f"{where}, {site.start_s:.1f}-{site.end_s:.1f} s: {len(site.units)} units"
+        return f"{where}, {site.start_s:.1f}-{site.end_s:.1f} s: {units(len(site.units))}"
 
 
 @dataclass(frozen=True)
@@ -448,14 +448,18 @@ class MuapService:
 def _done_message(result: MuapResult) -> str:
     site = result.site
     where = site.channel_label or f"channel {site.channel + 1}"
-    return f"MUP analysis of {where}: {len(site.units)} units. {result.note}".strip()
+    return f"MUP analysis of {where}: {units(len(site.units))}. {result.note}".strip()
+
+
+def units(count: int) -> str:
+    return "1 unit" if count == 1 else f"{count} units"
 
 
 def summary_text(site: SiteAnalysis) -> str:
     """The annotation that sums up an analysis in the recording (the results file holds the rest)."""
     summary = site.muscle_summary()
     r = site.recruitment
-    text = f"MUP analysis {site.channel_label or f'channel {site.channel + 1}'}: {len(site.units)} units"
+    text = f"MUP analysis {site.channel_label or f'channel {site.channel + 1}'}: {units(len(site.units))}"
     if summary.mups:
         text += (
             f", {summary.mups} measured: mean {summary.amplitude_uv_mean:.0f} µV, {summary.duration_ms_mean:.1f} ms, "
