@@ -27,6 +27,7 @@ from emgscope.gui.sweeps_item import (
     SWEEP_COLOUR,
     argb,
     baseline_divisions,
+    baseline_row,
     draw_sweep,
 )
 
@@ -115,7 +116,8 @@ def test_superimposed_sine_sweeps_coincide_at_the_level_and_the_average_over_the
     # cover hardly more than one of them drawn alone.
     one = np.zeros_like(pixels)
     newest = trigger.delay.sweeps[-1].samples
-    draw_sweep(one, newest, newest.size, height / 2, height / (DIVISIONS * 100.0), argb(SWEEP_COLOUR))
+    base = baseline_row(SUPERIMPOSE, trigger.keep, 1, height)
+    draw_sweep(one, newest, newest.size, base, height / (DIVISIONS * 100.0), argb(SWEEP_COLOUR))
     assert len(trigger.delay.sweeps) == 20
     assert np.count_nonzero(one) <= np.count_nonzero(drawn) <= 1.05 * np.count_nonzero(one)
     assert (drawn.sum(axis=0) > 0).mean() > 0.99
@@ -182,7 +184,8 @@ def test_older_superimposed_sweeps_are_fainter(qtbot) -> None:
     footprints = []
     for sweep in sweeps:
         alone = np.zeros_like(pixels)
-        draw_sweep(alone, sweep.samples, sweep.samples.size, height / 2, height / (DIVISIONS * 200.0), 1)
+        base = baseline_row(SUPERIMPOSE, 4, 1, height)
+        draw_sweep(alone, sweep.samples, sweep.samples.size, base, height / (DIVISIONS * 200.0), 1)
         footprints.append(alone != 0)
     brightness = []
     for k, footprint in enumerate(footprints):

@@ -64,21 +64,30 @@ def argb(colour: QColor) -> int:
     return 0xFF000000 | (colour.red() << 16) | (colour.green() << 8) | colour.blue()
 
 
-def draw_sweep(
-    pixels: np.ndarray, samples: np.ndarray, length: int, base_row: float, px_per_uv: float, colour: int
-) -> None:
-    """Draw ``samples`` (µV), the first ``samples.size`` of a sweep ``length`` long that spans the image's width,
-    on the pixel row ``base_row``, negative up, into ``pixels`` (rows × columns of ARGB words).
+@dataclass(frozen=True)
+class Footprint:
+    """The pixels one sweep covers: rows relative to its baseline (negative up), and the same pixels as offsets into
+    the image's flat buffer from the start of the baseline's row."""
+
+    rows: np.ndarray
+    offsets: np.ndarray
+    top: int
+    bottom: int
+
+
+def footprint(samples: np.ndarray, length: int, width: int, height: int, px_per_uv: float) -> Footprint:
+    """The pixels of ``samples`` (µV), the first ``samples.size`` of a sweep ``length`` long across ``width``
+    columns, at ``px_per_uv``; rows beyond ``height`` from the baseline are left out (no lane of a plot that high
+    shows them).
 
     Each column covers the samples that fall in it, from their minimum to their maximum, stretched to meet the
     previous column so the trace stays continuous; a column no sample falls in (a fast sweep: 200 samples over a
     thousand columns at 1 ms/div) takes the value interpolated at its centre.
     """
-    height, width = pixels.shape
     values = np.asarray(samples, dtype=np.float64)
     n = values.size
     if n < 2:
-        return
+        return Footprint(np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64), 0, 0)
     column = np.floor(np.arange(n) * width / length).astype(np.int64)
     count = min(int(column[-1]) + 1, width)
     starts = np.searchsorted(column, np.arange(count))
@@ -93,12 +102,36 @@ def draw_sweep(
         lows[~filled] = highs[~filled] = np.interp(centres, np.arange(n), values)
     joined_lows = np.minimum(lows, np.append(lows[:1], highs[:-1]))
     joined_highs = np.maximum(highs, np.append(highs[:1], lows[:-1]))
-    top = np.clip(np.floor(base_row + joined_lows * px_per_uv), 0, height - 1).astype(np.int64)
-    bottom = np.clip(np.floor(base_row + joined_highs * px_per_uv), 0, height - 1).astype(np.int64)
-    rows = bottom - top + 1
-    first_of_column = np.repeat(np.cumsum(rows) - rows, rows)
-    flat = np.repeat(top * width + np.arange(count), rows) + (np.arange(int(rows.sum())) - first_of_column) * width
-    pixels.ravel()[flat] = colour
+    top = np.clip(np.floor(joined_lows * px_per_uv), -height, height).astype(np.int64)
+    bottom = np.clip(np.floor(joined_highs * px_per_uv), -height, height).astype(np.int64)
+    spans = bottom - top + 1
+    first_of_column = np.repeat(np.cumsum(spans) - spans, spans)
+    rows = np.repeat(top, spans) + np.arange(int(spans.sum())) - first_of_column
+    return Footprint(rows, rows * width + np.repeat(np.arange(count), spans), int(top.min()), int(bottom.max()))
+
+
+def draw_footprint(pixels: np.ndarray, drawn: Footprint, base_row: int, colour: int) -> None:
+    """Paint ``drawn`` on the pixel row ``base_row`` of ``pixels`` (rows × columns of ARGB words), clipped to it."""
+    height, width = pixels.shape
+    offsets = drawn.offsets
+    if drawn.top + base_row < 0 or drawn.bottom + base_row >= height:
+        rows = drawn.rows + base_row
+        offsets = offsets[(rows >= 0) & (rows < height)]
+    pixels.ravel()[offsets + base_row * width] = colour
+
+
+def draw_sweep(
+    pixels: np.ndarray, samples: np.ndarray, length: int, base_row: int, px_per_uv: float, colour: int
+) -> None:
+    """Draw ``samples`` (see :func:`footprint`) on the pixel row ``base_row`` of ``pixels``, negative up."""
+    height, width = pixels.shape
+    draw_footprint(pixels, footprint(samples, length, width, height, px_per_uv), base_row, colour)
+
+
+def baseline_row(style: str, keep: int, lane: int, height: int) -> int:
+    """The pixel row (from the top of a plot ``height`` high) of a lane's baseline, a whole row so that a sweep's
+    footprint can be moved from lane to lane as it is."""
+    return round((DIVISIONS - baseline_divisions(style, keep, lane)) * height / DIVISIONS)
 
 
 def baseline_divisions(style: str, keep: int, lane: int) -> float:
@@ -137,6 +170,8 @@ class SweepPicture:
 
     sweeps: tuple[np.ndarray, ...] = ()
     """The kept sweeps, oldest first."""
+    triggers: tuple[int, ...] = ()
+    """The kept sweeps' trigger samples (what tells one from another)."""
     capturing: tuple[np.ndarray, ...] = ()
     """Sweeps still coming in (each as far as it has arrived), oldest first."""
     average: np.ndarray | None = None
@@ -165,6 +200,10 @@ class SweepsItem(pg.GraphicsObject):
         self._image: QImage | None = None
         self.pixels = np.zeros((1, 1), dtype=np.uint32)
         """The kept sweeps as drawn (rows × columns, premultiplied ARGB; the image painted wraps it)."""
+        self._footprints: dict[int, Footprint] = {}
+        """Each kept sweep's pixels by its trigger sample, for the scale in :attr:`_footprint_scale`: a sweep is
+        measured into pixels once, then only painted, however often the sweeps around it change."""
+        self._footprint_scale: tuple[object, ...] = ()
         self._image_key: tuple[object, ...] | None = None
 
     def set_span(self, span_ms: float) -> None:
@@ -224,17 +263,31 @@ class SweepsItem(pg.GraphicsObject):
 
     def _render_kept(self, width: int, height: int) -> QImage:
         """The kept sweeps, faded by age (or dimmed around the selected one), on a transparent image."""
-        self.pixels = np.zeros((max(1, height), max(1, width)), dtype=np.uint32)
+        width, height = max(1, width), max(1, height)
+        if self.pixels.shape == (height, width):
+            self.pixels.fill(0)
+        else:
+            self.pixels = np.zeros((height, width), dtype=np.uint32)
         picture = self.picture
-        kept = [(lane, samples) for lane, samples, capturing in self.lanes() if not capturing]
+        px_per_uv = height / (DIVISIONS * self.uv_per_div)
+        scale = (width, height, px_per_uv, self.length)
+        if scale != self._footprint_scale:
+            self._footprints, self._footprint_scale = {}, scale
+        footprints = {}
+        for trigger, samples in zip(picture.triggers, picture.sweeps, strict=True):
+            drawn = self._footprints.get(trigger)
+            if drawn is None:
+                drawn = footprint(samples, self.length, width, height, px_per_uv)
+            footprints[trigger] = drawn
+        self._footprints = footprints
+        kept = [lane for lane, _samples, capturing in self.lanes() if not capturing]
         count = len(picture.sweeps)
         offset = count - len(kept)
-        px_per_uv = self.pixels.shape[0] / (DIVISIONS * self.uv_per_div)
         order = [k for k in range(len(kept)) if offset + k != picture.selected]
         if picture.selected is not None and picture.selected >= offset:
             order.append(picture.selected - offset)  # drawn last, over the others
         for k in order:
-            lane, samples = kept[k]
+            lane = kept[k]
             index = offset + k
             if index == picture.selected:
                 colour = SELECTED_COLOUR
@@ -245,8 +298,8 @@ class SweepsItem(pg.GraphicsObject):
                 colour = faded(SWEEP_COLOUR, NEWEST_SHARE - age * (NEWEST_SHARE - OLDEST_SHARE))
             else:
                 colour = SWEEP_COLOUR
-            base_row = (DIVISIONS - self._base(lane)) * self.pixels.shape[0] / DIVISIONS
-            draw_sweep(self.pixels, samples, self.length, base_row, px_per_uv, argb(colour))
+            base_row = baseline_row(self.style, self.keep, lane, height)
+            draw_footprint(self.pixels, footprints[picture.triggers[index]], base_row, argb(colour))
         return pg.functions.ndarray_to_qimage(self.pixels, QImage.Format.Format_ARGB32_Premultiplied)
 
     def _line(

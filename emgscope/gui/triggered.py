@@ -277,6 +277,7 @@ class TriggerScope(QObject):
             self._version += 1
         picture = SweepPicture(
             sweeps=tuple(s.samples for s in sweeps),
+            triggers=tuple(s.trigger_index for s in sweeps),
             capturing=tuple(s.samples for s in capturing),
             average=delay.average,
             free_run=self._recent if not sweeps and not capturing else None,
