@@ -100,3 +100,8 @@ def measure_trigger_to_sweep(seconds: float = 5.0) -> dict[str, float]:
         "triggered_fps": frames["gui_fps"],
         "triggered_frame_ms_median": frames["gui_frame_ms_median"],
     }
+
+
+def measure_display(seconds: float = 5.0) -> dict[str, float]:
+    """Both figures (the live sweep's latency, then the triggered mode's), each on a window of its own."""
+    return {**measure_display_latency(seconds), **measure_trigger_to_sweep(seconds)}

@@ -2,8 +2,8 @@
 
 A :class:`DisplayMode` decides what a frame does (:meth:`DisplayMode.frame`) and what a rebuild does (new size,
 sweep speed or channels: :meth:`DisplayMode.rebuild`); the :class:`~emgscope.gui.scope_view.ScopeView` only keeps
-the stream, the scales and the timer, and delegates both. A new mode (a triggered delay line) is one new class here
-and one entry in :data:`DISPLAY_MODES`.
+the stream, the scales and the timer, and delegates both. A new mode is one new class here and one entry in
+:data:`DISPLAY_MODES`.
 
 The two running modes share the min/max raster (:class:`~emgscope.gui.raster.TraceRaster`) and differ in where a
 column lands on the screen:

@@ -420,7 +420,7 @@ class MuapService:
             cancel=job.cancel.is_set,
         )
         if recording is None:
-            return MuapResult(site, segment.origin, None, segment.note or "Not saved.")
+            return MuapResult(site, segment.origin, None, segment.note or "Not saved: the recording has no file yet.")
         self._progress(job, "saving")
         try:
             path = save_analysis(recording, site)
