@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 from PyQt6.QtCore import Qt
-from support.window import open_window, wait_connected
+from support.window import activate, open_window, wait_connected
 
 from emgscope.acquisition.simulator import SimulatedPatient
 from emgscope.analysis.muap.sidecar import load_analyses, sidecar_path
@@ -47,11 +47,7 @@ def replaying(path: Path) -> Settings:
 
 
 def press_a(qtbot, window: MainWindow) -> None:
-    """Key A in the window. A connection slower than 1.5 s showed its progress window, which the offscreen platform
-    leaves active when it closes: the main window is made active again first, as a window manager would."""
-    window.activateWindow()
-    qtbot.waitUntil(window.isActiveWindow, timeout=2000)
-    window.scope.setFocus()
+    activate(qtbot, window)
     qtbot.keyClick(window, Qt.Key.Key_A)
 
 

@@ -15,7 +15,7 @@ from PyQt6.QtCore import QPoint, QPointF, Qt
 from PyQt6.QtGui import QImage
 from support.mouse import drag
 from support.sources import SineSource, SpikeTrainSource
-from support.window import open_window, wait_connected
+from support.window import activate, open_window, wait_connected
 
 from emgscope.core.settings import DIVISIONS, Settings
 from emgscope.gui.main_window import MainWindow
@@ -40,7 +40,7 @@ def triggered(qtbot, source, sensitivity_uv: float = 100.0) -> MainWindow:
     settings.display.sensitivity_uv = sensitivity_uv
     window = open_window(qtbot, settings, lambda _: source)
     wait_connected(qtbot, window)
-    window.scope.setFocus()
+    activate(qtbot, window)
     qtbot.keyClick(window, Qt.Key.Key_M)
     qtbot.keyClick(window, Qt.Key.Key_M)
     assert window.scope.mode == "triggered"
@@ -273,7 +273,7 @@ def test_the_window_level_is_dragged_and_held_beyond_the_level(qtbot) -> None:
 def test_mode_key_and_timebases(qtbot) -> None:
     window = open_window(qtbot, Settings(), lambda _: SineSource(channels=1))
     wait_connected(qtbot, window)
-    window.scope.setFocus()
+    activate(qtbot, window)
     assert (window.scope.mode, window.scope.shown_sweep_ms) == ("sweep", 100.0)
     names = []
     for _ in range(3):
