@@ -1,10 +1,13 @@
-"""MUP analysis in the main window: the MUP menu and toolbar, and the MUP panel docked under the scope.
+"""MUP analysis in the main window: the MUP menu, and the MUP panel docked under the scope.
 
 The analysis runs in the session (:class:`~emgscope.session.muap.MuapService`: off the GUI thread, one sentence
 when it cannot give a result); this module asks for it and shows what comes back:
 
-* **A** (or the toolbar's button) analyses what is in front of the user: live the last 5 s of the channel heard,
-  in replay the range chosen in the replay panel (select a segment in its list, or type the loop range);
+* **A** (or *MUP → Analyse*) analyses what is in front of the user: live the last 5 s of the channel heard, in
+  replay the range chosen in the replay panel (select a segment in its list, or type the loop range); what the
+  analysis is doing shows in the status bar, and Esc (or *MUP → Cancel the analysis*) stops it. There is no
+  toolbar: the toolbar rows already fill a 1400-pixel window, and a row wider than the window makes it grow each
+  time the audio strip's readout changes length;
 * a guided exam's minimal contraction is analysed when its step ends (the menu turns that off), or on request;
 * results appear in the docked :class:`~emgscope.gui.muap_panel.MuapPanel`, one of several in the list above it
   (a replayed recording brings back every analysis saved with it); the clinician's edits are saved beside the
@@ -17,7 +20,7 @@ import dataclasses
 
 from PyQt6.QtCore import QObject, Qt
 from PyQt6.QtGui import QAction, QKeySequence
-from PyQt6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QToolButton, QVBoxLayout, QWidget
+from PyQt6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QVBoxLayout, QWidget
 
 from emgscope.analysis.muap.model import SiteAnalysis
 from emgscope.core import events
@@ -39,17 +42,21 @@ from emgscope.session.muap import (
 from emgscope.session.session import Session
 
 DOCK_TITLE = "MUP analysis"
-STAGES = {"reading": "Reading the recording…", "analysing": "Analysing…", "saving": "Saving the results…"}
+STAGES = {"reading": "Reading the recording…", "saving": "Saving the results…"}
+"""What the status bar says at each stage of an analysis (while analysing: what is analysed)."""
+CANCEL_HINT = " (Esc cancels)"
 
 
 class MuapFeature(QObject):
-    """The MUP menu, its toolbar section and the docked MUP panel of one main window."""
+    """The MUP menu and the docked MUP panel of one main window."""
 
     def __init__(self, session: Session, host: Host) -> None:
         super().__init__(host.widget())
         self.session = session
         self.host = host
         self.results: list[MuapResult] = []
+        self._doing = ""
+        """What the analysis running was asked to do, as the status bar says it."""
         window = host.widget()
         menu = host.menu("&MUP")
         self.analyse_action = QAction(f"&Analyse the last {LIVE_SECONDS:g} s", window)
@@ -64,22 +71,14 @@ class MuapFeature(QObject):
         self.auto_action.setChecked(session.muap.analyse_minimal)
         self.auto_action.toggled.connect(lambda on: setattr(session.muap, "analyse_minimal", on))
         self.cancel_action = QAction("&Cancel the analysis", window)
+        self.cancel_action.setShortcut(QKeySequence("Esc"))
+        self.cancel_action.setShortcutContext(Qt.ShortcutContext.WindowShortcut)
         self.cancel_action.setEnabled(False)
         self.cancel_action.triggered.connect(session.muap.cancel)
-        self.analyse_action.setIconText("Analyse MUPs")
-        self.cancel_action.setIconText("Cancel")
         for action in (self.analyse_action, self.minimal_action, self.auto_action, self.cancel_action):
             menu.addAction(action)
         window.addAction(self.analyse_action)
-
-        bar = host.add_toolbar_section("MUP")
-        for action in (self.analyse_action, self.cancel_action):
-            button = QToolButton()
-            button.setDefaultAction(action)
-            button.setFocusPolicy(Qt.FocusPolicy.NoFocus)
-            bar.addWidget(button)
-        self.status = QLabel(objectName="muapProgress")
-        bar.addWidget(self.status)
+        window.addAction(self.cancel_action)
 
         self.chooser = QComboBox()
         self.chooser.setFocusPolicy(Qt.FocusPolicy.NoFocus)
@@ -157,7 +156,7 @@ class MuapFeature(QObject):
         kind = event.kind
         if kind == events.CONNECTED:
             self._clear()
-            if self.replaying:  # the toolbar keeps its short text
+            if self.replaying:
                 self.analyse_action.setText("&Analyse the chosen range")
                 self.analyse_action.setToolTip("The range set in the replay panel (select a segment in its list)")
             else:
@@ -166,11 +165,11 @@ class MuapFeature(QObject):
             return
         if kind not in (MUAP_STARTED, MUAP_PROGRESS, MUAP_DONE, MUAP_FAILED, MUAP_CANCELLED, MUAP_LOADED, MUAP_SAVED):
             return
-        if kind == MUAP_STARTED:  # short on the toolbar (its row must fit the window), whole in the tip
-            self.status.setText(STAGES["analysing"])
-            self.status.setToolTip(event.message)
+        if kind == MUAP_STARTED:
+            self._doing = event.message
+            self.host.flash(event.message + CANCEL_HINT)
         elif kind == MUAP_PROGRESS:
-            self.status.setText(STAGES.get(event.message, event.message))
+            self.host.flash(STAGES.get(event.message, self._doing) + CANCEL_HINT)
         elif kind == MUAP_DONE:
             self._add(event.data["result"])
             self.host.flash(event.message)
@@ -186,7 +185,4 @@ class MuapFeature(QObject):
             self.host.flash(f"MUP results reopened from {event.message}")
         elif kind == MUAP_SAVED:
             self.host.flash(event.message)
-        running = self.session.muap.running
-        self.cancel_action.setEnabled(running)
-        if not running:
-            self.status.setText("")
+        self.cancel_action.setEnabled(self.session.muap.running)

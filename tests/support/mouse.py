@@ -27,12 +27,13 @@ def drag(qtbot, plot: pg.PlotWidget, start_view: QPointF, pixels: QPoint) -> QPo
     the mouse moved in view coordinates.
 
     The steps are a little apart in time, as a hand's are: pyqtgraph drops mouse moves that come faster than its
-    rate limit (100 a second)."""
+    rate limit (100 a second), counted from the last move it took; the hand rests at the end before letting go, so
+    the last position is taken even on a machine busy enough to have stretched a step."""
     box = plot.getPlotItem().getViewBox()
     start = plot.mapFromScene(box.mapViewToScene(start_view))
     send(plot, QEvent.Type.MouseButtonPress, start, Qt.MouseButton.LeftButton)
-    for step in range(1, 11):
-        qtbot.wait(15)
+    for step in [*range(1, 11), 10]:
+        qtbot.wait(25)
         moved = QPoint(pixels.x() * step // 10, pixels.y() * step // 10)
         send(plot, QEvent.Type.MouseMove, start + moved, Qt.MouseButton.LeftButton)
     send(plot, QEvent.Type.MouseButtonRelease, start + pixels, Qt.MouseButton.NoButton)
