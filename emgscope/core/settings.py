@@ -148,8 +148,8 @@ class LslOutSettings:
 class DisplaySettings:
     sensitivity_uv: Annotated[float, Meta(gt=0)] = 100.0
     sweep_ms: Annotated[float, Meta(gt=0)] = 100.0
-    mode: Literal["sweep", "scroll"] = "sweep"
-    """``sweep`` (erase bar) or ``scroll``."""
+    mode: Literal["sweep", "scroll", "triggered"] = "sweep"
+    """``sweep`` (erase bar), ``scroll`` or ``triggered`` (the trigger and delay line)."""
     hidden_channels: list[str] = field(default_factory=list)
 
 

@@ -40,6 +40,7 @@ from emgscope.gui.exam_feature import ExamFeature
 from emgscope.gui.filter_dialog import FilterDialog
 from emgscope.gui.forms import load_form
 from emgscope.gui.lsl_feature import LslFeature
+from emgscope.gui.muap_feature import MuapFeature
 from emgscope.gui.scope_controls import ScopeControls
 from emgscope.gui.scope_items import Band
 from emgscope.gui.scope_view import ScopeView
@@ -94,6 +95,7 @@ class MainWindow(QMainWindow):
         self.bridge.event.connect(self._on_event)
         self.sessions = SessionFeature(self.session, self)
         self.exam = ExamFeature(self.session, self)
+        self.muap = MuapFeature(self.session, self)
         self.audio = AudioControls(self.session.audio, self.bridge, self)
         add_strip(self.add_toolbar_section("Audio"), self.audio)
         self.audio.settings_changed.connect(self._audio_settings_changed)
@@ -162,6 +164,9 @@ class MainWindow(QMainWindow):
 
     def show_patient_effort(self, percent: float, driven: bool) -> None:
         self.controls.follow_effort(percent, driven)
+
+    def replay_range(self) -> tuple[float, float] | None:
+        return self.sessions.replay_panel.chosen_range()
 
     def flash(self, text: str) -> None:
         self.statusbar.showMessage(text, FLASH_MS)
@@ -309,12 +314,14 @@ class MainWindow(QMainWindow):
         self.set_sensitivity(_step(SENSITIVITY_PRESETS_UV, self.settings.display.sensitivity_uv, step))
 
     def set_sweep(self, ms_per_division: float) -> None:
-        self.settings.display.sweep_ms = ms_per_division
+        """The shown mode's sweep speed (the triggered mode keeps a timebase of its own, not stored)."""
         self.scope.set_sweep(ms_per_division)
+        if self.scope.mode != "triggered":
+            self.settings.display.sweep_ms = ms_per_division
         self.controls.sync()
 
     def step_sweep(self, step: int) -> None:
-        self.set_sweep(_step(SWEEP_PRESETS_MS, self.settings.display.sweep_ms, step))
+        self.set_sweep(_step(SWEEP_PRESETS_MS, self.scope.shown_sweep_ms, step))
 
     def set_mode(self, mode: str) -> None:
         """Show the stream in display mode ``mode`` (a name of :data:`~emgscope.gui.display_modes.DISPLAY_MODES`)."""

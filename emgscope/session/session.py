@@ -29,6 +29,7 @@ from emgscope.session.audio import AudioService, Stream
 from emgscope.session.connection import Connection, SourceFactory
 from emgscope.session.exam import ExamChoice, ExamSession, SummaryWriter
 from emgscope.session.lsl_out import LslPublisher
+from emgscope.session.muap import MuapService
 from emgscope.session.recording import Recordings
 
 SHUTDOWN_WAIT_S = 5.0
@@ -42,7 +43,8 @@ _log = log.logger(__name__)
 
 
 class Session:
-    """What runs: the source connection, the recordings, the audio monitor and at most one guided exam."""
+    """What runs: the source connection, the recordings, the audio monitor, MUP analyses and at most one guided
+    exam."""
 
     def __init__(self, settings: Settings, source_factory: SourceFactory | None = None, sound: bool = True) -> None:
         """``source_factory``: build sources in this process instead of the acquisition process (an embedding
@@ -54,6 +56,7 @@ class Session:
         self.audio = AudioService(settings.audio, self.bus)
         self.sound = sound
         self.lsl_out = LslPublisher(settings.lsl_out, self.bus)
+        self.muap = MuapService(self.bus, self.connection, self.recordings, settings)
         self.exam: ExamSession | None = None
         self._filters_before_exam: FilterSettings | None = None
         self.connected = False
@@ -96,6 +99,7 @@ class Session:
         shared memory (nothing is left for the next start to clean up)."""
         pipeline = self.pipeline
         self.recordings.finish(SHUTDOWN_WAIT_S)
+        self.muap.close()
         self.end_exam()
         self.lsl_out.set_enabled(False)
         self.disconnect(SHUTDOWN_WAIT_S)
@@ -159,6 +163,7 @@ class Session:
         elif kind in (events.WARNING, events.SAMPLES_DROPPED):
             _log.warning("%s", event.message)
         self.recordings.handle(event)
+        self.muap.handle(event)
 
     def watch_stream(self) -> None:
         """Called a few times a second by the owner: samples that stop arriving while no source said why (the
@@ -211,6 +216,7 @@ class Session:
         plan = build_plan(choice.protocol, choice.muscles)
         exam = ExamSession(plan, pipeline, choice.channel, driver, patient, summary_writer=summary_writer)
         exam.attach_recorder(self.recordings.recorder)
+        self.muap.watch_exam(exam)
         self.exam = exam
         self.lsl_out.follow_exam(exam.bus)
         exam.start()

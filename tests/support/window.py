@@ -24,6 +24,15 @@ def open_window(qtbot, settings: Settings, factory=None) -> MainWindow:
     return window
 
 
+def activate(qtbot, window: MainWindow) -> None:
+    """Make the window active again, as a window manager does, before pressing its keys: a connection slower than
+    1.5 s (a loaded machine) shows a progress window, which the offscreen platform leaves active when it closes, and
+    a window that is not active gets no shortcuts."""
+    window.activateWindow()
+    qtbot.waitUntil(window.isActiveWindow, timeout=2000)
+    window.scope.setFocus()
+
+
 def wait_connected(qtbot, window: MainWindow) -> None:
     qtbot.waitUntil(lambda: window.pipeline is not None and window.pipeline.filtered.write_index > 0, timeout=10_000)
 
