@@ -20,6 +20,7 @@ from support.window import activate, open_window, wait_connected
 from emgscope.acquisition.simulator import SimulatedPatient
 from emgscope.analysis.muap.sidecar import load_analyses, sidecar_path
 from emgscope.core.settings import RecordingSettings, Settings, SimulatorSettings
+from emgscope.core.units import counted
 from emgscope.gui.main_window import MainWindow
 from emgscope.gui.muap_panel import TABLE_COLUMNS
 from emgscope.recording.edfplus import make_layout
@@ -151,7 +152,7 @@ def test_results_while_recording_are_saved_annotated_and_reopen_with_the_edits(q
     (note,) = [a for a in recording.annotations if a.text.startswith("MUP analysis")]
     assert note.onset_s == pytest.approx(site.start_s, abs=1 / RATE)
     assert note.duration_s == pytest.approx(5.0, abs=1 / RATE)
-    assert note.text.startswith(f"MUP analysis Needle 1: {len(site.units)} units")
+    assert note.text.startswith(f"MUP analysis Needle 1: {counted(len(site.units), 'unit')}")
 
     # Replayed, the recording brings its results back, the clinician's rejection with them.
     replay = open_window(qtbot, replaying(path))

@@ -43,6 +43,7 @@ from emgscope.core.controls import ReplayControl, file_time_at
 from emgscope.core.events import Event, EventBus
 from emgscope.core.ring import SampleRing
 from emgscope.core.settings import FILTER_PRESETS, FilterSettings, Settings
+from emgscope.core.units import counted
 from emgscope.protocol.annotation import FLAG_SKIPPED, SEGMENT, Annotation
 from emgscope.protocol.runner import ANNOTATION_ADDED
 from emgscope.recording.recorder import Recorder
@@ -98,7 +99,7 @@ class MuapResult:
         """One line naming the segment, for a list of results."""
         site = self.site
         where = site.channel_label or f"channel {site.channel + 1}"
-        return f"{where}, {site.start_s:.1f}-{site.end_s:.1f} s: {units(len(site.units))}"
+        return f"{where}, {site.start_s:.1f}-{site.end_s:.1f} s: {counted(len(site.units), 'unit')}"
 
 
 @dataclass(frozen=True)
@@ -448,18 +449,14 @@ class MuapService:
 def _done_message(result: MuapResult) -> str:
     site = result.site
     where = site.channel_label or f"channel {site.channel + 1}"
-    return f"MUP analysis of {where}: {units(len(site.units))}. {result.note}".strip()
-
-
-def units(count: int) -> str:
-    return "1 unit" if count == 1 else f"{count} units"
+    return f"MUP analysis of {where}: {counted(len(site.units), 'unit')}. {result.note}".strip()
 
 
 def summary_text(site: SiteAnalysis) -> str:
     """The annotation that sums up an analysis in the recording (the results file holds the rest)."""
     summary = site.muscle_summary()
     r = site.recruitment
-    text = f"MUP analysis {site.channel_label or f'channel {site.channel + 1}'}: {units(len(site.units))}"
+    text = f"MUP analysis {site.channel_label or f'channel {site.channel + 1}'}: {counted(len(site.units), 'unit')}"
     if summary.mups:
         text += (
             f", {summary.mups} measured: mean {summary.amplitude_uv_mean:.0f} µV, {summary.duration_ms_mean:.1f} ms, "

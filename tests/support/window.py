@@ -34,7 +34,7 @@ def activate(qtbot, window: MainWindow) -> None:
 
 
 def wait_connected(qtbot, window: MainWindow) -> None:
-    qtbot.waitUntil(lambda: window.pipeline is not None and window.pipeline.filtered.write_index > 0, timeout=10_000)
+    qtbot.waitUntil(lambda: window.pipeline is not None and window.pipeline.filtered.write_index > 0, timeout=20_000)
 
 
 def trace_rows(window: MainWindow) -> np.ndarray:
