@@ -461,7 +461,9 @@ def test_source_paces_by_its_clock_and_caps_catch_up() -> None:
     info = source.open()
     assert info.sample_rate == FS and info.channel_labels == ("Needle 1", "Needle 2", "Needle 3")
     assert info.description == "Simulated patient (neurogenic)" and info.device == "emgscope simulated patient"
-    assert source.read().shape == (3, 0)  # nothing due yet
+    clock.advance(0.5)  # the pump builds its rings and filters between open() and the first read: no stall
+    assert source.read().shape == (3, 0)  # the clock starts here: nothing due yet
+    assert source.skipped_samples == 0
     # One second read a sixteenth at a time: exactly the samples due, none skipped.
     delivered = 0
     for _ in range(16):

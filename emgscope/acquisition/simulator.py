@@ -628,7 +628,8 @@ class SimulatedSource(Source):
         """The generator of the last :meth:`open`, kept after :meth:`close` for its ground truth."""
         self.skipped_samples = 0
         """Samples that fell due during stalls longer than :data:`MAX_CATCH_UP_S` and were never generated."""
-        self._start = 0.0
+        self._start: float | None = None
+        """When the first read after :meth:`open` came (the clock's seconds)."""
         self._accounted = 0
 
     @property
@@ -673,7 +674,7 @@ class SimulatedSource(Source):
         patient.effort_percent = self._effort
         self.skipped_samples = 0
         self._accounted = 0
-        self._start = self._clock()
+        self._start = None
         return StreamInfo(
             sample_rate=patient.sample_rate,
             channel_labels=tuple(f"Needle {i + 1}" for i in range(patient.channels)),
@@ -692,7 +693,10 @@ class SimulatedSource(Source):
         if patient is None:
             raise SourceError("The simulated patient is not running.")
         fs = patient.sample_rate
-        due = int((self._clock() - self._start) * fs) - self._accounted
+        now = self._clock()
+        if self._start is None:  # the clock starts at the first read: building the pipeline after open() is no stall
+            self._start = now
+        due = int((now - self._start) * fs) - self._accounted
         if due < MIN_READ_S * fs:
             return np.empty((patient.channels, 0))
         cap = round(MAX_CATCH_UP_S * fs)
