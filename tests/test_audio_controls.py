@@ -56,7 +56,7 @@ def test_missing_portaudio_disables_the_strip(qtbot, monkeypatch: pytest.MonkeyP
     monkeypatch.setattr(monitor_module, "_IMPORT_ERROR", "PortAudio library not found")
     strip, _ = make_strip(qtbot)
     assert not strip.volume.isEnabled()
-    assert "libportaudio2" in strip.toolTip()
+    assert "(PortAudio library not found)" in strip.toolTip() and "libportaudio2" in strip.toolTip()
 
 
 def playing_shows_latency(strip: AudioControls, ring: SampleRing, rate: float) -> Callable[[], bool]:

@@ -39,9 +39,12 @@ except OSError as exc:  # sounddevice raises OSError when the PortAudio library 
     _IMPORT_ERROR = str(exc)
 
 FIX_NO_PORTAUDIO = "Install the PortAudio library (Debian/Ubuntu: sudo apt install libportaudio2) and restart."
-NO_PORTAUDIO = f"No sound: the PortAudio library is missing ({_IMPORT_ERROR}). {FIX_NO_PORTAUDIO}"
-"""Said wherever a stream is asked for without PortAudio: what the loader reported, and the remedy."""
 FIX_NO_DEVICE = "Connect speakers or headphones, or start PulseAudio/PipeWire, then choose the device in Settings."
+
+
+def no_portaudio() -> str:
+    """Said wherever a stream is asked for without PortAudio: what the loader reported, and the remedy."""
+    return f"No sound: the PortAudio library is missing ({_IMPORT_ERROR}). {FIX_NO_PORTAUDIO}"
 
 
 class AudioUnavailable(Exception):
@@ -57,7 +60,7 @@ class AudioStatus:
 def audio_status(device: str = "") -> AudioStatus:
     """Whether an output stream can be opened on ``device`` ('' = default), and if not, why."""
     if sd is None:
-        return AudioStatus(False, NO_PORTAUDIO)
+        return AudioStatus(False, no_portaudio())
     try:
         outputs = [d for d in sd.query_devices() if d["max_output_channels"] > 0]
     except sd.PortAudioError as exc:
@@ -113,7 +116,7 @@ def rescan_devices() -> None:
 
 def _resolve_device(device: str) -> int | None:
     if sd is None:
-        raise AudioUnavailable(NO_PORTAUDIO)
+        raise AudioUnavailable(no_portaudio())
     if not device:
         try:
             index = sd.default.device[1]
