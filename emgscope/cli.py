@@ -14,7 +14,7 @@ import sys
 from collections.abc import Sequence
 
 from emgscope.core.about import version_text
-from emgscope.session.options import add_log_option, add_source_options
+from emgscope.session.options import add_log_option, add_lsl_out_options, add_source_options
 
 SUBCOMMANDS: dict[str, tuple[str, str]] = {
     "bench": ("emgscope.bench.command", "measure the real-time figures and print them as JSON"),
@@ -68,6 +68,7 @@ def gui_parser() -> argparse.ArgumentParser:
         help="a recording to replay: EDF/EDF+/BDF/BDF+, WFDB (.hea) or a BrainFlow file (--board names its board)",
     )
     add_source_options(parser)
+    add_lsl_out_options(parser)
     parser.add_argument("--screenshot", metavar="PNG", help="run, save a picture of the main window, and exit")
     parser.add_argument("--seconds", type=float, default=3.0, help="with --screenshot: how long to run first")
     parser.add_argument("--no-settings", action="store_true", help="neither read nor save the settings file")

@@ -73,7 +73,7 @@ screenshot_home=$(mktemp -d)
 trap 'rm -rf "$screenshot_home"' EXIT
 # A first start in an empty home, offscreen: the simulated patient at 30 % effort, as the README shows it.
 HOME="$screenshot_home" XDG_CONFIG_HOME="$screenshot_home/.config" QT_QPA_PLATFORM=offscreen \
-    "$bundle/emgscope" --no-settings --screenshot dist/screenshot.png --seconds 3 --effort 30
+    "$bundle/emgscope" --no-settings --screenshot dist/screenshot.png --seconds 3 --effort 8
 build/venv/bin/python packaging/check_screenshot.py dist/screenshot.png
 
 echo "== package"

@@ -24,9 +24,11 @@ SHARED_DATA = Path(os.environ.get("EMGSCOPE_SHARED_DATA", REPO_ROOT.parent / "sh
 
 @pytest.fixture(autouse=True)
 def private_config_dir(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """Each test gets an empty config folder, so no test reads the developer's own settings."""
+    """Each test gets an empty config folder and a log folder of its own, so no test reads the developer's own
+    settings, and no run (an app it starts included) writes to the developer's log or rotates it under another."""
     folder = tmp_path_factory.mktemp("config")
     monkeypatch.setenv("EMGSCOPE_CONFIG_DIR", str(folder))
+    monkeypatch.setenv("EMGSCOPE_LOG_DIR", str(tmp_path_factory.mktemp("log")))
     return folder
 
 

@@ -9,12 +9,12 @@ from __future__ import annotations
 import gc
 import os
 import signal
-import time
 from pathlib import Path
 
 import numpy as np
 import pytest
 from support.events import EventLog
+from support.waiting import wait_for_samples, wait_until, wait_until_still
 
 from emgscope.acquisition.process import ProcessPump
 from emgscope.acquisition.proxy import ReplayProxy, SimulatorProxy
@@ -25,6 +25,9 @@ from emgscope.core.settings import FilterSettings, ReplaySettings, SimulatorSett
 from emgscope.core.shm import SHM_DIR, owner_pid_of, remove_stale_blocks
 
 RATE = 20_000.0
+
+pytestmark = pytest.mark.timeout(60)
+"""Every test here runs a child process: one that hangs fails its own test, not the run."""
 
 
 def start(settings: SourceSettings, filters: FilterSettings | None = None) -> tuple[ProcessPump, EventLog]:
@@ -39,44 +42,34 @@ def simulated(effort: float = 0.0) -> SourceSettings:
     return SourceSettings(simulator=SimulatorSettings(channels=2, sample_rate=RATE, effort_percent=effort))
 
 
-def wait(condition, timeout: float = 5.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        assert time.monotonic() < deadline, "timed out"
-        time.sleep(0.01)
-
-
 def rms(ring: SampleRing, seconds: float) -> float:
     return float(np.sqrt(np.mean(ring.latest(round(seconds * RATE))[1][0] ** 2)))
 
 
-def test_the_simulated_patient_streams_at_its_rate_and_follows_the_effort_set_here() -> None:
+def test_the_simulated_patient_streams_and_follows_the_effort_set_here() -> None:
+    """The rate the child delivers in real time is a benchmark figure (``process_rate_error_pct``)."""
     pump, recorder = start(simulated())
     try:
         recorder.wait_for(events.CONNECTED, timeout=10.0)
         pipeline = pump.pipeline
         assert pipeline is not None and pipeline.info.sample_rate == RATE
         assert isinstance(pump.source, SimulatorProxy)
-        began, first = time.monotonic(), pipeline.raw.write_index
-        time.sleep(1.0)
-        delivered = pipeline.raw.write_index - first
-        assert delivered == pytest.approx((time.monotonic() - began) * RATE, rel=0.05)
-        assert pipeline.filtered.write_index == pytest.approx(pipeline.raw.write_index, abs=RATE * 0.05)
+        wait_for_samples(pipeline.filtered, round(0.5 * RATE))  # both rings are fed: the filters run in the child
         resting = rms(pipeline.filtered, 0.5)
 
         pump.source.effort_percent = 80.0
-        wait(lambda: pump.source.settled)
+        wait_until(lambda: pump.source.settled, what="the child to apply the effort")
         assert pump.source.effort_percent == 80.0  # the child's own state, published after it applied it
-        time.sleep(0.6)
+        wait_for_samples(pipeline.filtered, pipeline.filtered.write_index + round(0.6 * RATE))
         assert rms(pipeline.filtered, 0.5) > 5 * resting  # the patient in the child contracts
         pump.source.effort_percent = 250.0
-        wait(lambda: pump.source.settled)
+        wait_until(lambda: pump.source.settled, what="the child to apply the effort")
         assert pump.source.effort_percent == 100.0  # clamped as the patient clamps it
     finally:
         pump.stop(5.0)
     assert not pump.running
-    stopped = recorder.wait_for(events.STOPPED, timeout=1.0)
-    assert stopped.sample_index == pipeline.raw.write_index
+    stopped = recorder.wait_for(events.STOPPED, timeout=5.0)
+    assert stopped.sample_index == pipeline.raw.write_index == pipeline.filtered.write_index
 
 
 def test_a_control_set_before_the_child_listens_reaches_it() -> None:
@@ -88,8 +81,8 @@ def test_a_control_set_before_the_child_listens_reaches_it() -> None:
     pump.start()
     try:
         recorder.wait_for(events.CONNECTED, timeout=10.0)
-        wait(lambda: pump.source.settled and pump.source.effort_percent == 90.0)
-        time.sleep(1.0)
+        wait_until(lambda: pump.source.settled and pump.source.effort_percent == 90.0, what="the effort set early")
+        wait_for_samples(pump.pipeline.filtered, round(1.0 * RATE))
         assert rms(pump.pipeline.filtered, 0.5) > 50.0  # a maximal contraction, not a resting muscle
     finally:
         pump.stop(5.0)
@@ -106,21 +99,19 @@ def test_a_replay_is_driven_through_its_proxy(shared_data: Path) -> None:
         assert len(source.facts.annotations) == 5
         assert source.duration_s == pytest.approx(6.0) and source.speed == 2.0
         source.pause()
-        wait(lambda: source.settled)
-        time.sleep(0.05)
-        held = pump.pipeline.raw.write_index
-        time.sleep(0.2)
-        assert pump.pipeline.raw.write_index == held and source.paused
+        wait_until(lambda: source.settled, what="the child to pause")
+        held = wait_until_still(pump.pipeline.raw)
+        assert source.paused
         source.seek(4.0)
         source.resume()
-        wait(lambda: source.position_s > 4.2)
-        wait(lambda: len(source.segments) == 2)
+        wait_until(lambda: source.position_s > 4.2, what="the replay to play on from 4 s")
+        wait_until(lambda: len(source.segments) == 2, what="the seek's segment")
         ring_index, file_sample = source.segments[-1]
         assert file_sample == round(4.0 * source.sample_rate)
         assert ring_index == pytest.approx(held, abs=source.sample_rate * 0.01)
         with pytest.raises(ValueError, match="at least one sample"):
             source.set_loop(3.0, 3.0)
-        recorder.wait_for(events.SOURCE_ENDED, timeout=5.0)
+        recorder.wait_for(events.SOURCE_ENDED, timeout=10.0)
         assert source.ended  # the state arrives before the event
     finally:
         pump.stop(5.0)
@@ -132,7 +123,7 @@ def test_a_file_that_cannot_be_replayed_is_reported(tmp_path: Path) -> None:
     pump, recorder = start(SourceSettings("replay", replay=ReplaySettings(file=str(broken))))
     failed = recorder.wait_for(events.CONNECT_FAILED, timeout=10.0)
     assert "broken.edf" in failed.message
-    wait(lambda: not pump.running)
+    wait_until(lambda: not pump.running, what="the child to end")
     assert events.SOURCE_ERROR not in recorder.kinds()  # a failed connect is not also reported as a crash
 
 
@@ -141,7 +132,7 @@ def test_filters_changed_here_are_designed_in_the_child() -> None:
     try:
         recorder.wait_for(events.CONNECTED, timeout=10.0)
         pump.set_filters(FilterSettings("custom", 500.0, 100.0, 0.0))
-        warning = recorder.wait_for(events.WARNING, timeout=2.0)
+        warning = recorder.wait_for(events.WARNING, timeout=10.0)
         assert "below the low-frequency filter" in warning.message
         assert pump.pipeline.filters is None  # the filters run in the child: this side keeps no shadow copy
     finally:
@@ -152,12 +143,12 @@ def test_a_killed_acquisition_process_is_reported_and_its_rings_stay_readable() 
     pump, recorder = start(simulated(20.0))
     recorder.wait_for(events.CONNECTED, timeout=10.0)
     pipeline = pump.pipeline
-    time.sleep(0.3)
+    wait_for_samples(pipeline.filtered, 100)  # read back below, after the kill
     names = [pipeline.raw.shared_name, pipeline.filtered.shared_name]
     assert all(owner_pid_of(name) == os.getpid() for name in names)  # this process owns them, not the child
     (child,) = _spawned_children()
     os.kill(child, signal.SIGKILL)
-    error = recorder.wait_for(events.SOURCE_ERROR, timeout=5.0)
+    error = recorder.wait_for(events.SOURCE_ERROR, timeout=10.0)
     assert "ended unexpectedly" in error.message and "-9" in error.message
     assert error.sample_index == pipeline.raw.write_index > 0
     assert remove_stale_blocks() == []  # the child is gone, but its rings are this process's

@@ -15,6 +15,9 @@ import pytest
 from emgscope.audio.dsp import FULL_SCALE_UV, LIMITER_CEILING
 from emgscope.commands import export_audio as export
 
+pytestmark = pytest.mark.timeout(90)
+"""Exports run as a subprocess of the command line: a hang fails its own test."""
+
 REPO = Path(__file__).resolve().parent.parent
 
 

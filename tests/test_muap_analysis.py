@@ -162,6 +162,17 @@ def test_a_clipped_recording_is_refused() -> None:
         analyse_segment(clipped, RATE, input_range_uv=(-400.0, 400.0))
 
 
+def test_a_recording_mostly_clipped_is_refused_as_clipped_not_as_noise() -> None:
+    """Clipped plateaus raise the background's spread until no spike stands out of it: the samples at the limit are
+    counted before spikes are looked for."""
+    samples, _ = simulate(Case("neurogenic", 30.0, 16))
+    clipped = np.clip(samples, -400.0, 400.0)
+    share = np.mean(np.abs(samples) >= 0.98 * 400.0)
+    assert share > 0.05
+    with pytest.raises(MuapInputError, match=rf"^{share:.0%} of the samples reach the input range's limit \(-0.4 to"):
+        analyse_segment(clipped, RATE, input_range_uv=(-400.0, 400.0))
+
+
 def test_cancelling_stops_between_stages() -> None:
     samples, _ = simulate(Case("myopathic", 1.0, 17))
     stop = threading.Event()

@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 import pytest
-from PyQt6.QtCore import QEvent, QPoint, QPointF, Qt
-from PyQt6.QtGui import QMouseEvent
-from PyQt6.QtWidgets import QApplication
+from PyQt6.QtCore import QPoint, QPointF, Qt
 from pytestqt.qtbot import QtBot
+from support.mouse import drag
 
 from emgscope.analysis.muap.analyse import analyse_segment
 from emgscope.analysis.muap.columns import COLUMNS
@@ -38,37 +37,9 @@ def panel(qtbot: QtBot, site: SiteAnalysis) -> MuapPanel:
     return widget
 
 
-def _send(plot: TemplatePlot, kind: QEvent.Type, at: QPoint, buttons: Qt.MouseButton) -> None:
-    viewport = plot.viewport()
-    event = QMouseEvent(
-        kind,
-        QPointF(at),
-        QPointF(viewport.mapToGlobal(at)),
-        Qt.MouseButton.LeftButton,
-        buttons,
-        Qt.KeyboardModifier.NoModifier,
-    )
-    QApplication.sendEvent(viewport, event)
-
-
 def drag_marker(qtbot: QtBot, plot: TemplatePlot, which: str, pixels: int) -> float:
-    """Press on a marker, move the mouse ``pixels`` to the right in steps, let go; returns the ms moved.
-
-    The steps are a little apart in time, as a hand's are: pyqtgraph drops mouse moves that come faster than its
-    rate limit (100 a second)."""
-    line = plot.lines[which]
-    box = plot.getPlotItem().getViewBox()
-    before = float(line.value())
-    scene = box.mapViewToScene(QPointF(before, 5.0))
-    start = plot.mapFromScene(scene)
-    _send(plot, QEvent.Type.MouseButtonPress, start, Qt.MouseButton.LeftButton)
-    for step in range(1, 11):
-        qtbot.wait(15)
-        _send(plot, QEvent.Type.MouseMove, start + QPoint(pixels * step // 10, 0), Qt.MouseButton.LeftButton)
-    _send(plot, QEvent.Type.MouseButtonRelease, start + QPoint(pixels, 0), Qt.MouseButton.NoButton)
-    end_view = box.mapSceneToView(plot.mapToScene(start + QPoint(pixels, 0)))
-    start_view = box.mapSceneToView(plot.mapToScene(start))
-    return float(end_view.x() - start_view.x())
+    """Drag a marker ``pixels`` to the right with the mouse; returns the ms moved."""
+    return float(drag(qtbot, plot, QPointF(float(plot.lines[which].value()), 5.0), QPoint(pixels, 0)).x())
 
 
 def test_dragging_the_onset_changes_the_duration_in_the_table(

@@ -8,6 +8,9 @@ import pytest
 
 from emgscope.bench.nullsink import PulseNullSink, is_running
 
+pytestmark = pytest.mark.timeout(60)
+"""A private sound server is started and stopped: a hang fails its own test."""
+
 
 def test_a_stopped_null_sink_leaves_no_daemon_and_no_folder() -> None:
     missing = PulseNullSink.missing_tools()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 
+import pytest
 from PyQt6.QtCore import Qt
 from pytestqt.qtbot import QtBot
 
@@ -16,6 +17,9 @@ from emgscope.protocol.loader import load_protocol, shipped_protocols
 from emgscope.protocol.model import build_plan
 from emgscope.protocol.runner import ExamRunner
 
+pytestmark = pytest.mark.timeout(60)
+"""Events cross from other threads: a hang fails its own test."""
+
 RATE = 1000.0
 
 
@@ -27,7 +31,7 @@ def make_panel(qtbot: QtBot) -> tuple[PromptPanel, ExamRunner]:
     panel.resize(900, 600)
     panel.show()
     panel.activateWindow()
-    qtbot.waitUntil(panel.isActiveWindow, timeout=3000)  # the keys are window shortcuts: the window must be active
+    qtbot.waitUntil(panel.isActiveWindow, timeout=10_000)  # the keys are window shortcuts: the window must be active
     return panel, runner
 
 
@@ -52,7 +56,7 @@ def test_panel_shows_prompt_instruction_countdown_step_and_muscle(qtbot: QtBot) 
     assert not count.geometry().intersects(panel.step_label.geometry())
     assert count.fontMetrics().horizontalAdvance("10.0 s") <= count.width()
     runner.advance_to(3000)
-    qtbot.waitUntil(lambda: panel.prompt_label.text() == "Relax completely.", timeout=2000)
+    qtbot.waitUntil(lambda: panel.prompt_label.text() == "Relax completely.", timeout=10_000)
     assert panel.step_label.text() == "Step 2 of 8: REST (site 1/3)"
     assert "spontaneous activity" in panel.instruction_label.text()
 
@@ -66,7 +70,7 @@ def test_buttons_and_keys_act_on_the_runner_at_the_current_sample(qtbot: QtBot) 
     qtbot.keyClick(panel, Qt.Key.Key_R, Qt.KeyboardModifier.ShiftModifier)  # REST 1/3 repeated at 700
     runner.advance_to(900)
     qtbot.keyClick(panel, Qt.Key.Key_S)  # its second attempt skipped at 900
-    qtbot.waitUntil(lambda: len(runner.annotations) == 3, timeout=2000)
+    qtbot.waitUntil(lambda: len(runner.annotations) == 3, timeout=10_000)
     rows = [(a.label, a.onset, a.duration, a.flags) for a in runner.annotations]
     assert rows == [
         ("INS", 0, 500, (FLAG_CUT_SHORT,)),
@@ -75,7 +79,7 @@ def test_buttons_and_keys_act_on_the_runner_at_the_current_sample(qtbot: QtBot) 
     ]
     assert panel.step_label.text() == "Step 3 of 8: REST (site 2/3)"
     qtbot.keyClick(panel, Qt.Key.Key_Escape, Qt.KeyboardModifier.ShiftModifier)
-    qtbot.waitUntil(lambda: runner.status.aborted, timeout=2000)
+    qtbot.waitUntil(lambda: runner.status.aborted, timeout=10_000)
     assert panel.prompt_label.text() == "Exam aborted"
     assert not panel.buttons["next"].isEnabled()
 
@@ -99,7 +103,7 @@ def test_events_from_another_thread_reach_the_panel_on_the_gui_thread(qtbot: QtB
     threading.Thread(
         target=runner.bus.post, args=(Event(MUSCLE_SUMMARY, "Tibialis anterior L", 3000, {"rows": [row, rest]}),)
     ).start()
-    qtbot.waitUntil(lambda: panel.summary_table.rowCount() == 2, timeout=2000)
+    qtbot.waitUntil(lambda: panel.summary_table.rowCount() == 2, timeout=10_000)
     assert seen_threads and all(t is threading.main_thread() for t in seen_threads)
     assert panel.summary_table.item(0, 0).text() == "MAX"
     assert panel.summary_table.item(0, 2).text() == "210.5"

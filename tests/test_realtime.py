@@ -22,6 +22,9 @@ from emgscope.core.realtime import (
     raise_priority,
 )
 
+pytestmark = pytest.mark.timeout(60)
+"""Processes and threads ask for real-time treatment: a hang fails its own test."""
+
 
 def test_raise_priority_makes_only_the_calling_thread_real_time() -> None:
     seen: dict[str, object] = {}

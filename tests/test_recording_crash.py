@@ -19,6 +19,9 @@ import pytest
 from emgscope.recording.journal import journal_path
 from emgscope.recording.repair import RepairError, find_unfinished, repair
 
+pytestmark = pytest.mark.timeout(90)
+"""Recordings are killed in subprocesses and read back: a hang fails its own test."""
+
 RATE = 20_000
 CHANNELS = 8
 REPO = Path(__file__).resolve().parent.parent

@@ -24,6 +24,9 @@ from emgscope.recording.session import SessionInfo, load_muscles
 from emgscope.replay.recent import load_recent
 from emgscope.session.recording import Recordings
 
+pytestmark = pytest.mark.timeout(60)
+"""The recorder writes on its own thread: a hang fails its own test."""
+
 RATE = 4000.0
 
 
@@ -105,11 +108,11 @@ def test_record_controls_record_markers_and_notes_to_a_named_file(qtbot, tmp_pat
             controls.noteEdit.insert(" – µ")  # QTest types ASCII only
             qtbot.keyClick(controls.noteEdit, Qt.Key.Key_Return)
         qtbot.wait(20)
-    qtbot.waitUntil(lambda: controls.fileLabel.text().endswith(".bdf"), timeout=3000)
+    qtbot.waitUntil(lambda: controls.fileLabel.text().endswith(".bdf"), timeout=10_000)
     assert controls.fileLabel.text().endswith("_P5_deltoid-left.bdf")
     window.setFocus()
     qtbot.keyClick(window, Qt.Key.Key_R)  # R stops
-    qtbot.waitUntil(lambda: not controls.recording, timeout=5000)
+    qtbot.waitUntil(lambda: not controls.recording, timeout=10_000)
     assert controls.recordButton.text() == "● Record"
     files = list(tmp_path.glob("*.bdf"))
     assert len(files) == 1

@@ -16,6 +16,9 @@ from emgscope.commands import info as info_command
 from emgscope.recording.edfplus import make_layout
 from emgscope.replay.reader import open_recording
 
+pytestmark = pytest.mark.timeout(90)
+"""The command runs as a subprocess: a hang fails its own test."""
+
 REPO_ROOT = Path(__file__).resolve().parent.parent
 
 

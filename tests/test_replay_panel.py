@@ -6,12 +6,12 @@ proxy), and with a :class:`ReplaySource` on a pump thread in this process, as a 
 
 from __future__ import annotations
 
-import time
 from pathlib import Path
 
 import pytest
 from PyQt6.QtCore import Qt
 from PyQt6.QtWidgets import QMenu
+from support.waiting import wait_until, wait_until_still
 
 from emgscope.acquisition.process import ProcessPump
 from emgscope.acquisition.pump import AcquisitionPump
@@ -21,6 +21,9 @@ from emgscope.core.settings import FilterSettings, ReplaySettings, SourceSetting
 from emgscope.gui.replay_panel import ReplayPanel, fill_recent_menu, format_time, parse_time
 from emgscope.replay.recent import add_recent
 from emgscope.replay.source import ReplaySource
+
+pytestmark = pytest.mark.timeout(60)
+"""The replay plays in the acquisition process or on a pump thread: a hang fails its own test."""
 
 PUMPS = pytest.mark.parametrize("pump_kind", ["acquisition process", "thread"])
 
@@ -33,10 +36,7 @@ def _running(path: Path, pump_kind: str, speed: float = 1.0) -> tuple[ReplayCont
         settings = SourceSettings("replay", replay=ReplaySettings(file=str(path), speed=speed))
         pump = ProcessPump(settings, FilterSettings(), EventBus())
     pump.start()
-    deadline = time.monotonic() + 10
-    while pump.pipeline is None and time.monotonic() < deadline:
-        time.sleep(0.005)
-    assert pump.pipeline is not None
+    wait_until(lambda: pump.pipeline is not None, 15.0, "the replay to connect")
     return pump.source, pump
 
 
@@ -53,16 +53,13 @@ def test_play_pause_speed_annotations_and_time(qtbot, shared_data: Path, pump_ki
 
         def settled() -> None:
             """The replay applied what the panel asked (at once in this process, soon in the acquisition one)."""
-            qtbot.waitUntil(lambda: source.settled, timeout=2000)
+            qtbot.waitUntil(lambda: source.settled, timeout=10_000)
 
         qtbot.mouseClick(panel.play_button, Qt.MouseButton.LeftButton)
         settled()
         assert source.paused and panel.play_button.text() == "Play (Space)"
         assert pump.pipeline is not None
-        time.sleep(0.05)
-        held = pump.pipeline.raw.write_index
-        time.sleep(0.2)
-        assert pump.pipeline.raw.write_index == held
+        wait_until_still(pump.pipeline.raw)  # fails if samples keep coming
 
         panel.speed_combo.setCurrentIndex(panel.speed_combo.findData(4.0))
         settled()
@@ -73,7 +70,7 @@ def test_play_pause_speed_annotations_and_time(qtbot, shared_data: Path, pump_ki
         qtbot.mouseClick(panel.annotation_list.viewport(), Qt.MouseButton.LeftButton, pos=rect.center())
         settled()
         assert source.position_s == pytest.approx(2.0, abs=1 / 512)
-        qtbot.waitUntil(lambda: panel.time_edit.text() == "0:02.0", timeout=1000)
+        qtbot.waitUntil(lambda: panel.time_edit.text() == "0:02.0", timeout=10_000)
 
         panel.time_edit.setFocus()
         panel.time_edit.setText("0:03.5")
@@ -110,8 +107,8 @@ def test_play_pause_speed_annotations_and_time(qtbot, shared_data: Path, pump_ki
         settled()
         assert not source.paused
         start = source.position_s
-        qtbot.waitUntil(lambda: source.position_s > start + 0.5, timeout=2000)
-        qtbot.waitUntil(lambda: panel.slider.value() > round(start * 100), timeout=2000)
+        qtbot.waitUntil(lambda: source.position_s > start + 0.5, timeout=10_000)
+        qtbot.waitUntil(lambda: panel.slider.value() > round(start * 100), timeout=10_000)
     finally:
         pump.stop()
 
@@ -124,9 +121,9 @@ def test_end_of_recording_offers_restart(qtbot, shared_data: Path, pump_kind: st
         panel = ReplayPanel()
         qtbot.addWidget(panel)
         panel.set_source(source)
-        qtbot.waitUntil(lambda: not panel.play_button.isChecked(), timeout=3000)
+        qtbot.waitUntil(lambda: not panel.play_button.isChecked(), timeout=10_000)
         assert "End of the recording" in panel.message.text()
-        with qtbot.waitSignal(panel.restart_requested, timeout=1000) as signal:
+        with qtbot.waitSignal(panel.restart_requested, timeout=10_000) as signal:
             qtbot.mouseClick(panel.play_button, Qt.MouseButton.LeftButton)
         assert signal.args == [0.0]
     finally:

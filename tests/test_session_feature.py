@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
+import pytest
 from support.sources import SineSource
 from support.window import open_window, wait_connected
 
@@ -14,6 +15,9 @@ from emgscope.core.source import Source
 from emgscope.replay.reader import open_recording
 from emgscope.replay.source import ReplaySource
 
+pytestmark = pytest.mark.timeout(60)
+"""Recordings replay in the acquisition process: a hang fails its own test."""
+
 
 def test_export_from_the_window_blanks_the_patient_and_reports_where(qtbot, shared_data: Path, tmp_path: Path):
     window = open_window(qtbot, Settings(), lambda _: SineSource(channels=1))
@@ -22,7 +26,7 @@ def test_export_from_the_window_blanks_the_patient_and_reports_where(qtbot, shar
     target = tmp_path / "teaching.bdf"
     worker = window.sessions.export(original, target)
     worker.join(20)
-    qtbot.waitUntil(lambda: "Teaching copy saved" in window.banner.text, timeout=5000)
+    qtbot.waitUntil(lambda: "Teaching copy saved" in window.banner.text, timeout=10_000)
     assert str(target) in window.banner.text
     source, copy = open_recording(original), open_recording(target)
     assert any(source.patient.values()) and not any(copy.patient.values())
@@ -40,7 +44,7 @@ def test_opening_a_recording_replays_it_in_the_same_window(qtbot, shared_data: P
     wait_connected(qtbot, window)
     window.sessions.open_recording(shared_data / "physionet_emgdb" / "emg_healthy.hea")
     qtbot.waitUntil(
-        lambda: isinstance(window.session.source, ReplaySource) and window.pipeline is not None, timeout=5000
+        lambda: isinstance(window.session.source, ReplaySource) and window.pipeline is not None, timeout=10_000
     )
     assert window.sessions.replay_dock.isVisible()
     assert window.pipeline.info.sample_rate == 4000.0
@@ -58,9 +62,9 @@ def test_export_from_the_menu_copies_the_loop_range_set_on_the_replay(
     window = open_window(qtbot, Settings(), sine_or_replay)
     wait_connected(qtbot, window)
     window.sessions.open_recording(original)
-    qtbot.waitUntil(lambda: window.sessions.replay_source is not None and window.pipeline is not None, timeout=5000)
+    qtbot.waitUntil(lambda: window.sessions.replay_source is not None and window.pipeline is not None, timeout=10_000)
     panel = window.sessions.replay_panel
-    qtbot.waitUntil(lambda: panel.body.isEnabled(), timeout=5000)
+    qtbot.waitUntil(lambda: panel.body.isEnabled(), timeout=10_000)
     panel.loop_start.setValue(10.0)
     panel.loop_end.setValue(20.0)
     panel.loop_button.setChecked(True)

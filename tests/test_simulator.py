@@ -9,10 +9,11 @@ from __future__ import annotations
 
 import itertools
 import threading
-import time
 
 import numpy as np
 import pytest
+from support.clock import FakeClock
+from support.waiting import wait_for_samples
 
 from emgscope.acquisition import sim_shapes
 from emgscope.acquisition.pump import AcquisitionPump
@@ -24,11 +25,15 @@ from emgscope.acquisition.simulator import (
     SimulatedPatient,
     SimulatedSource,
 )
+from emgscope.bench.pipeline import measure_simulator
 from emgscope.core import events
 from emgscope.core.events import Event, EventBus
 from emgscope.core.settings import FilterSettings, SimulatorSettings
-from emgscope.core.source import SourceError
+from emgscope.core.source import MIN_READ_S, SourceError
 from emgscope.dsp.filters import FilterBank
+
+pytestmark = pytest.mark.timeout(60)
+"""The patient streams through a pump thread: a hang fails its own test."""
 
 FS = 20_000.0
 NORMAL_AMPLITUDE_UV = (162.0, 1531.0)
@@ -425,13 +430,11 @@ def test_bad_settings_are_refused_clearly() -> None:
         SimulatedPatient(SimulatorSettings()).firing_log()
 
 
-def test_one_channel_runs_far_ahead_of_real_time() -> None:
-    """A single needle site (the app's default) is cheap; ``emgscope bench`` measures the 16-channel figure."""
-    p = SimulatedPatient(SimulatorSettings(channels=1, effort_percent=100.0))
-    start = time.perf_counter()
-    for _ in range(2000):
-        p.generate(100)
-    assert 10.0 / (time.perf_counter() - start) >= 5.0
+def test_generation_cost_is_measured() -> None:
+    """The bar (16 channels at 20 kHz at maximal effort >= 5x real time) is ``emgscope bench``'s
+    ``sim_x_realtime``, measured on a machine left to it; here only that the figure is there."""
+    figure = measure_simulator(0.2)["sim_x_realtime"]
+    assert np.isfinite(figure) and figure > 0
 
 
 def test_lower_sample_rates_keep_the_shapes() -> None:
@@ -452,18 +455,38 @@ def test_lower_sample_rates_keep_the_shapes() -> None:
 # --- the source ---------------------------------------------------------------------------------------------------
 
 
-def test_source_paces_by_the_clock_and_caps_catch_up() -> None:
-    source = SimulatedSource(SimulatorSettings(pathology="neurogenic", channels=3))
+def test_source_paces_by_its_clock_and_caps_catch_up() -> None:
+    clock = FakeClock()
+    source = SimulatedSource(SimulatorSettings(pathology="neurogenic", channels=3), clock=clock)
     info = source.open()
     assert info.sample_rate == FS and info.channel_labels == ("Needle 1", "Needle 2", "Needle 3")
     assert info.description == "Simulated patient (neurogenic)" and info.device == "emgscope simulated patient"
-    assert source.read().shape == (3, 0)  # nothing due yet
-    time.sleep(0.35)
-    before = time.monotonic()
+    clock.advance(0.5)  # the pump builds its rings and filters between open() and the first read: no stall
+    assert source.read().shape == (3, 0)  # the clock starts here: nothing due yet
+    assert source.skipped_samples == 0
+    # One second read a sixteenth at a time: exactly the samples due, none skipped.
+    delivered = 0
+    for _ in range(16):
+        clock.advance(1 / 16)
+        delivered += source.read().shape[1]
+    assert delivered == FS and source.skipped_samples == 0
+    # Under MIN_READ_S due: nothing yet, and nothing lost (the samples wait for a later read).
+    tick = 2**-12
+    assert 2 * tick * FS < MIN_READ_S * FS <= 3 * tick * FS
+    clock.advance(tick)
+    assert source.read().shape == (3, 0)  # 4 due
+    clock.advance(tick)
+    assert source.read().shape == (3, 0)  # 9 due
+    clock.advance(tick)
+    assert source.read().shape == (3, int(3 * tick * FS))  # 14 due, all three ticks' worth
+    # A 5 s stall: one read delivers MAX_CATCH_UP_S, the rest is skipped and counted, and pacing goes on from now.
+    clock.advance(5.0)
     chunk = source.read()
     assert chunk.shape == (3, round(MAX_CATCH_UP_S * FS))
-    skipped = source.skipped_samples
-    assert skipped == pytest.approx((before - source._start) * FS - chunk.shape[1], abs=0.02 * FS)
+    assert source.skipped_samples == 5 * FS - round(MAX_CATCH_UP_S * FS)
+    assert source.read().shape == (3, 0)
+    clock.advance(1 / 16)
+    assert source.read().shape == (3, FS / 16)
     source.effort_percent = 70
     source.insertion()
     assert source.patient is not None and source.patient.effort_percent == 70
@@ -482,8 +505,11 @@ def test_source_names_the_teaching_patient() -> None:
     source.close()
 
 
-def test_source_through_the_pump_delivers_the_configured_rate() -> None:
-    source = SimulatedSource(SimulatorSettings(channels=2, effort_percent=20.0))
+def test_source_through_the_pump_delivers_what_its_clock_makes_due() -> None:
+    """Through the real pump, paced by a clock moved here: exact counts. The real-time rate is a benchmark
+    figure (``sim_rate_error_pct``)."""
+    clock = FakeClock()
+    source = SimulatedSource(SimulatorSettings(channels=2, effort_percent=20.0), clock=clock)
     bus = EventBus()
     connected = threading.Event()
     received: list[Event] = []
@@ -497,26 +523,23 @@ def test_source_through_the_pump_delivers_the_configured_rate() -> None:
     pump = AcquisitionPump(source, FilterSettings(), bus)
     pump.start()
     try:
-        assert connected.wait(5.0)
+        assert connected.wait(15.0)
         assert pump.pipeline is not None
         raw, filt = pump.pipeline.raw, pump.pipeline.filtered
         reader = filt.reader("test")
-        time.sleep(0.2)
-        t1, n1 = time.monotonic(), raw.write_index
-        time.sleep(1.0)
-        t2, n2 = time.monotonic(), raw.write_index
-        rate = (n2 - n1) / (t2 - t1)
-        assert rate == pytest.approx(FS, rel=0.02), rate
+        for sixteenth in range(1, 17):  # never more than MAX_CATCH_UP_S at once: nothing is skipped
+            clock.advance(1 / 16)
+            wait_for_samples(filt, sixteenth * round(FS / 16))
+        assert raw.write_index == filt.write_index == FS  # the clock stands still: nothing more is due
         source.effort_percent = 100
         data = reader.read()
-        assert reader.overrun_samples == 0 and data.shape[0] == 2 and data.shape[1] >= n2 - 0.25 * FS
+        assert reader.overrun_samples == 0 and data.shape == (2, FS)
         assert 5 <= float(np.std(data[:, -int(0.5 * FS) :])) <= 2000
     finally:
         pump.stop()
     assert source.skipped_samples == 0
     assert [e.kind for e in received if e.kind != events.WARNING][:1] == [events.CONNECTED]
     assert received[0].message == "Simulated patient (normal)"
-    assert not any(e.kind == events.CONNECTION_LOST for e in received)
 
 
 def test_pump_reports_bad_simulator_settings() -> None:

@@ -23,4 +23,8 @@ def make_source(settings: SourceSettings) -> Source:
         return ReplaySource(
             replay.file, brainflow_board=replay.board or None, speed=replay.speed, start_s=replay.start_s
         )
+    if settings.kind == "lsl":
+        from emgscope.acquisition.lsl_source import LslSource
+
+        return LslSource(settings.lsl)
     raise ValueError(f"unknown source kind {settings.kind!r}")

@@ -215,6 +215,8 @@ class AcquisitionPump:
                 rate, cause = pipeline.info.sample_rate, self.source.skipped_cause
                 self.bus.post(events.samples_dropped(pipeline.raw.write_index, skipped, rate, cause))
             self.push(pipeline, chunk)
+            for index, text in self.source.annotations():
+                self.bus.post(Event(events.ANNOTATION, text, index))
             self.busy_seconds += time.monotonic() - now
             time.sleep(POLL_INTERVAL_S)
 

@@ -358,6 +358,17 @@ class SimulatedPatient:
             self._muscle_requested = profile
         return True
 
+    def follow_step(self, label: str, muscle: str, side: str, repeat: int) -> None:
+        """Do with the needle what a guided exam's new step asks: into the step's muscle (a teaching patient's own;
+        nothing when it is the one examined), a small movement for the insertion step (``INS``), a new site for each
+        rest after the first (``REST``, ``repeat`` > 1)."""
+        if muscle:
+            self.select_muscle(f"{muscle} {side}".strip())
+        if label == "INS":
+            self.insertion()
+        elif label == "REST" and repeat > 1:
+            self.move_needle(new_site=True)
+
     def firing_log(self) -> Firings:
         """Every discharge delivered since construction or :meth:`clear_firing_log` (needs ``log_firings``)."""
         if self._log is None:
@@ -617,8 +628,8 @@ class SimulatedSource(Source):
         """The generator of the last :meth:`open`, kept after :meth:`close` for its ground truth."""
         self.skipped_samples = 0
         """Samples that fell due during stalls longer than :data:`MAX_CATCH_UP_S` and were never generated."""
-        self._examined: tuple[str, str] = ("", "")
-        self._start = 0.0
+        self._start: float | None = None
+        """When the first read after :meth:`open` came (the clock's seconds)."""
         self._accounted = 0
 
     @property
@@ -648,19 +659,10 @@ class SimulatedSource(Source):
             patient.move_needle(new_site, endplate)
 
     def follow_step(self, label: str, muscle: str, side: str, repeat: int) -> None:
-        """Do with the needle what a guided exam's new step asks: into the step's muscle when it changes (a teaching
-        patient's own), a small movement for the insertion step (``INS``), a new site for each rest after the
-        first (``REST``, ``repeat`` > 1). Ignored while the source is not open."""
+        """See :meth:`SimulatedPatient.follow_step` (ignored while the source is not open)."""
         patient = self.patient
-        if patient is None:
-            return
-        if muscle and (muscle, side) != self._examined:
-            self._examined = (muscle, side)
-            patient.select_muscle(f"{muscle} {side}".strip())
-        if label == "INS":
-            patient.insertion()
-        elif label == "REST" and repeat > 1:
-            patient.move_needle(new_site=True)
+        if patient is not None:
+            patient.follow_step(label, muscle, side, repeat)
 
     def open(self) -> StreamInfo:
         settings = dataclasses.replace(self.settings, effort_percent=self._effort)
@@ -672,7 +674,7 @@ class SimulatedSource(Source):
         patient.effort_percent = self._effort
         self.skipped_samples = 0
         self._accounted = 0
-        self._start = self._clock()
+        self._start = None
         return StreamInfo(
             sample_rate=patient.sample_rate,
             channel_labels=tuple(f"Needle {i + 1}" for i in range(patient.channels)),
@@ -691,7 +693,10 @@ class SimulatedSource(Source):
         if patient is None:
             raise SourceError("The simulated patient is not running.")
         fs = patient.sample_rate
-        due = int((self._clock() - self._start) * fs) - self._accounted
+        now = self._clock()
+        if self._start is None:  # the clock starts at the first read: building the pipeline after open() is no stall
+            self._start = now
+        due = int((now - self._start) * fs) - self._accounted
         if due < MIN_READ_S * fs:
             return np.empty((patient.channels, 0))
         cap = round(MAX_CATCH_UP_S * fs)

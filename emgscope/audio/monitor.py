@@ -42,6 +42,11 @@ FIX_NO_PORTAUDIO = "Install the PortAudio library (Debian/Ubuntu: sudo apt insta
 FIX_NO_DEVICE = "Connect speakers or headphones, or start PulseAudio/PipeWire, then choose the device in Settings."
 
 
+def no_portaudio() -> str:
+    """Said wherever a stream is asked for without PortAudio: what the loader reported, and the remedy."""
+    return f"No sound: the PortAudio library is missing ({_IMPORT_ERROR}). {FIX_NO_PORTAUDIO}"
+
+
 class AudioUnavailable(Exception):
     """Sound cannot be played; the message says why and how to fix it, and is shown to the user as is."""
 
@@ -55,7 +60,7 @@ class AudioStatus:
 def audio_status(device: str = "") -> AudioStatus:
     """Whether an output stream can be opened on ``device`` ('' = default), and if not, why."""
     if sd is None:
-        return AudioStatus(False, f"No sound: the PortAudio library is missing ({_IMPORT_ERROR}). {FIX_NO_PORTAUDIO}")
+        return AudioStatus(False, no_portaudio())
     try:
         outputs = [d for d in sd.query_devices() if d["max_output_channels"] > 0]
     except sd.PortAudioError as exc:
@@ -111,7 +116,7 @@ def rescan_devices() -> None:
 
 def _resolve_device(device: str) -> int | None:
     if sd is None:
-        raise AudioUnavailable(f"No sound: the PortAudio library is missing. {FIX_NO_PORTAUDIO}")
+        raise AudioUnavailable(no_portaudio())
     if not device:
         try:
             index = sd.default.device[1]

@@ -14,6 +14,7 @@ real device with its own clock and buffering, not a simulation.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import os
 import time
 from pathlib import Path
@@ -21,7 +22,7 @@ from pathlib import Path
 import numpy as np
 
 from emgscope.audio.monitor import audio_status, rescan_devices
-from emgscope.bench.nullsink import NullSinkError, PulseNullSink
+from emgscope.bench.nullsink import NULL_SINK_DEVICE, NullSinkError, PulseNullSink
 from emgscope.core.settings import AudioSettings
 from emgscope.gui.bench_window import bench_window
 
@@ -48,18 +49,29 @@ def stolen_s() -> float:
         return 0.0
 
 
+def sound_for_bench(stack: contextlib.ExitStack, device: str) -> tuple[str, str]:
+    """An output to measure on: ``device`` ('' = the default) as it is, or the null sink's ALSA ``pulse`` device
+    started on ``stack`` on a machine without a sound card. Returns (device, '') or ('', why none plays)."""
+    if audio_status(device).available:
+        return device, ""
+    stack.callback(rescan_devices)  # after the sink has stopped (the stack unwinds backwards): it is then gone
+    try:
+        stack.enter_context(PulseNullSink())
+    except NullSinkError as exc:
+        return "", f"{audio_status(device).reason} (no null sink either: {exc})"
+    rescan_devices()
+    return NULL_SINK_DEVICE, ""
+
+
 def measure_audio(seconds: float = 10.0, settings: AudioSettings | None = None) -> dict[str, float | str]:
     """Audio latency (median, p99, ms), underruns per minute and the callback's lateness, under display load."""
 
     settings = settings or AudioSettings()
     with contextlib.ExitStack() as stack:
-        if not audio_status(settings.device).available:
-            try:
-                stack.enter_context(PulseNullSink())
-            except NullSinkError as exc:
-                return {"audio_unavailable": f"{audio_status(settings.device).reason} (no null sink either: {exc})"}
-            stack.callback(rescan_devices)
-            rescan_devices()
+        device, refusal = sound_for_bench(stack, settings.device)
+        if refusal:
+            return {"audio_unavailable": refusal}
+        settings = dataclasses.replace(settings, device=device)
         session = stack.enter_context(bench_window(settings))
         controls = session.window.audio
         if not session.wait(lambda: controls.monitor is not None or bool(controls.unavailable_reason), START_TIMEOUT_S):

@@ -21,6 +21,8 @@ import time
 from pathlib import Path
 
 SINK = "emgscope_null"
+NULL_SINK_DEVICE = "pulse"
+"""The PortAudio (ALSA) output that plays into the null sink while it runs."""
 RATE = 48_000
 PACKAGES = "pulseaudio pulseaudio-utils libasound2-plugins"
 START_TIMEOUT_S = 10.0

@@ -36,7 +36,13 @@ from emgscope.recording.naming import session_file
 from emgscope.recording.session import SIDES, SessionInfo
 from emgscope.session.connection import SourceFactory
 from emgscope.session.headless import HeadlessExamError, record_exam
-from emgscope.session.options import add_log_option, add_source_options, apply_source_options
+from emgscope.session.options import (
+    add_log_option,
+    add_lsl_out_options,
+    add_source_options,
+    apply_lsl_out_options,
+    apply_source_options,
+)
 from emgscope.session.session import Session
 
 CONNECT_TIMEOUT_S = 30.0
@@ -104,6 +110,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--no-settings", action="store_true", help="ignore the settings file")
     add_log_option(parser)
     add_source_options(parser)
+    add_lsl_out_options(parser)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -116,6 +123,9 @@ def run(args: argparse.Namespace) -> int:
         if loaded.notice:
             print(f"emgscope record: {loaded.notice}", file=sys.stderr)
     apply_source_options(args, settings)
+    apply_lsl_out_options(args, settings)
+    if args.protocol is not None and args.lsl_out:
+        return _fail("--lsl-out publishes a live stream, and a --protocol exam runs faster than real time")
     if args.protocol is None and args.seconds is None:
         return _fail("--seconds is required (or give --protocol to run a guided exam)")
     if args.seconds is not None and args.seconds <= 0:
@@ -202,6 +212,7 @@ def _record(
         return source
 
     session = Session(settings, build, sound=False)
+    session.lsl_out.set_enabled(args.lsl_out)
     inbox: queue.SimpleQueue[Event] = queue.SimpleQueue()
     session.bus.subscribe(inbox.put)
     stop = threading.Event()
@@ -265,7 +276,7 @@ def _record(
 def _run_exam(args: argparse.Namespace, settings: Settings, session: SessionInfo, path: Path) -> int:
     """The whole protocol on the simulated patient, unpaced, recorded with every annotation."""
     if settings.source.kind != "sim":
-        return _fail("--protocol runs the simulated patient; leave out the BrainFlow options")
+        return _fail("--protocol runs the simulated patient; leave out the other sources' options")
     if args.operator_seconds <= 0:
         return _fail("--operator-seconds must be positive")
     try:

@@ -40,6 +40,10 @@ packets were lost), or that a reader of the ring lost because the ring lapped it
 after it), ``data`` holds ``count`` (samples per channel), ``seconds`` and ``cause`` (words, e.g. "the source
 stalled"); the message is the sentence the recording's annotation carries."""
 
+ANNOTATION = "annotation"
+"""The source's stream says something of one of its samples (a marker an LSL marker stream sent): ``sample_index``
+is the ring index of that sample, the message its text (see :meth:`~emgscope.core.source.Source.annotations`)."""
+
 
 def samples_dropped(ring_index: int, count: int, sample_rate: float, cause: str) -> Event:
     """The :data:`SAMPLES_DROPPED` event for ``count`` samples missing before ring index ``ring_index``."""

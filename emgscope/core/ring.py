@@ -121,7 +121,11 @@ class SampleRing:
     @property
     def written_at_s(self) -> float:
         """When the newest chunk was published (``time.monotonic`` seconds; 0 before the first write). The audio
-        monitor's latency starts here: how long the newest sample has already waited in the ring."""
+        monitor's latency starts here: how long the newest sample has already waited in the ring.
+
+        The stamp is stored before the write index that publishes its chunk, so after reading :attr:`write_index`
+        this gives the time of that write or of a later one, never of an earlier one: a reader pairing the two (the
+        LSL outlet's sample clock) never takes a sample for older than it is."""
         return int(self._indices[2]) / 1e9
 
     @property
@@ -154,8 +158,8 @@ class SampleRing:
         self._data[:, start : start + first] = chunk[:, :first]
         if first < n:
             self._data[:, : n - first] = chunk[:, first:]
-        indices[0] = index + n
         indices[2] = time.monotonic_ns() if stamp_s is None else round(stamp_s * 1e9)
+        indices[0] = index + n
 
     def read_range(self, start: int, stop: int, out: np.ndarray | None = None) -> tuple[int, np.ndarray]:
         """Copy absolute samples ``[start, stop)``; returns ``(first_index_returned, data)``.

@@ -113,20 +113,43 @@ class ReplaySettings:
 
 
 @dataclass
+class LslSettings:
+    """A Lab Streaming Layer stream taken as an amplifier."""
+
+    name: str = ""
+    """The stream's name in its LSL metadata."""
+    markers: str = ""
+    """An LSL marker stream whose markers become annotations of the recording ('' for none)."""
+    resolve_timeout_s: Annotated[float, Meta(ge=0.2, le=60)] = 2.0
+    """How long to look for the streams on the network."""
+
+
+@dataclass
 class SourceSettings:
-    kind: Literal["sim", "brainflow", "replay"] = "sim"
-    """``sim``, ``brainflow`` or ``replay``."""
+    kind: Literal["sim", "brainflow", "replay", "lsl"] = "sim"
+    """``sim``, ``brainflow``, ``replay`` or ``lsl``."""
     simulator: SimulatorSettings = field(default_factory=SimulatorSettings)
     brainflow: BrainFlowSettings = field(default_factory=BrainFlowSettings)
     replay: ReplaySettings = field(default_factory=ReplaySettings)
+    lsl: LslSettings = field(default_factory=LslSettings)
+
+
+@dataclass
+class LslOutSettings:
+    """Publishing the signal and the markers as LSL streams; whether to publish is chosen each run (off at start)."""
+
+    signal: Literal["filtered", "raw"] = "filtered"
+    """The filtered signal (as drawn and heard) or the raw one (as recorded)."""
+    name: Annotated[str, Meta(min_length=1, max_length=100)] = "emgscope"
+    """The signal stream's name; the marker stream's adds ``markers``."""
 
 
 @dataclass
 class DisplaySettings:
     sensitivity_uv: Annotated[float, Meta(gt=0)] = 100.0
     sweep_ms: Annotated[float, Meta(gt=0)] = 100.0
-    mode: Literal["sweep", "scroll"] = "sweep"
-    """``sweep`` (erase bar) or ``scroll``."""
+    mode: Literal["sweep", "scroll", "triggered"] = "sweep"
+    """``sweep`` (erase bar), ``scroll`` or ``triggered`` (the trigger and delay line)."""
     hidden_channels: list[str] = field(default_factory=list)
 
 
@@ -207,6 +230,7 @@ class Settings:
     recording: RecordingSettings = field(default_factory=RecordingSettings)
     audio: AudioSettings = field(default_factory=AudioSettings)
     study: StudySettings = field(default_factory=StudySettings)
+    lsl_out: LslOutSettings = field(default_factory=LslOutSettings)
     notice_shown: bool = False
     """The not-a-medical-device notice has been shown once (at the first start), so it is not shown again."""
 

@@ -90,6 +90,12 @@ class Source(ABC):
     def close(self) -> None:
         """Stop streaming and release the device. Safe to call twice and after a failed ``open``."""
 
+    def annotations(self) -> list[tuple[int, str]]:
+        """What the stream itself says of its samples (an LSL marker stream's markers) since the last call, each as
+        ``(ring index of its sample, text)``; the pump asks after each chunk it writes and posts each as an
+        :data:`~emgscope.core.events.ANNOTATION` event, which a recording writes at that sample."""
+        return []
+
     def state(self) -> SourceState:
         """What the source publishes to the GUI when it runs in the acquisition process (kinds with controls
         publish more: see :mod:`emgscope.core.controls`)."""

@@ -179,6 +179,30 @@ class TriggerDelayLine:
         self._trim()
         return done
 
+    def in_progress(self) -> list[Sweep]:
+        """The sweeps being captured, oldest first: each crossing still waiting for the rest of its sweep, with the
+        samples that have arrived (its pre-trigger part and the start of the rest).
+
+        A display draws them as they come in, as a clinical machine's trace runs on from the trigger, instead of
+        showing each sweep only once its last sample is there (75 ms after the crossing at 10 ms/div). With an
+        amplitude window a crossing is left out until its excursion has come back across the level and stayed
+        inside the window, so a sweep the window will drop is never drawn.
+        """
+        s = self._settings
+        partial: list[Sweep] = []
+        for trigger in self._pending:
+            first = trigger - self._pre - self._buffer_start
+            if first < 0:
+                continue
+            samples = self._buffer[first : first + self._length]
+            after = samples[self._pre :]
+            if s.window_uv is not None:
+                beyond = after >= s.level_uv if s.slope == RISING else after <= s.level_uv
+                if beyond.all() or not self._inside_window(after):
+                    continue
+            partial.append(Sweep(trigger, trigger - self._pre, samples.astype(np.float32)))
+        return partial
+
     def _geometry(self) -> None:
         s = self._settings
         self._length = s.sweep_samples(self.sample_rate)

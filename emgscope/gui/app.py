@@ -21,7 +21,7 @@ from emgscope.core.paths import resource
 from emgscope.core.realtime import freeze_startup_heap
 from emgscope.core.settings import LoadedSettings, Settings, load_settings, save_settings
 from emgscope.core.shm import remove_stale_blocks
-from emgscope.session.options import apply_source_options
+from emgscope.session.options import apply_lsl_out_options, apply_source_options
 
 if TYPE_CHECKING:
     from PyQt6.QtWidgets import QWidget
@@ -89,6 +89,7 @@ def run_gui(args: argparse.Namespace) -> int:
     settings = loaded.settings
     live_kind = settings.source.kind if settings.source.kind != "replay" else "sim"
     apply_source_options(args, settings)
+    lsl_out = apply_lsl_out_options(args, settings)
 
     from PyQt6.QtCore import QTimer
     from PyQt6.QtGui import QIcon
@@ -109,6 +110,8 @@ def run_gui(args: argparse.Namespace) -> int:
     apply_theme(app)
     window = MainWindow(settings)
     show_on_screen(window)
+    window.session.lsl_out.set_enabled(lsl_out)
+    window.lsl.sync()
     report = StartupReport.from_environment(started)
     if report is not None:
         report.watch(window)

@@ -51,8 +51,11 @@ class BenchWindow:
             loop.exec()
         return True
 
-    def frames(self, seconds: float) -> dict[str, float]:
-        """Draw frames for ``seconds``: frames per second, frame times (ms, wall clock), median CPU per frame."""
+    def frames(self, seconds: float, after_frame: Callable[[], None] | None = None) -> dict[str, float]:
+        """Draw frames for ``seconds``: frames per second, frame times (ms, wall clock), median CPU per frame.
+
+        ``after_frame`` is called as each frame's repaint returns (its pixels are painted), for measurements that
+        need that moment (the display latency)."""
         from PyQt6.QtCore import QEventLoop, Qt, QTimer
 
         from emgscope.gui.scope_view import FRAME_INTERVAL_MS
@@ -72,6 +75,8 @@ class BenchWindow:
             cpu.append(time.thread_time() - cpu_started)
             durations.append(time.perf_counter() - started)
             stamps.append(started)
+            if after_frame is not None:
+                after_frame()
 
         loop = QEventLoop()
         timer = QTimer()

@@ -1,7 +1,8 @@
 """Choosing what to connect to, and showing that a connection is under way.
 
 :class:`ConnectionDialog` (layout in ``ui/connection_dialog.ui``) edits a :class:`SourceSettings`: the simulated
-patient, or any BrainFlow board from a searchable list, with only the fields that board reads shown. It checks
+patient, any BrainFlow board from a searchable list, with only the fields that board reads shown, or an LSL
+stream from those found on the network (:mod:`emgscope.gui.lsl_page`). It checks
 what it can without touching a device (a required field left empty, a playback file that is not there) and says
 so inline; everything that needs the device happens later, on the acquisition thread.
 
@@ -45,6 +46,7 @@ from emgscope.core.settings import MAINS_HZ, PATHOLOGIES, BrainFlowSettings, Sou
 from emgscope.core.units import counted
 from emgscope.dsp.filters import NYQUIST_FRACTION
 from emgscope.gui.forms import load_form
+from emgscope.gui.lsl_page import LslPage
 
 NEEDLE_RATE_HZ = 20_000.0
 """The sampling rate needle EMG needs for its 10 kHz high-frequency filter (DESIGN §3)."""
@@ -87,6 +89,10 @@ class ConnectionDialog(QDialog):
     def __init__(self, settings: SourceSettings, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         load_form("connection_dialog.ui", self)
+        self.lslRadio = QRadioButton("&LSL stream")  # the LSL page is built in code (emgscope.gui.lsl_page)
+        self.kindLayout.insertWidget(2, self.lslRadio)
+        self.lslPage = LslPage(settings.lsl)
+        self.pages.addWidget(self.lslPage)
         self._original = copy.deepcopy(settings)
         self._catalogue = {board.name: board for board in boards.board_catalogue()}
         self._field_labels = {
@@ -115,7 +121,8 @@ class ConnectionDialog(QDialog):
         self._fill(settings)
         self.patientCombo.currentIndexChanged.connect(self._patient_chosen)
         self._show_patient()
-        self.simRadio.toggled.connect(self._kind_changed)
+        for radio in (self.simRadio, self.boardRadio, self.lslRadio):
+            radio.toggled.connect(self._kind_changed)
         self.searchEdit.textChanged.connect(self._filter_boards)
         self.boardList.currentItemChanged.connect(self._board_changed)
         self.browseButton.clicked.connect(self._browse)
@@ -173,7 +180,7 @@ class ConnectionDialog(QDialog):
         self.timeoutSpin.setValue(bf.timeout)
         self.masterBoardCombo.setCurrentIndex(max(0, self.masterBoardCombo.findData(_board_name_or(bf.master_board))))
         self.select_board(_board_name_or(bf.board, "SYNTHETIC_BOARD"))
-        (self.boardRadio if settings.kind == "brainflow" else self.simRadio).setChecked(True)
+        {"brainflow": self.boardRadio, "lsl": self.lslRadio}.get(settings.kind, self.simRadio).setChecked(True)
 
     def select_board(self, name: str) -> None:
         """Make ``name`` (a ``BoardIds`` name) the chosen board, clearing a search that would hide it."""
@@ -217,7 +224,8 @@ class ConnectionDialog(QDialog):
         self.patientInfoLabel.setVisible(case is not None)
 
     def _kind_changed(self) -> None:
-        self.pages.setCurrentWidget(self.simPage if self.simRadio.isChecked() else self.boardPage)
+        page = self.lslPage if self.lslRadio.isChecked() else self.boardPage
+        self.pages.setCurrentWidget(self.simPage if self.simRadio.isChecked() else page)
         self.errorLabel.clear()
 
     def _filter_boards(self, text: str) -> None:
@@ -264,7 +272,8 @@ class ConnectionDialog(QDialog):
     def source_settings(self) -> SourceSettings:
         """The edited settings (the fields of other boards keep what was typed, so nothing is lost)."""
         result = copy.deepcopy(self._original)
-        result.kind = "sim" if self.simRadio.isChecked() else "brainflow"
+        result.kind = "sim" if self.simRadio.isChecked() else "lsl" if self.lslRadio.isChecked() else "brainflow"
+        result.lsl = self.lslPage.settings()
         sim = result.simulator
         sim.pathology = self.pathologyCombo.currentData()
         name = self.patientCombo.currentData() or ""
@@ -290,6 +299,8 @@ class ConnectionDialog(QDialog):
     def problem(self) -> str | None:
         """Why the settings cannot work, found without touching a device; ``None`` when they may."""
         settings = self.source_settings()
+        if settings.kind == "lsl":
+            return self.lslPage.problem()
         if settings.kind != "brainflow":
             return None
         board = self.current_board()

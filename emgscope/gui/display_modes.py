@@ -2,8 +2,8 @@
 
 A :class:`DisplayMode` decides what a frame does (:meth:`DisplayMode.frame`) and what a rebuild does (new size,
 sweep speed or channels: :meth:`DisplayMode.rebuild`); the :class:`~emgscope.gui.scope_view.ScopeView` only keeps
-the stream, the scales and the timer, and delegates both. A new mode (a triggered delay line) is one new class here
-and one entry in :data:`DISPLAY_MODES`.
+the stream, the scales and the timer, and delegates both. A new mode is one new class here and one entry in
+:data:`DISPLAY_MODES`.
 
 The two running modes share the min/max raster (:class:`~emgscope.gui.raster.TraceRaster`) and differ in where a
 column lands on the screen:
@@ -11,6 +11,11 @@ column lands on the screen:
 * :class:`SweepMode`: the write position runs left to right over the old sweep behind an erase bar, as on a
   clinical machine; a frame repaints only the strip it changed;
 * :class:`ScrollMode`: the newest column sits at the right edge and everything moves left; each frame repaints it all.
+
+:class:`TriggeredMode` is the trigger and delay line: each sweep starts a set time before a crossing of the trigger
+level on the heard channel, and the sweeps are shown superimposed or rastered with their average
+(:mod:`emgscope.gui.triggered`). It has a timebase of its own (1-20 ms/div), so choosing it and leaving it again
+gives the running modes their sweep speed back.
 """
 
 from __future__ import annotations
@@ -22,6 +27,7 @@ import numpy as np
 from PyQt6.QtCore import QPointF, QRectF
 from PyQt6.QtGui import QImage, QPainter
 
+from emgscope.dsp.trigger import MS_PER_DIV_RANGE
 from emgscope.gui.raster import TraceRaster
 
 if TYPE_CHECKING:
@@ -41,6 +47,14 @@ class DisplayMode(ABC):
     @abstractmethod
     def frame(self, view: ScopeView) -> None:
         """One frame: take what arrived since the last one and update only what it changed."""
+
+    def timebase(self, view: ScopeView) -> float:
+        """The sweep speed this mode shows (ms/div)."""
+        return view.sweep_ms
+
+    def set_timebase(self, view: ScopeView, ms_per_division: float) -> None:
+        """Take a new sweep speed (the view then rebuilds)."""
+        view.sweep_ms = ms_per_division
 
 
 class RunningMode(DisplayMode):
@@ -146,5 +160,27 @@ class ScrollMode(RunningMode):
         painter.drawImage(QPointF(target.left() + left, target.top()), image, QRectF(0, 0, head + 1, image.height()))
 
 
-DISPLAY_MODES: dict[str, DisplayMode] = {mode.name: mode for mode in (SweepMode(), ScrollMode())}
+class TriggeredMode(DisplayMode):
+    """Sweeps held still by the trigger; the state and the picture are the view's :class:`TriggerScope`
+    (:mod:`emgscope.gui.triggered`), since a mode is shared by every view."""
+
+    name = "triggered"
+
+    def rebuild(self, view: ScopeView) -> None:
+        view.show_raster(None)
+        view.trigger.rebuild(view.pipeline, view.reader)
+
+    def frame(self, view: ScopeView) -> None:
+        view.trigger.frame()
+
+    def timebase(self, view: ScopeView) -> float:
+        return view.trigger.ms_per_div
+
+    def set_timebase(self, view: ScopeView, ms_per_division: float) -> None:
+        """The trigger's own sweep, held within what it offers (1-20 ms/div)."""
+        low, high = MS_PER_DIV_RANGE
+        view.trigger.update_settings(ms_per_div=min(max(ms_per_division, low), high))
+
+
+DISPLAY_MODES: dict[str, DisplayMode] = {mode.name: mode for mode in (SweepMode(), ScrollMode(), TriggeredMode())}
 """Every display mode by its settings name."""

@@ -64,3 +64,7 @@ class Host(Protocol):
     def show_patient_effort(self, percent: float, driven: bool) -> None:
         """The simulated patient's effort on its control; ``driven``: a guided exam sets it, the control only shows."""
         ...
+
+    def replay_range(self) -> tuple[float, float] | None:
+        """The range (s) chosen in the replay panel (its loop range), or ``None`` while nothing is replayed."""
+        ...

@@ -39,6 +39,8 @@ from emgscope.gui.display_modes import DISPLAY_MODES
 from emgscope.gui.exam_feature import ExamFeature
 from emgscope.gui.filter_dialog import FilterDialog
 from emgscope.gui.forms import load_form
+from emgscope.gui.lsl_feature import LslFeature
+from emgscope.gui.muap_feature import MuapFeature
 from emgscope.gui.scope_controls import ScopeControls
 from emgscope.gui.scope_items import Band
 from emgscope.gui.scope_view import ScopeView
@@ -93,10 +95,12 @@ class MainWindow(QMainWindow):
         self.bridge.event.connect(self._on_event)
         self.sessions = SessionFeature(self.session, self)
         self.exam = ExamFeature(self.session, self)
+        self.muap = MuapFeature(self.session, self)
         self.audio = AudioControls(self.session.audio, self.bridge, self)
         add_strip(self.add_toolbar_section("Audio"), self.audio)
         self.audio.settings_changed.connect(self._audio_settings_changed)
         self.controls.add_channel_keys(self.audio.select_channel)
+        self.lsl = LslFeature(self.session.lsl_out, self)
         self.scope.channel_clicked.connect(self.audio.select_channel)
         self.audio.channel_heard.connect(self.scope.set_heard)
         log_action = QAction("Open &log folder", self)
@@ -161,6 +165,9 @@ class MainWindow(QMainWindow):
     def show_patient_effort(self, percent: float, driven: bool) -> None:
         self.controls.follow_effort(percent, driven)
 
+    def replay_range(self) -> tuple[float, float] | None:
+        return self.sessions.replay_panel.chosen_range()
+
     def flash(self, text: str) -> None:
         self.statusbar.showMessage(text, FLASH_MS)
 
@@ -204,9 +211,11 @@ class MainWindow(QMainWindow):
         self.scope.set_pipeline(None)
         self._close_progress()
         source = self.settings.source
-        self._target = {"sim": "the simulated patient", "replay": source.replay.file}.get(
-            source.kind, source.brainflow.board
-        )
+        self._target = {
+            "sim": "the simulated patient",
+            "replay": source.replay.file,
+            "lsl": f"the LSL stream {source.lsl.name}",
+        }.get(source.kind, source.brainflow.board)
         self.status.set_source(f"Connecting to {self._target}…")
         self.banner.show("Connecting…", "info", "Cancel", self.cancel_connect, CONNECTION)
         self.session.connect()
@@ -305,12 +314,14 @@ class MainWindow(QMainWindow):
         self.set_sensitivity(_step(SENSITIVITY_PRESETS_UV, self.settings.display.sensitivity_uv, step))
 
     def set_sweep(self, ms_per_division: float) -> None:
-        self.settings.display.sweep_ms = ms_per_division
+        """The shown mode's sweep speed (the triggered mode keeps a timebase of its own, not stored)."""
         self.scope.set_sweep(ms_per_division)
+        if self.scope.mode != "triggered":
+            self.settings.display.sweep_ms = ms_per_division
         self.controls.sync()
 
     def step_sweep(self, step: int) -> None:
-        self.set_sweep(_step(SWEEP_PRESETS_MS, self.settings.display.sweep_ms, step))
+        self.set_sweep(_step(SWEEP_PRESETS_MS, self.scope.shown_sweep_ms, step))
 
     def set_mode(self, mode: str) -> None:
         """Show the stream in display mode ``mode`` (a name of :data:`~emgscope.gui.display_modes.DISPLAY_MODES`)."""

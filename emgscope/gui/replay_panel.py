@@ -256,6 +256,13 @@ class ReplayPanel(QWidget):
             self.play_button.blockSignals(False)
             self.message.setText("End of the recording: press Play to start again.")
 
+    def chosen_range(self) -> tuple[float, float] | None:
+        """The loop range as set (seconds), looping or not: what a user picked for analysis or export; ``None``
+        while nothing is replayed."""
+        if self.source is None or not self.body.isEnabled():
+            return None
+        return self.loop_start.value(), self.loop_end.value()
+
     # --- actions ----------------------------------------------------------------------------------------
 
     def seek(self, seconds: float) -> None:

@@ -1,8 +1,10 @@
 """The scope's controls: toolbar, menus and keys for sensitivity, sweep, mode, freeze, filters and channels.
 
 Keys follow EMG machines: Up/Down step the gain (Up = bigger trace = fewer µV per division), Left/Right step
-the sweep speed, Space freezes, I marks an insertion on the simulated patient. Toolbar combo boxes and the
-slider take no keyboard focus, so those keys always reach the window's shortcuts.
+the sweep speed, Space freezes, I marks an insertion on the simulated patient, C shows the measuring cursors, and
+in the triggered mode , and . step through the frozen sweeps. Toolbar combo boxes and the slider take no keyboard
+focus, so those keys always reach the window's shortcuts. The trigger strip (:mod:`emgscope.gui.trigger_strip`) is
+a toolbar row of its own, shown in the triggered mode.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from PyQt6.QtWidgets import QComboBox, QLabel, QMenu, QSlider, QToolBar, QToolBu
 from emgscope.core.settings import FILTER_PRESETS, SENSITIVITY_PRESETS_UV, SWEEP_PRESETS_MS
 from emgscope.core.units import format_sensitivity, format_sweep
 from emgscope.gui.display_modes import DISPLAY_MODES
+from emgscope.gui.trigger_strip import TriggerStrip
 
 if TYPE_CHECKING:
     from emgscope.gui.main_window import MainWindow
@@ -75,6 +78,10 @@ class ScopeControls:
         self.freeze_action = self._action("&Freeze", "F", window.set_frozen, menu, checkable=True)
         self.freeze_action.setToolTip("Freeze the picture (F, or Space while live); sound and recording carry on")
         self.space_action = self._action("Freeze, or play/pause a replay", "Space", window.space_pressed, menu)
+        self.previous_sweep_action = self._action("&Previous sweep", ",", lambda: self.step_sweeps(-1), menu)
+        self.next_sweep_action = self._action("N&ext sweep", ".", lambda: self.step_sweeps(+1), menu)
+        self.cursors_action = self._action("&Cursors", "C", window.scope.cursors.set_visible, menu, checkable=True)
+        self.cursors_action.setToolTip("Two time and two amplitude cursors: Δt, the rate it implies, and ΔV")
         menu.addSeparator()
         self._action(
             "&Reset to study defaults", "Ctrl+Shift+D", lambda: window.start_from_study_defaults("Reset"), menu
@@ -82,6 +89,7 @@ class ScopeControls:
         self._action("Save as study &defaults", "", window.save_study_defaults, menu)
         bar.addWidget(self.mode_button)
         bar.addAction(self.freeze_action)
+        bar.addAction(self.cursors_action)
         bar.addSeparator()
 
         self.filter_preset = QComboBox()
@@ -126,6 +134,19 @@ class ScopeControls:
         self.sim_section.addAction(self.insertion_action)
         self.channel_actions: list[QAction] = []
         self._hear_separator: QAction | None = None
+        self.trigger_section = window.add_toolbar_section("Trigger", new_row=True)
+        self.trigger_strip = TriggerStrip(window.scope.trigger, self.step_sweeps)
+        self.trigger_strip.done.connect(window.scope.setFocus)
+        self.trigger_section.addWidget(self.trigger_strip)
+
+    def step_sweeps(self, direction: int) -> None:
+        """Keys , and .: in the triggered mode, freeze (if it is not yet) and show the sweep before or after."""
+        scope = self.window.scope
+        if scope.mode != "triggered":
+            return
+        if not scope.frozen:
+            self.window.set_frozen(True)
+        scope.trigger.step(direction)
 
     def _step_effort(self, direction: int) -> None:
         """Keys [ and ]: the effort in steps of :data:`EFFORT_STEP_PERCENT`, as the slider's page step."""
@@ -171,9 +192,10 @@ class ScopeControls:
         settings = self.window.settings
         display = settings.display
         _select(self.sensitivity, display.sensitivity_uv)
-        _select(self.sweep, display.sweep_ms)
+        _select(self.sweep, self.window.scope.shown_sweep_ms)
         self.mode_actions[display.mode].setChecked(True)
         self.mode_button.setText(display.mode.capitalize())
+        self.trigger_section.setVisible(display.mode == "triggered")
         preset = settings.filters.preset if settings.filters.preset in FILTER_PRESETS else "custom"
         _select(self.filter_preset, preset)
         for name, action in self.preset_actions.items():

@@ -23,6 +23,8 @@ from emgscope.core.settings import DIVISIONS
 from emgscope.gui.display_modes import RunningMode
 from emgscope.gui.raster import TraceRaster
 
+BACKGROUND = QColor(8, 12, 16)
+"""The plot's near-black."""
 GRID_COLOUR = QColor(70, 86, 96)
 GRID_MINOR_COLOUR = QColor(38, 48, 56)
 MINOR_PER_DIVISION = 5

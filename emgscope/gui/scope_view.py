@@ -2,13 +2,15 @@
 
 A QTimer pulls whatever the acquisition thread wrote since the last frame through the ring's ``display``
 reader; no signal is emitted per chunk and nothing here ever waits. What a frame and a rebuild do is the display
-mode's (:mod:`emgscope.gui.display_modes`: sweep, scroll); the running modes draw from a
+mode's (:mod:`emgscope.gui.display_modes`: sweep, scroll, triggered); the running modes draw from a
 :class:`~emgscope.gui.raster.TraceRaster`, which only recomputes the columns new samples fall into. A change of
 size, sweep speed or channel set rebuilds the picture from the ring by absolute sample index; a change of
 sensitivity only redraws the stored min/max. Freeze stops pulling: acquisition and the ring carry on.
 
 Annotation bands (a guided exam's steps, a replayed file's segments) are placed by absolute sample index on the
-raster's own columns (:class:`~emgscope.gui.scope_items.BandsItem`), so they move with the trace.
+raster's own columns (:class:`~emgscope.gui.scope_items.BandsItem`), so they move with the trace. The triggered
+mode's state and level lines are the view's :attr:`ScopeView.trigger`; the measuring cursors
+(:mod:`emgscope.gui.cursors`) read out in the header.
 """
 
 from __future__ import annotations
@@ -19,22 +21,30 @@ from collections.abc import Iterable
 
 import pyqtgraph as pg
 from PyQt6.QtCore import Qt, QTimer, pyqtSignal
-from PyQt6.QtGui import QColor
 from PyQt6.QtWidgets import QGraphicsItem, QHBoxLayout, QLabel, QVBoxLayout, QWidget
 
 from emgscope.acquisition.pump import Pipeline
 from emgscope.core.ring import RingReader
 from emgscope.core.settings import DIVISIONS
 from emgscope.core.units import format_sensitivity, format_sweep
-from emgscope.gui.display_modes import DISPLAY_MODES, DisplayMode, RunningMode
+from emgscope.gui.cursors import Cursors
+from emgscope.gui.display_modes import DISPLAY_MODES, DisplayMode, RunningMode, TriggeredMode
 from emgscope.gui.raster import TraceRaster
-from emgscope.gui.scope_items import LABEL_COLOUR, Band, BandsItem, ChannelLabelsItem, GridItem, RasterItem
+from emgscope.gui.scope_items import (
+    BACKGROUND,
+    LABEL_COLOUR,
+    Band,
+    BandsItem,
+    ChannelLabelsItem,
+    GridItem,
+    RasterItem,
+)
+from emgscope.gui.triggered import TriggerScope
 
 FRAME_RATE_HZ = 60
 FRAME_INTERVAL_MS = 16
 """16 ms rather than round(1000/60) = 17, so a precise timer really gives at least 60 frames a second."""
 READER_NAME = "display"
-BACKGROUND = QColor(8, 12, 16)
 
 
 class ScopeView(QWidget):
@@ -60,12 +70,14 @@ class ScopeView(QWidget):
         self.band_label = QLabel(objectName="bandLabel")
         self.frozen_label = QLabel("FROZEN", objectName="frozenLabel")
         self.frozen_label.setVisible(False)
+        self.cursor_label = QLabel(objectName="cursorLabel")
         header = QHBoxLayout()
         header.setContentsMargins(8, 2, 8, 2)
         header.addWidget(self.scale_label)
         header.addStretch(1)
         header.addWidget(self.frozen_label)
         header.addStretch(1)
+        header.addWidget(self.cursor_label)
         header.addWidget(self.band_label)
 
         self.plot = pg.PlotWidget(background=BACKGROUND)
@@ -93,6 +105,9 @@ class ScopeView(QWidget):
         self.view_box.addItem(self.raster_item)
         self.view_box.addItem(self.bands)
         self.view_box.addItem(self.labels)
+        self.trigger = TriggerScope(self.view_box)
+        self.cursors = Cursors(self.view_box)
+        self.cursors.readout_changed.connect(self.cursor_label.setText)
         self.view_box.sigResized.connect(self.rebuild)
         self.plot.scene().sigMouseClicked.connect(self._clicked)
 
@@ -126,13 +141,16 @@ class ScopeView(QWidget):
     def set_sensitivity(self, uv_per_division: float) -> None:
         self.sensitivity_uv = uv_per_division
         self._update_scale_label()
+        self.trigger.set_sensitivity(uv_per_division)
+        self.cursors.set_scale(self._span_ms, uv_per_division)
         if self.raster is not None:
             self.raster.set_layout(uv_per_division, self.raster.visible)
             self.raster.redraw()
             self.raster_item.update()
 
     def set_sweep(self, ms_per_division: float) -> None:
-        self.sweep_ms = ms_per_division
+        """The shown mode's sweep speed (the triggered mode keeps its own, within 1-20 ms/div)."""
+        self.display_mode.set_timebase(self, ms_per_division)
         self._update_scale_label()
         self._apply_span()
         self.rebuild()
@@ -141,11 +159,19 @@ class ScopeView(QWidget):
     def mode(self) -> str:
         return self.display_mode.name
 
+    @property
+    def shown_sweep_ms(self) -> float:
+        """The sweep speed on screen (ms/div): the running modes' or the trigger's."""
+        return self.display_mode.timebase(self)
+
     def set_mode(self, mode: str) -> None:
         """A display mode by name (:data:`~emgscope.gui.display_modes.DISPLAY_MODES`: ``sweep``, ``scroll``)."""
         self.display_mode = DISPLAY_MODES[mode]
         if isinstance(self.display_mode, RunningMode):
             self.raster_item.mode = self.bands.mode = self.display_mode
+        self.trigger.set_active(isinstance(self.display_mode, TriggeredMode))
+        self._update_scale_label()
+        self._apply_span()
         self.rebuild()
 
     def set_hidden(self, labels: Iterable[str]) -> None:
@@ -160,6 +186,8 @@ class ScopeView(QWidget):
         """Mark the trace of the channel the loudspeaker plays (its label in amber, with a note sign)."""
         labels = self.pipeline.info.channel_labels if self.pipeline is not None else ()
         self.labels.set_heard(labels[channel] if 0 <= channel < len(labels) else None)
+        if 0 <= channel < len(labels):
+            self.trigger.set_channel(channel, labels[channel])
 
     def set_band_text(self, text: str) -> None:
         self.band_label.setText(text)
@@ -168,6 +196,7 @@ class ScopeView(QWidget):
         """Freeze stops pulling from the ring; unfreezing jumps to the newest samples (nothing is lost)."""
         self.frozen = frozen
         self.frozen_label.setVisible(frozen)
+        self.trigger.set_frozen(frozen)
         if frozen:
             self.timer.stop()
         elif self.pipeline is not None:
@@ -236,16 +265,19 @@ class ScopeView(QWidget):
 
     @property
     def _span_ms(self) -> float:
-        return self.sweep_ms * DIVISIONS
+        return self.shown_sweep_ms * DIVISIONS
 
     def _apply_span(self) -> None:
         span = self._span_ms
         self.view_box.setRange(xRange=(0, span), yRange=(0, DIVISIONS), padding=0)
         self.grid.set_span(span)
         self.plot.getPlotItem().getAxis("bottom").setTickSpacing(span / 2, span / DIVISIONS)
+        self.cursors.set_scale(span, self.sensitivity_uv)
 
     def _update_scale_label(self) -> None:
-        self.scale_label.setText(f"{format_sensitivity(self.sensitivity_uv)}/div    {format_sweep(self.sweep_ms)}/div")
+        self.scale_label.setText(
+            f"{format_sensitivity(self.sensitivity_uv)}/div    {format_sweep(self.shown_sweep_ms)}/div"
+        )
 
     def _place_labels(self, names: list[str]) -> None:
         raster = self.raster

@@ -31,8 +31,23 @@ MIN_SAMPLE_RATE_HZ = 1 / 86_400
 """The lowest: one sample a day. Below it a duration in seconds (samples ÷ rate) stops being a number ``info`` can
 print, and no physiological signal is that slow."""
 
-_TO_MICROVOLTS = {"v": 1e6, "mv": 1e3, "uv": 1.0, "µv": 1.0, "μv": 1.0}
-"""Factors from a file's voltage unit to µV (µ written as MICRO SIGN or GREEK MU, or as ``u``)."""
+_TO_MICROVOLTS = {
+    "v": 1e6,
+    "mv": 1e3,
+    "uv": 1.0,
+    "µv": 1.0,
+    "μv": 1.0,
+    "volts": 1e6,
+    "millivolts": 1e3,
+    "microvolts": 1.0,
+}
+"""Factors from a voltage unit to µV (µ written as MICRO SIGN or GREEK MU, or as ``u``; the words are those of the
+XDF metadata an LSL stream carries)."""
+
+
+def uv_factor(unit: str) -> float | None:
+    """Factor from ``unit`` to µV, or ``None`` when it is not a voltage."""
+    return _TO_MICROVOLTS.get(unit.strip().lower())
 
 
 class RecordingError(Exception):
@@ -74,7 +89,7 @@ class SignalInfo:
     @property
     def uv_factor(self) -> float | None:
         """Factor from the file's unit to µV, or ``None`` when the unit is not a voltage."""
-        return _TO_MICROVOLTS.get(self.unit.strip().lower())
+        return uv_factor(self.unit)
 
     @property
     def read_unit(self) -> str:

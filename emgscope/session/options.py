@@ -12,7 +12,11 @@ from emgscope.core.settings import MAINS_HZ, PATHOLOGIES, Settings
 def add_source_options(parser: argparse.ArgumentParser) -> None:
     """Options that choose and configure the signal source without the GUI's dialogs."""
     group = parser.add_argument_group("source")
-    group.add_argument("--source", choices=("sim", "brainflow"), help="simulated patient (default) or BrainFlow")
+    group.add_argument(
+        "--source",
+        choices=("sim", "brainflow", "lsl"),
+        help="simulated patient (default), BrainFlow, or a Lab Streaming Layer stream",
+    )
     group.add_argument("--board", help="BrainFlow board id or name, e.g. 0, SYNTHETIC_BOARD, CYTON_BOARD")
     group.add_argument("--serial-port", help="BrainFlow: serial port, e.g. /dev/ttyUSB0")
     group.add_argument("--mac-address", help="BrainFlow: Bluetooth MAC address")
@@ -22,6 +26,10 @@ def add_source_options(parser: argparse.ArgumentParser) -> None:
     group.add_argument("--file", dest="bf_file", metavar="FILE", help="BrainFlow: file for the playback board")
     group.add_argument("--master-board", help="BrainFlow: the board that wrote the playback file")
     group.add_argument("--timeout", type=int, help="BrainFlow: discovery timeout in seconds")
+    group.add_argument("--lsl-name", metavar="NAME", help="LSL: the name of the stream to take as the amplifier")
+    group.add_argument(
+        "--lsl-markers", metavar="NAME", help="LSL: a marker stream whose markers annotate the recording"
+    )
     group.add_argument("--pathology", choices=PATHOLOGIES, help="simulated patient: normal, myopathic or neurogenic")
     group.add_argument(
         "--patient",
@@ -69,6 +77,12 @@ def apply_source_options(args: argparse.Namespace, settings: Settings) -> None:
             setattr(bf, attribute, value)
             if args.source is None:
                 source.kind = "brainflow"
+    for option, attribute in (("lsl_name", "name"), ("lsl_markers", "markers")):
+        value = getattr(args, option)
+        if value is not None:
+            setattr(source.lsl, attribute, value)
+            if args.source is None:
+                source.kind = "lsl"
     sim = source.simulator
     if args.pathology is not None:
         sim.pathology = args.pathology
@@ -91,6 +105,31 @@ def apply_source_options(args: argparse.Namespace, settings: Settings) -> None:
         sim.seed = args.seed
     if args.mains is not None:
         sim.mains_hz = args.mains
+
+
+def add_lsl_out_options(parser: argparse.ArgumentParser) -> None:
+    """``--lsl-out``: publish the signal and the markers as LSL streams while a source runs (off by default)."""
+    group = parser.add_argument_group("LSL out")
+    group.add_argument(
+        "--lsl-out", action="store_true", help="publish the signal (type EMG) and the markers (type Markers) on LSL"
+    )
+    group.add_argument(
+        "--lsl-out-signal",
+        choices=("filtered", "raw"),
+        help="with --lsl-out: the filtered signal, as drawn and heard (default), or the raw one, as recorded",
+    )
+    group.add_argument("--lsl-out-name", metavar="NAME", help="with --lsl-out: the stream's name (default emgscope)")
+
+
+def apply_lsl_out_options(args: argparse.Namespace, settings: Settings) -> bool:
+    """Write the LSL out options into ``settings``; whether to publish from the start."""
+    if args.lsl_out_signal is not None:
+        settings.lsl_out.signal = args.lsl_out_signal
+    if args.lsl_out_name is not None:
+        if not args.lsl_out_name.strip():
+            raise SystemExit("emgscope: --lsl-out-name must not be empty")
+        settings.lsl_out.name = args.lsl_out_name.strip()
+    return bool(args.lsl_out)
 
 
 def add_log_option(parser: argparse.ArgumentParser) -> None:

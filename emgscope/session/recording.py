@@ -25,7 +25,9 @@ from emgscope.replay.recent import add_recent
 SOURCE_GONE = (events.STOPPED, events.SOURCE_ENDED, events.SOURCE_ERROR)
 MARKER_PLACED = "marker_placed"
 """The operator dropped a marker or typed a note: ``sample_index`` is the ring index it was stamped on (the
-sample being acquired when the key was pressed), the message its text."""
+sample being acquired when the key was pressed), the message its text. A marker the source's stream sent (an LSL
+marker stream's, see :data:`~emgscope.core.events.ANNOTATION`) is placed too, once written, with ``stream`` true in
+its data."""
 _log = log.logger(__name__)
 
 
@@ -105,6 +107,12 @@ class Recordings:
             return
         if event.kind in SOURCE_GONE:
             recorder.stop()
+        if event.kind == events.ANNOTATION and event.sample_index is not None:
+            onset = recorder.annotate_at(event.sample_index, 0, event.message)
+            if onset is not None:
+                data = {"onset_s": onset, "stream": True}
+                self.bus.post(Event(MARKER_PLACED, event.message, event.sample_index, data))
+            return
         ours = event.data.get("path") == str(recorder.path or "")
         if not ours:
             return

@@ -28,6 +28,8 @@ from emgscope.protocol.sim_patient_driver import COMPLIANCE_PRESETS, SimPatientD
 from emgscope.session.audio import AudioService, Stream
 from emgscope.session.connection import Connection, SourceFactory
 from emgscope.session.exam import ExamChoice, ExamSession, SummaryWriter
+from emgscope.session.lsl_out import LslPublisher
+from emgscope.session.muap import MuapService
 from emgscope.session.recording import Recordings
 
 SHUTDOWN_WAIT_S = 5.0
@@ -41,7 +43,8 @@ _log = log.logger(__name__)
 
 
 class Session:
-    """What runs: the source connection, the recordings, the audio monitor and at most one guided exam."""
+    """What runs: the source connection, the recordings, the audio monitor, MUP analyses and at most one guided
+    exam."""
 
     def __init__(self, settings: Settings, source_factory: SourceFactory | None = None, sound: bool = True) -> None:
         """``source_factory``: build sources in this process instead of the acquisition process (an embedding
@@ -52,6 +55,8 @@ class Session:
         self.recordings = Recordings(self.bus, settings.recording, lambda: self.pipeline, lambda: self.settings.filters)
         self.audio = AudioService(settings.audio, self.bus)
         self.sound = sound
+        self.lsl_out = LslPublisher(settings.lsl_out, self.bus)
+        self.muap = MuapService(self.bus, self.connection, self.recordings, settings)
         self.exam: ExamSession | None = None
         self._filters_before_exam: FilterSettings | None = None
         self.connected = False
@@ -94,7 +99,9 @@ class Session:
         shared memory (nothing is left for the next start to clean up)."""
         pipeline = self.pipeline
         self.recordings.finish(SHUTDOWN_WAIT_S)
+        self.muap.close()
         self.end_exam()
+        self.lsl_out.set_enabled(False)
         self.disconnect(SHUTDOWN_WAIT_S)
         self.audio.wait_closed()
         if pipeline is not None:
@@ -143,17 +150,20 @@ class Session:
                 if self.sound:
                     stream = Stream(pipeline.filtered, pipeline.info.sample_rate, pipeline.info.channel_labels)
                     self.audio.attach(stream)
+                self.lsl_out.attach(pipeline)
         elif kind in SOURCE_GONE:
             if kind != events.STOPPED or self.connected:
                 _log.log(20 if kind == events.STOPPED else 40, "Source %s: %s", kind.replace("_", " "), event.message)
             self.connected = False
             self.audio.detach()
+            self.lsl_out.detach()
         elif kind in (events.CONNECTION_LOST, events.CONNECTION_RESUMED):
             self.lost = kind == events.CONNECTION_LOST
             _log.warning("%s", event.message)
         elif kind in (events.WARNING, events.SAMPLES_DROPPED):
             _log.warning("%s", event.message)
         self.recordings.handle(event)
+        self.muap.handle(event)
 
     def watch_stream(self) -> None:
         """Called a few times a second by the owner: samples that stop arriving while no source said why (the
@@ -206,7 +216,9 @@ class Session:
         plan = build_plan(choice.protocol, choice.muscles)
         exam = ExamSession(plan, pipeline, choice.channel, driver, patient, summary_writer=summary_writer)
         exam.attach_recorder(self.recordings.recorder)
+        self.muap.watch_exam(exam)
         self.exam = exam
+        self.lsl_out.follow_exam(exam.bus)
         exam.start()
         return exam
 
@@ -256,4 +268,6 @@ def describe_target(settings: Settings) -> str:
         return f"the simulated patient ({source.simulator.pathology})"
     if source.kind == "replay":
         return f"a replay of {source.replay.file.rsplit('/', 1)[-1]}"
+    if source.kind == "lsl":
+        return f"the LSL stream {source.lsl.name!r}"
     return f"BrainFlow board {source.brainflow.board}"

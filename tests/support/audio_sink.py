@@ -20,17 +20,10 @@ import numpy as np
 import pytest
 
 from emgscope.bench.nullsink import RATE, SINK, NullSinkError, PulseNullSink
+from support.waiting import wait_until
 
 FLOWING_S = 0.3
 """A new stream on a fresh null sink may stall for up to two seconds; after this much sound it flows."""
-
-
-def _wait_for(condition: Callable[[], bool], what: str, timeout: float = 10.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            pytest.fail(f"timed out after {timeout:g} s waiting for {what}")
-        time.sleep(0.01)
 
 
 @dataclass
@@ -45,7 +38,7 @@ class NullSink:
 
     def wait_until_flowing(self, blocks: Callable[[], int], block_frames: int) -> None:
         """Wait until a stream's callback has produced :data:`FLOWING_S` of sound (``blocks`` counts them)."""
-        _wait_for(lambda: blocks() * block_frames >= FLOWING_S * RATE, "the audio stream to start flowing")
+        wait_until(lambda: blocks() * block_frames >= FLOWING_S * RATE, 10.0, "the audio stream to start flowing")
 
 
 class Recorder:
@@ -61,7 +54,8 @@ class Recorder:
         self._file = self._path.open("wb")
         command = ["parec", "-d", f"{SINK}.monitor", f"--rate={RATE}", "--channels=1", "--format=float32le"]
         self._process = subprocess.Popen(command, stdout=self._file, env=self._server.env)
-        _wait_for(lambda: self._path.stat().st_size >= FLOWING_S * RATE * 4, "the sink's monitor to deliver sound")
+        flowing = FLOWING_S * RATE * 4  # float32 mono
+        wait_until(lambda: self._path.stat().st_size >= flowing, 10.0, "the sink's monitor to deliver sound")
         return self
 
     def __exit__(self, *exc_info: object) -> None:

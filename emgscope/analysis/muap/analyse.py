@@ -10,8 +10,10 @@ thread and may give up on it):
 3. a source slower than :data:`WORKING_RATE_HZ` is interpolated up to it (band-limited, so nothing is invented:
    the spike is only located and measured between samples, as EMGlab aligns to sub-sample precision, QEMG §2);
 4. spikes are detected (:mod:`.detect`: in the spike band, or for a slow source in the clinical band) and sorted
-   into units (:mod:`.sort`: superimposed discharges are left out, not resolved); a class of alike spikes that does
-   not fire as a train is not a unit (:mod:`.firing`);
+   into units by comparing them in that same signal (:mod:`.sort`: superimposed discharges are left out, not
+   resolved); a class of alike spikes that does not fire as a train is not a unit (:mod:`.firing`). In the spike
+   band a discharge's ±1 ms differs from its unit's far less than in the clinical band, where distant units' blunt
+   potentials bend it (on the simulated patient at weak efforts, 98 % of the units are found against 95 %);
 5. the units' templates are averaged from their clean discharges, each with the other units' potentials taken away
    (:mod:`.templates`), their onsets and ends marked and everything measured (:mod:`.measure`); each unit's firing
    rate and variability come from its discharges (:mod:`.firing`);
@@ -79,6 +81,10 @@ CLIP_GUARD_MS = 5.0
 """A discharge with a clipped sample this close to its main spike is left out of its unit's template."""
 MAX_CLIPPED_SHARE = 0.5
 """When more than this share of the spikes are clipped, the segment is refused."""
+MAX_CLIPPED_TIME = 0.05
+"""When more than this share of the samples sit at the input range's limits, the segment is refused before spikes are
+looked for: plateaus of clipped potentials raise the background's spread until no potential stands out of it, and
+the segment would be called all noise (a neurogenic muscle at 30 % effort recorded within ±400 µV: 19 % clipped)."""
 DENSE_SPIKES_PER_S = 150.0
 """More spikes than this per second with no unit found: an interference pattern, too dense to separate."""
 
@@ -153,21 +159,19 @@ def analyse_segment(
     x = signal.resample_poly(filtered, up, 1) if up > 1 else filtered
     working_rate = rate * up
     check()
+    clipped = _clipped(raw, input_range_uv, up, x.size)
+    if clipped is not None and clipped.size > MAX_CLIPPED_TIME * raw.size:
+        raise MuapInputError(_clipping(f"{clipped.size / raw.size:.0%} of the samples", input_range_uv))
     spikes = spike_band(x, working_rate) if rate >= FULL_PRECISION_RATE_HZ else x
     noise = background_sd(spikes)
     peaks = detect_spikes(spikes, working_rate, DETECT_THRESHOLD_SD * noise)
-    clipped = _clipped(raw, input_range_uv, up, x.size)
     if clipped is not None and peaks.size:
         touching = int(np.count_nonzero(_near(clipped, peaks, working_rate)))
         if touching > MAX_CLIPPED_SHARE * peaks.size:
-            low, high = input_range_uv or (0.0, 0.0)
-            raise MuapInputError(
-                f"{touching} of {peaks.size} potentials reach the input range's limit ({low / 1000:g} to "
-                f"{high / 1000:g} mV) and are clipped: lower the gain or widen the input range, and record again."
-            )
+            raise MuapInputError(_clipping(f"{touching} of {peaks.size} potentials", input_range_uv))
     check()
     relative = MATCH_RELATIVE if rate >= FULL_PRECISION_RATE_HZ else MATCH_RELATIVE_ALIASED
-    trains = sort_spikes(x, working_rate, peaks, relative, check)
+    trains = sort_spikes(x, working_rate, peaks, relative, check, compared=spikes)
     check()
     built = _Builder(x, working_rate, up, start_index, clipped)
     units = built.units(trains)
@@ -200,6 +204,14 @@ def analyse_segment(
 def zero_phase(design: FilterDesign, raw: np.ndarray) -> np.ndarray:
     """``raw`` through ``design``'s filters forwards and then backwards (see the module's docstring)."""
     return signal.sosfiltfilt(design.sos, raw) if design.sos.shape[0] else raw
+
+
+def _clipping(what: str, input_range_uv: tuple[float, float] | None) -> str:
+    low, high = input_range_uv or (0.0, 0.0)
+    return (
+        f"{what} reach the input range's limit ({low / 1000:g} to {high / 1000:g} mV) and are clipped: lower the gain "
+        f"or widen the input range, and record again."
+    )
 
 
 def _why_no_units(spikes: int, duration_s: float) -> str:
