@@ -91,7 +91,10 @@ MODERATE_DRIVES_PERCENT = (20.0, 30.0, 50.0)
 :data:`MAX_EFFORT_PERCENT`)."""
 MAX_EFFORT_PERCENT = 30.0
 """Issue 14's figures are for efforts up to this."""
-SEEDS = tuple(range(1, 13))
+SITES: dict[str, int] = {"normal": 12, "myopathic": 12, "neurogenic": 36}
+"""Needle sites (seeds 1, 2, ...) of each generic patient. The neurogenic muscle has a present unit at one site in
+three (its reinnervated units' spikes mostly rise over more than 0.5 ms, so the file counts them as far-field), and
+is sampled at three times as many."""
 MODERATE_SEEDS = (1, 2, 3, 4)
 PATIENT_SEEDS = (1,)
 MIN_TRUE_DISCHARGES = 20
@@ -302,7 +305,7 @@ def generic_cases(moderate: bool = False, seeds: Iterable[int] | None = None) ->
         weak = WEAK_DRIVES_PERCENT[pathology]
         drives = [d for d in MODERATE_DRIVES_PERCENT if d > max(weak)] if moderate else weak
         label = f"moderate {pathology}" if moderate else ""
-        chosen = seeds if seeds is not None else MODERATE_SEEDS if moderate else SEEDS
+        chosen = seeds if seeds is not None else MODERATE_SEEDS if moderate else range(1, SITES[pathology] + 1)
         for effort in efforts(drives, PROFILES[pathology].state):
             cases += [Case(pathology, effort, seed, label=label) for seed in chosen]
     return cases
