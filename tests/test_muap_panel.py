@@ -10,7 +10,7 @@ from support.mouse import drag
 from emgscope.analysis.muap.analyse import analyse_segment
 from emgscope.analysis.muap.columns import COLUMNS
 from emgscope.analysis.muap.model import Edit, SiteAnalysis
-from emgscope.bench.muap import RATE, simulate
+from emgscope.bench.muap import RATE, SETTLE_S, Case, simulate
 from emgscope.gui.muap_panel import TABLE_COLUMNS, MuapPanel
 from emgscope.gui.muap_plots import EDITED_COLOUR, TemplatePlot
 
@@ -21,7 +21,8 @@ REMARKS = TABLE_COLUMNS.index("Remarks")
 
 @pytest.fixture(scope="module")
 def site() -> SiteAnalysis:
-    _, start, samples = simulate("normal", 20.0, seed=31)
+    samples, _ = simulate(Case("normal", 10.0, 31))
+    start = round(SETTLE_S * RATE)
     return analyse_segment(samples, RATE, start_index=start, muscle="Deltoid", channel_label="Needle 1")
 
 

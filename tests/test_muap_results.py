@@ -27,12 +27,15 @@ from emgscope.analysis.muap.sidecar import (
     save_analysis,
     sidecar_path,
 )
-from emgscope.bench.muap import RATE, simulate
+from emgscope.bench.muap import RATE, SETTLE_S, Case, simulate
 
 
 @pytest.fixture(scope="module")
 def site() -> SiteAnalysis:
-    _, start, samples = simulate("normal", 20.0, seed=21)
+    # A weak contraction, as MUP analysis is done at: the rebuilt simulated patient has 40-50 units firing at one
+    # site at 20 % effort, and its largest units' templates there are no longer over before 30 ms.
+    samples, _ = simulate(Case("normal", 10.0, 21))
+    start = round(SETTLE_S * RATE)
     result = analyse_segment(samples, RATE, start_index=start, muscle="Deltoid", channel_label="Needle 1")
     assert len(result.units) >= 3
     return result
@@ -134,7 +137,8 @@ def _same(a: SiteAnalysis, b: SiteAnalysis) -> bool:
 
 
 def test_a_slow_source_reads_back_the_same(tmp_path: Path) -> None:
-    _, start, samples = simulate("normal", 20.0, seed=24)
+    samples, _ = simulate(Case("normal", 10.0, 24))
+    start = round(SETTLE_S * RATE)
     slow = analyse_segment(samples[::5], RATE / 5, start_index=start // 5)  # templates at 20 kHz, discharges at 4
     assert slow.units[0].template_rate_hz == RATE and slow.sample_rate_hz == RATE / 5
     save_analysis(tmp_path / "slow.edf", slow)
@@ -147,7 +151,8 @@ def test_saving_again_replaces_the_same_segment_and_keeps_others(site: SiteAnaly
     recording = tmp_path / "exam.edf"
     save_analysis(recording, site)
     save_analysis(recording, apply_edit(site, Edit(site.units[0].id, REJECT)))
-    _, start, samples = simulate("normal", 20.0, seed=22)
+    samples, _ = simulate(Case("normal", 10.0, 22))
+    start = round(SETTLE_S * RATE)
     other = analyse_segment(samples, RATE, start_index=start + 200_000, muscle="Deltoid")
     save_analysis(recording, other)
     analyses = load_analyses(recording)
@@ -156,7 +161,8 @@ def test_saving_again_replaces_the_same_segment_and_keeps_others(site: SiteAnaly
 
 
 def test_a_muscle_is_summed_up_over_its_sites(site: SiteAnalysis) -> None:
-    _, start, samples = simulate("normal", 20.0, seed=23)
+    samples, _ = simulate(Case("normal", 10.0, 23))
+    start = round(SETTLE_S * RATE)
     other = analyse_segment(samples, RATE, start_index=start, muscle="Deltoid")
     both = muscle_summary([site, other])
     assert both.name == "Deltoid"

@@ -97,6 +97,7 @@ class SiteAnalysis:
     units: tuple[MuapUnit, ...]
     recruitment: Recruitment
     background_sd_uv: float
+    """Spread of the background in the spike band (:mod:`.detect`), µV; spikes were detected at 5 times it."""
     spikes: int
     """Spikes detected in the segment."""
     sorted_spikes: int

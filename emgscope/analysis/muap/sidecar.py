@@ -17,7 +17,8 @@ JSON without line breaks (templates are long; pretty-print it to read it); NaN i
           "start_s": 6.0, "end_s": 11.0,              # the same in seconds (for readers)
           "filters": "10 Hz – 9 kHz",           # the band the segment was analysed through
           "judge_rise_time": true,              # false for a source too slow to tell far-field MUPs
-          "background_sd_uv": 4.1, "spikes": 612, "sorted_spikes": 455,
+          "background_sd_uv": 4.1,              # the spike band's background, which spikes were detected above
+          "spikes": 612, "sorted_spikes": 455,
           "notes": ["..."],                     # what the user was told about the result
           "units": [
             {

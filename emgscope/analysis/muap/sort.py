@@ -21,14 +21,20 @@ def _no_check() -> None:
 
 
 def sort_spikes(
-    x: np.ndarray, rate: float, peaks: np.ndarray, relative: float, check: Check = _no_check
+    x: np.ndarray,
+    rate: float,
+    peaks: np.ndarray,
+    relative: float,
+    check: Check = _no_check,
+    compared: np.ndarray | None = None,
 ) -> list[np.ndarray]:
     """The discharges of each unit found among ``peaks`` of the signal ``x``: sorted sample indices of each
     discharge's main spike, largest unit first. ``relative`` is the match tolerance's share of the template
-    (:data:`~emgscope.analysis.muap.cluster.MATCH_RELATIVE` or its aliased counterpart)."""
+    (:data:`~emgscope.analysis.muap.cluster.MATCH_RELATIVE` or its aliased counterpart); ``compared`` is the signal
+    whose spikes are compared (default ``x``; the whole potentials that join fragments are always ``x``'s)."""
     if peaks.size < MIN_DISCHARGES:
         return []
-    win = SpikeWindows(x, peaks, rate)
+    win = SpikeWindows(x if compared is None else compared, peaks, rate)
     clusters = cluster_spikes(win, np.abs(np.asarray(x)[peaks]), relative, check)
     check()
     trains: list[np.ndarray] = []
