@@ -6,7 +6,8 @@ MUP analysis's own detector (:mod:`emgscope.analysis.muap.detect`); each dischar
 (:mod:`.shape`); alike discharges are grouped into the trains of one generator (:mod:`.group`), and groups locked
 to each other at a steady lag are united as the MUP analysis unites the components of one potential (the spikes of a
 complex repetitive discharge, :func:`~emgscope.analysis.muap.trains.merge_components`); each group's
-firing is measured (:mod:`.pattern`) and the group classified (:mod:`.classify`). A few discharges that fall
+firing is measured (:mod:`.pattern`) and the group classified (:mod:`.classify`); only groups with a firing pattern
+(:data:`~.classify.PATTERN_MIN` discharges) are looked at for locking, the rest are too few to lock. A few discharges that fall
 inside the runs of a repetitive discharge and matched no run of their own are taken for its discharges (a run
 that waxes and wanes spreads over a few groups). After a needle movement, groups that stop within
 :data:`~emgscope.analysis.spontaneous.classify.PERSIST_S` are insertional activity.
@@ -32,7 +33,7 @@ from emgscope.analysis.muap.trains import merge_components
 from emgscope.analysis.spontaneous import classify as c
 from emgscope.analysis.spontaneous.group import group
 from emgscope.analysis.spontaneous.pattern import RUN_BREAK_MIN_S, Pattern, firing_pattern
-from emgscope.analysis.spontaneous.shape import FIBRE_MAX_UV, LEAD_MS, SPAN_MS, Shape, measure_shape
+from emgscope.analysis.spontaneous.shape import FIBRE_MAX_UV, LEAD_MS, POSITIVE_WAVE, SPAN_MS, Shape, measure_shape
 from emgscope.core.settings import FilterSettings
 
 SETTLE_S = CheckSettings().relax_grace_s
@@ -161,13 +162,14 @@ def analyse_rest(
     if x.size == 0:
         return RestAnalysis(rate, first, 0, math.nan, (), muscle, side, site)
     noise = quiet_background_sd(x, working)
-    peaks = _whole_discharges(
+    peaks = whole_discharges(
         x, detect_spikes(x, working, max(DETECT_THRESHOLD_SD * noise, MIN_DETECT_UV)), working, noise
     )
     labels = group(x, peaks, working, noise)
     groups = [peaks[labels == k] for k in range(int(labels.max()) + 1 if labels.size else 0)]
     trains: list[Train] = []
-    for members in merge_components(groups, working, DUPLICATE_MS):
+    steady = [g for g in groups if g.size >= c.PATTERN_MIN]
+    for members in merge_components(steady, working, DUPLICATE_MS) + [g for g in groups if g.size < c.PATTERN_MIN]:
         sizes = np.array([_size(x, p, working) for p in members])
         shape, consistency = _group_shape(x, members, working, noise)
         pattern = firing_pattern(members / working, sizes)
@@ -177,7 +179,8 @@ def analyse_rest(
     trains = _fragments(trains, rate)
     if after_movement:
         trains = _insertional(trains, start_index, rate)
-    firing = firing_units(np.asarray(filtered_uv)[skip:], rate)
+    large = sum(1 for t in trains for _ in range(t.count) if t.amplitude_uv >= FIBRE_MAX_UV)
+    firing = firing_units(np.asarray(filtered_uv)[skip:], rate) if large >= c.VOLUNTARY_MIN else ()
     return RestAnalysis(rate, first, round(x.size / up), noise, tuple(trains), muscle, side, site, firing)
 
 
@@ -214,21 +217,29 @@ def quiet_background_sd(x: np.ndarray, rate: float) -> float:
     return float(np.percentile(spread, QUIET_PERCENTILE))
 
 
-def _whole_discharges(x: np.ndarray, peaks: np.ndarray, rate: float, noise: float) -> np.ndarray:
-    """One peak per discharge: a smaller peak inside a larger discharge's extent (another phase of a positive sharp
-    wave, another spike of a complex) is part of it, not a discharge of its own (see :data:`ABSORB_FRACTION`)."""
+def whole_discharges(x: np.ndarray, peaks: np.ndarray, rate: float, noise: float) -> np.ndarray:
+    """One peak per discharge: a smaller peak inside a larger discharge's extent (another spike of a complex) is part
+    of it, not a discharge of its own (see :data:`ABSORB_FRACTION`); so is a negative peak in the
+    :data:`~.shape.SPAN_MS` after a positive wave (its long, low negative phase, §2)."""
     if peaks.size < 2:
         return peaks
     size = np.abs(x[peaks])
-    kept: list[tuple[int, int, float]] = []
+    spans: list[tuple[int, int, float, bool]] = []
+    """``(first, last, size, negative peaks only)`` of the discharges kept so far."""
     keep = np.zeros(peaks.size, bool)
+    tail = round(SPAN_MS * rate / 1000.0)
     for i in np.argsort(-size, kind="stable").tolist():
         p = int(peaks[i])
-        if any(a <= p <= b and size[i] < ABSORB_FRACTION * big for a, b, big in kept):
+        inside = (
+            a <= p <= b and size[i] < ABSORB_FRACTION * big and (x[p] < 0 or not only) for a, b, big, only in spans
+        )
+        if any(inside):
             continue
         shape = measure_shape(x, p, rate, noise)
         start = p + round(shape.onset_ms * rate / 1000.0)
-        kept.append((start, start + round(shape.extent_ms * rate / 1000.0), float(size[i])))
+        spans.append((start, start + round(shape.extent_ms * rate / 1000.0), float(size[i]), False))
+        if shape.kind == POSITIVE_WAVE:
+            spans.append((p, p + tail, float(size[i]), True))
         keep[i] = True
     return peaks[keep]
 
