@@ -5,11 +5,11 @@ interpolated up to it, as the MUP analysis does) has its background measured and
 MUP analysis's own detector (:mod:`emgscope.analysis.muap.detect`); each discharge's shape is measured
 (:mod:`.shape`); alike discharges are grouped into the trains of one generator (:mod:`.group`), and groups locked
 to each other at a steady lag are united as the MUP analysis unites the components of one potential (the spikes of a
-complex repetitive discharge, :func:`~emgscope.analysis.muap.trains.merge_components`); each group's
-firing is measured (:mod:`.pattern`) and the group classified (:mod:`.classify`); only groups with a firing pattern
-(:data:`~.classify.PATTERN_MIN` discharges) are looked at for locking, the rest are too few to lock. A few discharges that fall
-inside the runs of a repetitive discharge and matched no run of their own are taken for its discharges (a run
-that waxes and wanes spreads over a few groups). After a needle movement, groups that stop within
+complex repetitive discharge, :func:`~emgscope.analysis.muap.trains.merge_components`; only groups with a firing
+pattern, :data:`~.classify.PATTERN_MIN` discharges, are looked at: fewer are too few to lock); each group's firing
+is measured (:mod:`.pattern`) and the group classified (:mod:`.classify`). A few discharges that fall inside the
+runs of a repetitive discharge and matched no run of their own are taken for its discharges (a run that waxes and
+wanes spreads over a few groups). After a needle movement, groups that stop within
 :data:`~emgscope.analysis.spontaneous.classify.PERSIST_S` are insertional activity.
 
 The analysis starts :data:`SETTLE_S` after the rest begins: the patient's time to relax, as the exam's own check
