@@ -30,7 +30,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from emgscope.analysis.findings.segments import MuscleSteps, Step, exam_steps
-from emgscope.analysis.findings.table import Row
+from emgscope.analysis.findings.table import NOT_MEASURED, Row
 from emgscope.analysis.insertional import Burst, measure_burst, muscle_insertional
 from emgscope.analysis.interference import Interference, measure_step
 from emgscope.analysis.muap.analyse import MuapInputError, analyse_segment
@@ -77,6 +77,7 @@ class MuscleEvidence:
     mup_problem: str = ""
     """Why the minimal contraction gave no MUPs (the analysis's own sentence)."""
     interference: dict[str, Interference] = field(default_factory=dict)
+    rate: float = 0.0
 
     def summary(self) -> MuscleSummary | None:
         return muscle_summary(self.mups) if self.mups else None
@@ -156,7 +157,7 @@ def _evidence(
     input_range: tuple[float, float],
     saved_mups: Sequence[SiteAnalysis],
 ) -> MuscleEvidence:
-    found = MuscleEvidence(muscle)
+    found = MuscleEvidence(muscle, rate=rate)
     for step in muscle.steps:
         if step.label == "INS" or (step.label == "REST" and step.repeat > 1):
             a, b = _samples(step, rate)
@@ -238,7 +239,49 @@ def suggest_row(found: MuscleEvidence) -> Row:
     else:
         values["interference"] = None
         why["interference"] = "no maximal contraction examined"
+    row.anchors = anchors(found)
     return row
+
+
+TRACE_S = 1.0
+"""The report's rest and maximal-effort traces are this long."""
+SHOWN_FIRST = (
+    *spont.OTHER_DISCHARGES,
+    spont.FIBRILLATION,
+    spont.PSW,
+    spont.FASCICULATION,
+    spont.ENDPLATE_SPIKE,
+    spont.ENDPLATE_NOISE,
+)
+"""The rest trace shows an example of the first of these found (what a reader most needs to see)."""
+
+
+def anchors(found: MuscleEvidence) -> dict[str, tuple[float, float]]:
+    """Where the report's traces of this muscle come from (see :attr:`~.table.Row.anchors`)."""
+    out: dict[str, tuple[float, float]] = {}
+    insertions = found.steps.of("INS")
+    if insertions:
+        out["ins"] = (insertions[0].onset_s, min(insertions[0].end_s, insertions[0].onset_s + TRACE_S))
+    relaxed = [r for r in found.rests if r.relaxed and r.samples]
+    for cls in SHOWN_FIRST:
+        examples = [(r, s) for r in relaxed for s in r.examples(cls)]
+        if examples:
+            rest, sample = examples[0]
+            centre = sample / rest.sample_rate
+            out["rest"] = (max(rest.start_index / rest.sample_rate, centre - TRACE_S / 2), centre + TRACE_S / 2)
+            break
+    else:
+        if relaxed:
+            start = relaxed[0].start_index / relaxed[0].sample_rate
+            out["rest"] = (start, start + min(TRACE_S, relaxed[0].seconds))
+    if found.mups:
+        site = found.mups[0]
+        out["min"] = (site.start_s, site.end_s)
+    maximal = found.interference.get("MAX")
+    if maximal is not None and maximal.epochs:
+        start = maximal.epochs[len(maximal.epochs) // 2].start_index / found.rate
+        out["max"] = (start, start + TRACE_S)
+    return out
 
 
 def _size_word(value: float, low: float, high: float) -> str:
@@ -272,10 +315,10 @@ def _mup_cells(found: MuscleEvidence, values: dict, why: dict) -> None:
             why[name] = "no contraction examined"
         return
     values["polyphasia"] = None
-    why["polyphasia"] = f"not measured: {reason}"
+    why["polyphasia"] = f"{NOT_MEASURED}: {reason}"
     if not epochs:
         values["muap_amplitude"] = values["muap_duration"] = None
-        why["muap_amplitude"] = why["muap_duration"] = f"not measured: {reason}"
+        why["muap_amplitude"] = why["muap_duration"] = f"{NOT_MEASURED}: {reason}"
         return
     pooled = Interference("MOD+MAX", tuple(epochs))
     place = pooled.cloud_place()

@@ -71,6 +71,8 @@ OTHER_NAMES = {
     "neuromyotonic": "neuromyotonic",
 }
 NOT_EXAMINED = "not examined"
+NOT_MEASURED = "not measured"
+"""A cell whose step was examined but gave too little to measure (its evidence starts with these words)."""
 
 
 class CellError(ValueError):
@@ -120,6 +122,10 @@ class Row:
     """Field → what the suggestion rests on, in words."""
     entered: dict[str, Any] = field(default_factory=dict)
     """Field → the clinician's value (``comment`` included)."""
+    anchors: dict[str, tuple[float, float]] = field(default_factory=dict)
+    """Where the evidence is, seconds into the recording: ``ins`` (the insertion), ``rest`` (a representative
+    stretch of the rest), ``min`` (the minimal contraction the MUPs were taken from), ``max`` (the maximal effort).
+    The report draws its traces from them; practice replays them."""
 
     @property
     def key(self) -> tuple[str, str]:
@@ -134,6 +140,14 @@ class Row:
         if name in self.entered:
             return self.entered[name]
         return self.suggested.get(name)
+
+    def text(self, name: str) -> str:
+        """The cell in force as the table shows it; an empty suggestion reads "not measured" where its evidence
+        says so, else "not examined"."""
+        value = self.value(name)
+        if value is None and not self.by_hand(name) and self.evidence.get(name, "").startswith(NOT_MEASURED):
+            return NOT_MEASURED
+        return cell_text(name, value)
 
     def by_hand(self, name: str) -> bool:
         return name in self.entered
