@@ -39,6 +39,7 @@ from emgscope.gui.display_modes import DISPLAY_MODES
 from emgscope.gui.exam_feature import ExamFeature
 from emgscope.gui.filter_dialog import FilterDialog
 from emgscope.gui.forms import load_form
+from emgscope.gui.report_feature import ReportFeature
 from emgscope.gui.scope_controls import ScopeControls
 from emgscope.gui.scope_items import Band
 from emgscope.gui.scope_view import ScopeView
@@ -93,6 +94,7 @@ class MainWindow(QMainWindow):
         self.bridge.event.connect(self._on_event)
         self.sessions = SessionFeature(self.session, self)
         self.exam = ExamFeature(self.session, self)
+        self.reports = ReportFeature(self.session, self, self.exam, self.sessions.open_recording)
         self.audio = AudioControls(self.session.audio, self.bridge, self)
         add_strip(self.add_toolbar_section("Audio"), self.audio)
         self.audio.settings_changed.connect(self._audio_settings_changed)

@@ -16,14 +16,13 @@ with no exam segments and how to mark them, a findings file that cannot be read)
 from __future__ import annotations
 
 import argparse
-import contextlib
 import json
 import sys
 from pathlib import Path
 
 from emgscope.analysis.findings.report import build_report
-from emgscope.analysis.findings.sidecar import Findings, FindingsFileError, load_findings, save_findings
-from emgscope.analysis.findings.suggest import NoExamError, suggest
+from emgscope.analysis.findings.sidecar import Findings, FindingsFileError
+from emgscope.analysis.findings.suggest import NoExamError, saved_or_suggested
 from emgscope.analysis.muap.sidecar import SidecarError, load_analyses
 from emgscope.replay.reader import Recording, RecordingError, open_recording
 
@@ -42,18 +41,6 @@ class ReportError(Exception):
     """Why there is no report: one line for the user."""
 
 
-def findings_for(recording: Recording, path: Path) -> Findings:
-    """The saved findings, or new suggestions (saved beside the recording when its folder can be written)."""
-    saved = load_findings(path)
-    if saved is not None:
-        return saved
-    result = suggest(recording, saved_mups=load_analyses(path))
-    findings = Findings(result.rows, result.channel)
-    with contextlib.suppress(FindingsFileError):  # a read-only folder: the report is made, the table not kept
-        save_findings(path, findings)
-    return findings
-
-
 def _target(args: argparse.Namespace) -> Path:
     out: Path = args.out or args.file.with_name(args.file.name + ".report.pdf")
     if out.suffix.lower() not in FORMATS:
@@ -69,7 +56,7 @@ def run(args: argparse.Namespace) -> int:
     try:
         out = None if args.json else _target(args)
         recording = open_recording(args.file, args.board)
-        findings = findings_for(recording, args.file)
+        findings = saved_or_suggested(recording, args.file)
         if args.json:
             print(json.dumps(findings.as_json(), ensure_ascii=False))
             return 0

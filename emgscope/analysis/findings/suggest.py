@@ -23,19 +23,23 @@ A cell whose segments are missing is ``None``, and its evidence says which segme
 
 from __future__ import annotations
 
+import contextlib
 import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import numpy as np
 
 from emgscope.analysis.findings.segments import MuscleSteps, Step, exam_steps
+from emgscope.analysis.findings.sidecar import Findings, FindingsFileError, load_findings, save_findings
 from emgscope.analysis.findings.table import NOT_MEASURED, Row
 from emgscope.analysis.insertional import Burst, measure_burst, muscle_insertional
 from emgscope.analysis.interference import Interference, measure_step
 from emgscope.analysis.muap.analyse import MuapInputError, analyse_segment
 from emgscope.analysis.muap.model import SiteAnalysis, muscle_summary
 from emgscope.analysis.muap.reference import MuscleSummary
+from emgscope.analysis.muap.sidecar import load_analyses
 from emgscope.analysis.spontaneous import classify as spont
 from emgscope.analysis.spontaneous.analyse import RestAnalysis, analyse_rest
 from emgscope.analysis.spontaneous.grade import muscle_grade
@@ -91,6 +95,20 @@ class Suggestions:
     evidence: list[MuscleEvidence]
     sample_rate: float
     channel: int
+
+
+def saved_or_suggested(recording: Recording, path: Path) -> Findings:
+    """The findings saved beside ``path`` (the recording's file), or new suggestions, saved there when its folder
+    can be written. Raises :class:`NoExamError`, :class:`~emgscope.replay.reader.RecordingError` and the results
+    files' errors."""
+    saved = load_findings(path)
+    if saved is not None:
+        return saved
+    result = suggest(recording, saved_mups=load_analyses(path))
+    findings = Findings(result.rows, result.channel)
+    with contextlib.suppress(FindingsFileError):  # a read-only folder: the table is used, not kept
+        save_findings(path, findings)
+    return findings
 
 
 def choose_channel(recording: Recording, channel: int | None = None) -> int:
