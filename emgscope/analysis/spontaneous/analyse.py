@@ -29,9 +29,9 @@ from scipy import signal
 from emgscope.analysis.checks import CheckSettings
 from emgscope.analysis.muap.analyse import WORKING_RATE_HZ, MuapInputError, analyse_segment
 from emgscope.analysis.muap.detect import DETECT_THRESHOLD_SD, MAD_TO_SD, background_sd, detect_spikes
-from emgscope.analysis.muap.trains import merge_components
+from emgscope.analysis.muap.trains import merge_components, split_merged
 from emgscope.analysis.spontaneous import classify as c
-from emgscope.analysis.spontaneous.group import group
+from emgscope.analysis.spontaneous.group import group, windows
 from emgscope.analysis.spontaneous.pattern import RUN_BREAK_MIN_S, Pattern, firing_pattern
 from emgscope.analysis.spontaneous.shape import FIBRE_MAX_UV, LEAD_MS, POSITIVE_WAVE, SPAN_MS, Shape, measure_shape
 from emgscope.core.settings import FilterSettings
@@ -46,9 +46,12 @@ SHAPE_MEMBERS = 40
 REPETITIVE = (c.NEUROMYOTONIC, c.MYOTONIC, c.CRD, c.MYOKYMIC)
 FRAGMENT_SHARE = 0.5
 """A small group with at least this share of its discharges inside a repetitive discharge's runs is part of it."""
-DUPLICATE_MS = 1.0
-"""Two discharges of one united train closer than this are one (a neuromyotonic run's intervals are 4-7 ms)."""
+DUPLICATE_MS = 2.0
+"""Two discharges of one group closer than this are one (a neuromyotonic run's intervals are 3.3-7 ms at 150-300 Hz,
+§2; no generator fires faster)."""
 CONSISTENT_CORRELATION = 0.8
+SPLIT_MIN = 12
+"""Groups from this size are looked at for two generators in one (each part must fire 6 times)."""
 BLOCK_MS = 20.0
 QUIET_PERCENTILE = 20.0
 """The background is measured in 20 ms blocks and taken from the quietest fifth of them."""
@@ -166,10 +169,11 @@ def analyse_rest(
         x, detect_spikes(x, working, max(DETECT_THRESHOLD_SD * noise, MIN_DETECT_UV)), working, noise
     )
     labels = group(x, peaks, working, noise)
-    groups = [peaks[labels == k] for k in range(int(labels.max()) + 1 if labels.size else 0)]
+    groups = _apart([peaks[labels == k] for k in range(int(labels.max()) + 1 if labels.size else 0)], x, working)
     trains: list[Train] = []
     steady = [g for g in groups if g.size >= c.PATTERN_MIN]
-    for members in merge_components(steady, working, DUPLICATE_MS) + [g for g in groups if g.size < c.PATTERN_MIN]:
+    for united in merge_components(steady, working, DUPLICATE_MS) + [g for g in groups if g.size < c.PATTERN_MIN]:
+        members = _once(x, united, working)
         sizes = np.array([_size(x, p, working) for p in members])
         shape, consistency = _group_shape(x, members, working, noise)
         pattern = firing_pattern(members / working, sizes)
@@ -242,6 +246,38 @@ def whole_discharges(x: np.ndarray, peaks: np.ndarray, rate: float, noise: float
             spans.append((p, p + tail, float(size[i]), True))
         keep[i] = True
     return peaks[keep]
+
+
+def _apart(groups: list[np.ndarray], x: np.ndarray, rate: float) -> list[np.ndarray]:
+    """Groups that hold two generators of one shape (two fibrillating fibres alike in shape and size: their merged
+    train has many intervals far shorter than its typical one) split as the MUP analysis splits two alike units
+    (:func:`~emgscope.analysis.muap.trains.split_merged`)."""
+    out = []
+    for members in groups:
+        if members.size < SPLIT_MIN:
+            out.append(members)
+            continue
+        members = np.sort(members)
+        at, shift = windows(x, members, rate)
+        out += [members[part] for part in split_merged(at[:, shift], members)]
+    return out
+
+
+def _once(x: np.ndarray, members: np.ndarray, rate: float) -> np.ndarray:
+    """A group's discharges, each once: of two closer than :data:`DUPLICATE_MS` (two spikes of one complex, or
+    one found twice), the larger."""
+    members = np.sort(members)
+    if members.size < 2:
+        return members
+    limit = DUPLICATE_MS * rate / 1000.0
+    kept = [int(members[0])]
+    for p in members[1:].tolist():
+        if p - kept[-1] < limit:
+            if abs(x[p]) > abs(x[kept[-1]]):
+                kept[-1] = p
+        else:
+            kept.append(p)
+    return np.array(kept, np.int64)
 
 
 def _size(x: np.ndarray, peak: int, rate: float) -> float:

@@ -85,6 +85,10 @@ after a needle movement, discharges that have all stopped by then belong to the 
 UNIT_CONSISTENCY = 0.5
 """A motor unit's discharges repeat its whole potential: a group of unit-sized discharges of which fewer than half
 do is superimposed single-fibre potentials, not a unit (unclassified) ..."""
+LONE_UNIT_MIN_UV = 400.0
+"""... and a unit-sized discharge seen too few times to show how it fires is taken for a fasciculation only above
+what two single-fibre potentials superimposed reach (2 × 200 µV, §2); fasciculations are 123-1480 µV (mean 561,
+§2), so the smallest are left unclassified rather than have superimposed fibrillations called fasciculations."""
 PATTERN_MIN = 4
 """Fewer discharges than this give no firing pattern: the group is classed by its shape alone."""
 NEUROMYOTONIC_MIN_HZ = 150.0
@@ -118,8 +122,6 @@ BURST_INTRA_MIN_HZ = 5.0
 """... each of a few discharges at 5-60 Hz (§2 [T]) ..."""
 BURSTS_SHARE = 0.6
 """... making most of the group's discharges."""
-FIBRILLATION_MAX_HZ = 30.0
-"""Fibrillations fire at 0.5-15 Hz, occasionally up to 30 Hz (§2)."""
 ENDPLATE_NOISE_MAX_UV = 60.0
 """Endplate noise is 10-40 µV (under 100), endplate spikes 100-200 µV (§2): a negative spike under 60 µV is
 noise."""
@@ -201,8 +203,6 @@ def _by_firing(shape: Shape, pattern: Pattern, consistency: float) -> str | None
             return UNCLASSIFIED
         return FASCICULATION if pattern.rate_hz <= FASCICULATION_MAX_HZ else UNCLASSIFIED
     if shape.kind in (SPIKE, POSITIVE_WAVE):
-        if pattern.rate_hz > FIBRILLATION_MAX_HZ:
-            return UNCLASSIFIED
         return FIBRILLATION if shape.kind == SPIKE else PSW
     return None
 
@@ -214,7 +214,7 @@ def _by_shape(shape: Shape, consistency: float) -> str:
         return PSW
     if shape.kind == NEGATIVE_SPIKE:
         return ENDPLATE_NOISE if shape.amplitude_uv < ENDPLATE_NOISE_MAX_UV else ENDPLATE_SPIKE
-    if shape.kind == UNIT and not _unlike_a_unit(shape, consistency):
+    if shape.kind == UNIT and not _unlike_a_unit(shape, consistency) and shape.amplitude_uv >= LONE_UNIT_MIN_UV:
         return FASCICULATION
     return UNCLASSIFIED
 

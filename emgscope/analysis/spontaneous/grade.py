@@ -40,6 +40,10 @@ FASCICULATIONS_PER_MINUTE = (0.0, 5.0, 15.0, 35.0)
 FASCICULATIONS_MIN = 2
 """... once at least this many were seen: one unit-sized discharge alone may be two small ones superimposed."""
 OTHER_MIN_DISCHARGES = 10
+ENDPLATE_MIN_DISCHARGES = 20
+"""The needle is taken to be at the endplate zone when the rest shows this many endplate discharges (noise fires at
+20-40 Hz from each endplate, spikes up to 50 Hz, §2: a few seconds there give hundreds; a stray few do not make a
+zone)."""
 """A complex repetitive, myotonic, myokymic or neuromyotonic discharge is reported when one site shows at least this
 many of its discharges (a run, or a few bursts)."""
 
@@ -63,8 +67,15 @@ def _level(value: float, thresholds: Sequence[float]) -> int:
     return sum(value >= t for t in thresholds)
 
 
-def persistent_trains(rest: RestAnalysis, cls: str) -> int:
-    return sum(1 for t in rest.of(cls) if t.count >= PERSISTENT_DISCHARGES)
+def persistent_trains(rest: RestAnalysis, cls: str, endplate: bool = False) -> int:
+    """Trains of ``cls`` that persist; at the endplate zone (``endplate``) only regular ones: spontaneous activity
+    is abnormal outside it (QEMG §6), and there an initially positive spike firing irregularly may be an endplate
+    spike's far side, where a fibrillation keeps its rhythm (regular trains vary by less than 5 %, §4)."""
+    return sum(
+        1
+        for t in rest.of(cls)
+        if t.count >= PERSISTENT_DISCHARGES and (not endplate or t.pattern.regular_share >= c.REGULAR_SHARE)
+    )
 
 
 def fasciculation_rate(count: int, seconds: float) -> float:
@@ -74,13 +85,13 @@ def fasciculation_rate(count: int, seconds: float) -> float:
 
 def site_grade(rest: RestAnalysis) -> SiteGrade:
     """The grades of one rest step (see the module's docstring)."""
-    trains = {cls: persistent_trains(rest, cls) for cls in (c.FIBRILLATION, c.PSW)}
+    endplate = rest.count(c.ENDPLATE_NOISE) + rest.count(c.ENDPLATE_SPIKE) >= ENDPLATE_MIN_DISCHARGES
+    trains = {cls: persistent_trains(rest, cls, endplate) for cls in (c.FIBRILLATION, c.PSW)}
     grades = {cls: _level(trains[cls], SITE_GRADE_TRAINS) for cls in trains}
     fasciculations = rest.count(c.FASCICULATION)
     trains[c.FASCICULATION] = fasciculations
     grades[c.FASCICULATION] = _fasciculation_grade(fasciculations, rest.seconds)
     others = tuple(cls for cls in c.OTHER_DISCHARGES if rest.count(cls) >= OTHER_MIN_DISCHARGES)
-    endplate = rest.count(c.ENDPLATE_NOISE) + rest.count(c.ENDPLATE_SPIKE) > 0
     relaxed = rest.relaxed and not rest.of(c.VOLUNTARY)
     return SiteGrade(grades if relaxed else {}, trains, others, endplate, relaxed)
 

@@ -38,7 +38,8 @@ class Run:
     rate_hz: float
     """1 / the median interval inside the run (NaN for a run of one)."""
     rate_swing: float
-    """Fastest over slowest rate inside the run, each over a few intervals (1 for a steady run)."""
+    """Fastest over slowest rate inside the run, each over a few intervals (1 for a steady run); a gap a missed
+    discharge leaves is not a slowing, and is left out (:func:`_without_gaps`)."""
     size_rate_correlation: float
     """Correlation of the discharges' sizes with the rate at them (rising and falling together: myotonic)."""
     size_end_ratio: float
@@ -85,6 +86,26 @@ def _smooth_rate(intervals: np.ndarray) -> np.ndarray:
     return 3.0 / (padded[:-2] + padded[1:-1] + padded[2:])
 
 
+GAP_FACTOR = 1.7
+"""An interval this many times the median of its neighbours is a missed discharge's gap (twice the period, less
+the variation of a run that is slowing), and one this many times shorter a stray discharge's, not a change of
+rate."""
+NEIGHBOURS = 2
+"""Intervals either side an interval is compared with."""
+
+
+def _without_gaps(intervals: np.ndarray) -> np.ndarray:
+    """``intervals`` less the gaps of missed discharges and the cuts of stray ones (see :data:`GAP_FACTOR`); all
+    of them if that leaves too few."""
+    if intervals.size < 2 * NEIGHBOURS + 1:
+        return intervals
+    padded = np.pad(intervals, NEIGHBOURS, mode="edge")
+    windows = np.lib.stride_tricks.sliding_window_view(padded, 2 * NEIGHBOURS + 1)
+    around = np.median(np.delete(windows, NEIGHBOURS, axis=1), axis=1)
+    kept = intervals[(intervals < GAP_FACTOR * around) & (intervals > around / GAP_FACTOR)]
+    return kept if kept.size >= 3 else intervals
+
+
 def _run(times: np.ndarray, sizes: np.ndarray, first: int) -> Run:
     count = times.size
     if count < 2:
@@ -93,8 +114,9 @@ def _run(times: np.ndarray, sizes: np.ndarray, first: int) -> Run:
     median = float(np.median(intervals))
     rate = 1.0 / median
     single = intervals[(intervals >= MODAL_BAND[0] * median) & (intervals <= MODAL_BAND[1] * median)]
+    swing_rates = _smooth_rate(_without_gaps(intervals))
+    swing = float(swing_rates.max() / swing_rates.min()) if swing_rates.min() > 0 else math.inf
     smooth = _smooth_rate(intervals)
-    swing = float(smooth.max() / smooth.min()) if smooth.min() > 0 else math.inf
     at = 0.5 * (sizes[1:] + sizes[:-1])
     correlation = 0.0
     if count >= 4 and np.std(at) > 0 and np.std(smooth) > 0:
