@@ -32,7 +32,7 @@ from emgscope.analysis.muap.detect import DETECT_THRESHOLD_SD, MAD_TO_SD, backgr
 from emgscope.analysis.muap.trains import merge_components, split_merged
 from emgscope.analysis.spontaneous import classify as c
 from emgscope.analysis.spontaneous.group import group, windows
-from emgscope.analysis.spontaneous.pattern import RUN_BREAK_MIN_S, Pattern, firing_pattern
+from emgscope.analysis.spontaneous.pattern import RUN_BREAK_FACTOR, RUN_BREAK_MIN_S, Pattern, firing_pattern
 from emgscope.analysis.spontaneous.shape import FIBRE_MAX_UV, LEAD_MS, POSITIVE_WAVE, SPAN_MS, Shape, measure_shape
 from emgscope.core.settings import FilterSettings
 
@@ -46,6 +46,13 @@ SHAPE_MEMBERS = 40
 REPETITIVE = (c.NEUROMYOTONIC, c.MYOTONIC, c.CRD, c.MYOKYMIC)
 FRAGMENT_SHARE = 0.5
 """A small group with at least this share of its discharges inside a repetitive discharge's runs is part of it."""
+LOCKED_COMPONENTS = (2, 3, 4)
+LOCKED_CV = 0.02
+"""Cycles this steady (their spread, robustly: a missed spike aside) are a complex's (ephaptic: no jitter, §2; a
+fibrillation train varies by 1-4 %, and two trains merged in one group do not make steady cycles)."""
+LOCKED_SPREAD_CV = 0.1
+"""... looked for only in a group whose single intervals spread more than this, robustly (they alternate; a
+train with a few missed discharges has most of its intervals equal)."""
 DUPLICATE_MS = 2.0
 """Two discharges of one group closer than this are one (a neuromyotonic run's intervals are 3.3-7 ms at 150-300 Hz,
 §2; no generator fires faster)."""
@@ -173,7 +180,7 @@ def analyse_rest(
     trains: list[Train] = []
     steady = [g for g in groups if g.size >= c.PATTERN_MIN]
     for united in merge_components(steady, working, DUPLICATE_MS) + [g for g in groups if g.size < c.PATTERN_MIN]:
-        members = _once(x, united, working)
+        members = _one_per_cycle(x, _once(x, united, working))
         sizes = np.array([_size(x, p, working) for p in members])
         shape, consistency = _group_shape(x, members, working, noise)
         pattern = firing_pattern(members / working, sizes)
@@ -278,6 +285,27 @@ def _once(x: np.ndarray, members: np.ndarray, rate: float) -> np.ndarray:
         else:
             kept.append(p)
     return np.array(kept, np.int64)
+
+
+def _one_per_cycle(x: np.ndarray, members: np.ndarray) -> np.ndarray:
+    """A group holding two to four alike spikes of each cycle of a complex (its intervals alternate, while the
+    sum of each :data:`LOCKED_COMPONENTS` consecutive ones is steady) reduced to one spike a cycle, the largest:
+    a complex repetitive discharge's complex is one discharge (§2), and its spikes fire locked together."""
+    if members.size < 4 * LOCKED_COMPONENTS[-1]:
+        return members
+    intervals = np.diff(members).astype(np.float64)
+    within = intervals < RUN_BREAK_FACTOR * np.median(intervals)  # inside runs: a pause between them is no cycle
+    inside = intervals[within]
+    middle = float(np.median(inside))
+    if np.median(np.abs(inside - middle)) / MAD_TO_SD <= LOCKED_SPREAD_CV * middle:
+        return members  # one steady interval (a missed discharge aside): nothing alternates
+    for k in LOCKED_COMPONENTS:
+        sums = np.convolve(intervals, np.ones(k), mode="valid")[np.convolve(within, np.ones(k), mode="valid") == k]
+        centre = float(np.median(sums)) if sums.size else 0.0
+        if sums.size >= 3 * k and np.median(np.abs(sums - centre)) / MAD_TO_SD <= LOCKED_CV * centre:
+            phases = [members[phase::k] for phase in range(k)]
+            return max(phases, key=lambda p: float(np.median(np.abs(x[p]))))
+    return members
 
 
 def _size(x: np.ndarray, peak: int, rate: float) -> float:
