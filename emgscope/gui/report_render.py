@@ -28,7 +28,7 @@ import numpy as np
 import pyqtgraph as pg
 import pyqtgraph.exporters as exporters
 from PyQt6.QtCore import QBuffer, QByteArray, QIODevice, QMarginsF, QSizeF, Qt, QUrl
-from PyQt6.QtGui import QColor, QImage, QPagedPaintDevice, QPageLayout, QPageSize, QPdfWriter, QTextDocument
+from PyQt6.QtGui import QColor, QFont, QImage, QPagedPaintDevice, QPageLayout, QPageSize, QPdfWriter, QTextDocument
 from PyQt6.QtPrintSupport import QPrinter
 from PyQt6.QtWidgets import QApplication
 
@@ -56,6 +56,8 @@ SHOWN_WIDTH = 360
 """Width the images are shown at on screen and in HTML (pixels) ..."""
 IMAGE_SHARE = 0.48
 """... and on a page: two to a line."""
+NO_LIGATURES = ("liga", "clig")
+"""Ligatures off: "fi" is written as two letters, so the PDF's text reads back (and is found) as typed."""
 CSS_DPI = 96.0
 """A rich-text image's width is in CSS pixels, 96 to the inch, whatever the device's resolution."""
 
@@ -241,6 +243,10 @@ def document(
     """The report as a rich-text document laid out for ``device`` (its resolution and page), the images as its
     resources, two to a line."""
     doc = QTextDocument()
+    font = QFont(doc.defaultFont())
+    for tag in NO_LIGATURES:
+        font.setFeature(QFont.Tag(tag), 0)
+    doc.setDefaultFont(font)
     width = SHOWN_WIDTH
     if device is not None:
         doc.documentLayout().setPaintDevice(device)

@@ -181,6 +181,8 @@ def analyse_rest(
     steady = [g for g in groups if g.size >= c.PATTERN_MIN]
     for united in merge_components(steady, working, DUPLICATE_MS) + [g for g in groups if g.size < c.PATTERN_MIN]:
         members = _one_per_cycle(x, _once(x, united, working))
+        if members.size == 0:
+            continue
         sizes = np.array([_size(x, p, working) for p in members])
         shape, consistency = _group_shape(x, members, working, noise)
         pattern = firing_pattern(members / working, sizes)
@@ -273,7 +275,7 @@ def _apart(groups: list[np.ndarray], x: np.ndarray, rate: float) -> list[np.ndar
 def _once(x: np.ndarray, members: np.ndarray, rate: float) -> np.ndarray:
     """A group's discharges, each once: of two closer than :data:`DUPLICATE_MS` (two spikes of one complex, or
     one found twice), the larger."""
-    members = np.sort(members)
+    members = np.sort(members[(members >= 0) & (members < x.size)])  # a united component may lie past the ends
     if members.size < 2:
         return members
     limit = DUPLICATE_MS * rate / 1000.0

@@ -10,7 +10,7 @@ waits for the rest (the exam ends, or a headless exam, which must be complete, f
 
 from __future__ import annotations
 
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
 
 import numpy as np
@@ -18,6 +18,7 @@ import numpy as np
 from emgscope.analysis.spontaneous import classify as c
 from emgscope.analysis.spontaneous.analyse import RestAnalysis, analyse_rest
 from emgscope.analysis.spontaneous.grade import SiteGrade, site_grade
+from emgscope.core import log
 from emgscope.protocol.annotation import Annotation
 
 LIVE_S = 2.0
@@ -30,6 +31,7 @@ ANNOTATED = tuple(k for k in c.CLASSES if k not in (c.UNCLASSIFIED, c.INSERTIONA
 """Classes whose trains are annotated in the recording (unclassified and insertional discharges are not findings)."""
 MIN_ANNOTATED = 2
 """A train is annotated from this many discharges (a lone one is left to the analysis's counts)."""
+_log = log.logger(__name__)
 
 
 @dataclass(frozen=True)
@@ -123,10 +125,15 @@ class RestWatcher:
         return RestResult(segment, analysis, site_grade(analysis), final)
 
     def poll(self) -> list[RestResult]:
-        """The analyses finished since the last call, in the order they were asked for."""
+        """The analyses finished since the last call, in the order they were asked for. One that failed is logged
+        and left out: a defect in the analysis must not stop the exam."""
         done = []
         while self._running and self._running[0].done():
-            result = self._running.pop(0).result()
+            try:
+                result = self._running.pop(0).result()
+            except Exception:
+                _log.exception("A rest's spontaneous-activity analysis failed")
+                continue
             done.append(result)
             if result.final:
                 self.results.append(result)
@@ -134,8 +141,7 @@ class RestWatcher:
 
     def drain(self) -> list[RestResult]:
         """Wait for every analysis asked for, and hand them back."""
-        for future in self._running:
-            future.result()
+        wait(self._running)
         return self.poll()
 
     def close(self) -> None:
