@@ -181,3 +181,24 @@ def test_a_damaged_findings_file_is_refused_in_one_line_and_nothing_half_read(fo
     findings_path(path).write_text(text, encoding="utf-8")
     with pytest.raises(FindingsFileError, match="Deltoid L: Fibs is one of 0, 1, 2, 3, 4, not 'lots'"):
         load_findings(path)
+
+
+def test_practice_scores_a_table_against_the_key_and_runs_the_case_under_a_neutral_name(tmp_path: Path) -> None:
+    from emgscope.session.practice import disguised_case, score
+
+    case = load_patient("radiation_plexopathy")
+    rows = []
+    for muscle in case.muscles:
+        row = Row(muscle.muscle, muscle.side, anchors={"rest": (12.0, 13.0), "max": (40.0, 41.0)})
+        for name, value in key_row(muscle.findings).items():
+            row.enter(name, value)
+        rows.append(row)
+    perfect = score(Findings(rows), case)
+    assert (perfect.correct, perfect.total, perfect.missed()) == (30, 30, [])
+    rows[0].enter("interference", "single")
+    rows[1].forget("other")
+    graded = score(Findings(rows), case)
+    assert graded.correct == 28 and [c.name for c in graded.missed()] == ["interference", "other"]
+    assert graded.missed()[0].moment_s == 40.0 and graded.missed()[1].moment_s == 12.0
+    copy = disguised_case("radiation_plexopathy", tmp_path)
+    assert copy.name == "case.toml" and load_patient(copy).muscles == case.muscles

@@ -12,6 +12,7 @@ the trainee; *Reveal* there scores it against the case's answer key and replays 
 
 from __future__ import annotations
 
+import copy
 import random
 import tempfile
 from pathlib import Path
@@ -24,6 +25,7 @@ from emgscope.acquisition.sim_patients import exam_muscles
 from emgscope.core import events
 from emgscope.core.controls import ReplayControl
 from emgscope.core.events import Event
+from emgscope.core.settings import SourceSettings
 from emgscope.gui.exam_feature import ExamFeature
 from emgscope.gui.host import Host
 from emgscope.gui.replay_panel import FILE_FILTER
@@ -57,7 +59,7 @@ class ReportFeature(QObject):
         """The case of the practice under way (until its table opens)."""
         self._practice_stage = ""
         """``connecting``, ``examining``, ``closing`` while a practice runs."""
-        self._practice_recording: Path | None = None
+        self._source_before: SourceSettings | None = None
         menu = host.menu("&File")
         self.report_action = QAction("&Report…", host.widget())
         self.report_action.setToolTip("The findings table and report of a recorded exam")
@@ -125,6 +127,7 @@ class ReportFeature(QObject):
         folder = Path(tempfile.gettempdir()) / "emgscope-practice"
         disguised = disguised_case(name, folder)
         source = self.session.settings.source
+        self._source_before = copy.deepcopy(source)
         source.kind = "sim"
         source.simulator.patient = str(disguised)
         source.simulator.seed = (rng or random.Random()).randrange(1, 10_000)
@@ -140,7 +143,6 @@ class ReportFeature(QObject):
         if recorder is None:
             self._practice_failed("The practice could not start recording.")
             return
-        self._practice_recording = None
         protocol = load_protocol(protocols_dir() / f"{PRACTICE_PROTOCOL}.toml")
         spec = self.session.settings.source.simulator.patient
         muscles = [(m.split(":")[0], m.split(":")[1]) for m in (exam_muscles(spec) or "").split(",") if m]
@@ -158,7 +160,15 @@ class ReportFeature(QObject):
     def _practice_failed(self, message: str) -> None:
         self._practice_stage = ""
         self._watch.stop()
+        self._restore_source()
         self.host.banner.show(message, "warning")
+
+    def _restore_source(self) -> None:
+        """The settings name the source used before the practice again (the case's copy is a passing file); the
+        practice case runs on until the next connection."""
+        if self._source_before is not None:
+            self.session.settings.source = self._source_before
+            self._source_before = None
 
     def _on_event(self, event: Event) -> None:
         if event.kind == events.CONNECTED and self._practice_stage == "connecting":
@@ -169,6 +179,7 @@ class ReportFeature(QObject):
             if self._practice_stage == "closing":
                 self._practice_stage = ""
                 self._watch.stop()
+                self._restore_source()
                 case, self.practice_case = self.practice_case, ""
                 self.open_report(path, practice=case)
         elif event.kind == events.CONNECT_FAILED and self._practice_stage == "connecting":
