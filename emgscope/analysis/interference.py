@@ -69,8 +69,11 @@ class NormalCloud:
         centre = self.intercept + self.slope * math.log10(max(turns_per_s, 1.0))
         return 10 ** (centre - self.half_width), 10 ** (centre + self.half_width)
 
-    def place(self, turns_per_s: float, amplitude_uv: float) -> int:
-        """-1 below the region (low amplitude for its turns), 0 inside, +1 above."""
+    def place(self, turns_per_s: float, amplitude_uv: float) -> int | None:
+        """-1 below the region (low amplitude for its turns), 0 inside, +1 above; None outside the range of turns
+        the region was made over (a weak contraction's few turns are not judged against it)."""
+        if not self.turns_low <= turns_per_s <= self.turns_high:
+            return None
         low, high = self.limits(turns_per_s)
         return -1 if amplitude_uv < low else (1 if amplitude_uv > high else 0)
 
@@ -84,6 +87,10 @@ NORMAL_CLOUD = NormalCloud(
     source="emgscope's own provisional region (fitted to the simulated normal muscles; see "
     "emgscope/analysis/interference.py): published normal clouds could not be retrieved",
 )
+OUTSIDE_RANGE = "outside the range of"
+"""Where the region says nothing: no epoch made the turns it was made over."""
+MIN_JUDGED = 2
+"""A cloud is placed from at least this many epochs within the region's range (one epoch is not a cloud)."""
 OUTSIDE_SHARE = 0.2
 """A cloud is said to lie above (or below) the region when more than this share of its epochs does (our rule: one
 epoch in five, as a trained eye reads a cloud that leans out of the band)."""
@@ -134,10 +141,11 @@ class Interference:
 
     def cloud_place(self, cloud: NormalCloud = NORMAL_CLOUD) -> str:
         """``above``, ``below`` or ``inside`` the normal region, or ``outside its range`` when no epoch has turns
-        within it."""
-        places = [cloud.place(e.turns_per_s, e.mean_amplitude_uv) for e in self.epochs if e.turns_per_s > 0]
-        if not places:
-            return "not measured"
+        within the range it was made over."""
+        judged = [cloud.place(e.turns_per_s, e.mean_amplitude_uv) for e in self.epochs]
+        places = [p for p in judged if p is not None]
+        if len(places) < MIN_JUDGED:
+            return OUTSIDE_RANGE
         share_above = places.count(1) / len(places)
         share_below = places.count(-1) / len(places)
         if share_above > OUTSIDE_SHARE and share_above >= share_below:

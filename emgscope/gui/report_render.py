@@ -224,6 +224,7 @@ def figures(
             sites = _min_sites(recording, channel, row.anchors["min"], row.muscle, saved_mups)
             if sites and any(not u.rejected for s in sites for u in s.units):
                 images[(row.label, "mups")] = templates_image(sites[0])
+            if any(s.accepted(u) for s in sites for u in s.units):
                 images[(row.label, "plot")] = plot_image(sites)
     return images
 

@@ -52,10 +52,22 @@ COLUMN_HEADINGS: dict[str, str] = {
     "comment": "Comment",
 }
 """The report table's short headings (thirteen columns fit a page only so), explained by :data:`LEGEND`."""
+SHORT_WORDS: dict[str, str] = {
+    "increased": "incr",
+    "decreased": "decr",
+    "normal": "norm",
+    "reduced": "red",
+    "discrete": "discr",
+    "not examined": "n/e",
+    "not measured": "n/m",
+}
+SHORT_OTHERS: dict[str, str] = {"crd": "CRD", "myotonic": "myot", "myokymic": "myok", "neuromyotonic": "NMT"}
+"""The report table's cells in short words (thirteen columns on a portrait page), explained by :data:`LEGEND`."""
 LEGEND = (
     "Ins insertional activity; Fib fibrillation potentials; PSW positive sharp waves; Fasc fasciculation potentials "
-    "(0 to 4+); Other other discharges; Amp, Dur, Poly MUP amplitude, duration and polyphasia; Recr recruitment; "
-    "IP interference pattern."
+    "(0 to 4+); Other other discharges (CRD complex repetitive, myot myotonic, myok myokymic, NMT neuromyotonic); "
+    "Amp, Dur, Poly MUP amplitude, duration and polyphasia; Recr recruitment; IP interference pattern. incr, norm, "
+    "decr increased, normal, decreased; red reduced; discr discrete; n/e not examined; n/m not measured."
 )
 _CASE = re.compile(r"(Simulated patient) \(.*\)")
 
@@ -219,8 +231,17 @@ def build_report(
     )
 
 
+def short_text(row: Row, name: str) -> str:
+    """A cell as the report's table writes it (:data:`SHORT_WORDS`)."""
+    value = row.value(name)
+    if name == "other" and value:
+        return ", ".join(SHORT_OTHERS[v] for v in value)
+    text = row.text(name)
+    return SHORT_WORDS.get(text, text)
+
+
 def _cell(row: Row, name: str) -> str:
-    text = html.escape(row.text(name))
+    text = html.escape(short_text(row, name))
     return f"<b>{text} {HAND_MARK}</b>" if row.by_hand(name) else text
 
 

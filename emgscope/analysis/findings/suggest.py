@@ -35,7 +35,7 @@ from emgscope.analysis.findings.segments import MuscleSteps, Step, exam_steps
 from emgscope.analysis.findings.sidecar import Findings, FindingsFileError, load_findings, save_findings
 from emgscope.analysis.findings.table import NOT_MEASURED, Row
 from emgscope.analysis.insertional import Burst, measure_burst, muscle_insertional
-from emgscope.analysis.interference import Interference, measure_step
+from emgscope.analysis.interference import OUTSIDE_RANGE, Interference, measure_step
 from emgscope.analysis.muap.analyse import MuapInputError, analyse_segment
 from emgscope.analysis.muap.model import SiteAnalysis, muscle_summary
 from emgscope.analysis.muap.reference import MuscleSummary
@@ -340,6 +340,12 @@ def _mup_cells(found: MuscleEvidence, values: dict, why: dict) -> None:
         return
     pooled = Interference("MOD+MAX", tuple(epochs))
     place = pooled.cloud_place()
+    if place == OUTSIDE_RANGE:
+        values["muap_amplitude"] = values["muap_duration"] = None
+        why["muap_amplitude"] = why["muap_duration"] = (
+            f"{NOT_MEASURED}: {reason}; the contractions made too few turns to judge against the normal region"
+        )
+        return
     word = {"above": "increased", "below": "decreased"}.get(place, "normal")
     values["muap_amplitude"] = values["muap_duration"] = word
     text = f"{reason}; read from the interference pattern: its epochs lie {place} the normal turns-amplitude region"

@@ -8,8 +8,10 @@ words into a suggestion, and the counts below are our rule (no published figure 
   (:data:`PERSISTENT_DISCHARGES`) is read as none (0), a few (1: 1+), a moderate number (2-3: 2+), many (4-9:
   3+) or profuse (10 or more: 4+), :data:`SITE_GRADE_TRAINS`; the simulated patient builds its sites with the same
   convention (``TRAINS_PER_GRADE`` in ``emgscope/acquisition/sim_profiles.py``);
-* **for the muscle** the sites are combined as the scale's words say, "areas" being the sites examined (an exam
-  takes two or three per muscle, so "3 or more areas" is read as every site): no persistent train anywhere is 0;
+* **for the muscle** the sites are combined as the scale's words say, "areas" being the sites examined away from
+  the endplate zone (an exam takes two or three per muscle, so "3 or more areas" is read as every site; activity is
+  abnormal outside the endplate zone, QEMG §6, so a site there neither adds nor lacks an area): no persistent train
+  anywhere is 0;
   trains at some sites but not all is 1+; trains at every site is 2+, 3+ when the median site has many (its
   grade 3+) and 4+ when it is profuse (4+). A muscle examined at one site takes that site's grade;
 * **fasciculations** have no published grading figures either: a rate per minute at the site (or over the
@@ -122,11 +124,15 @@ def muscle_grade(rests: Sequence[RestAnalysis]) -> MuscleGrade:
     grades: dict[str, int | None] = {}
     evidence: dict[str, str] = {}
     note = "" if len(relaxed) == len(sites) else f"; {len(sites) - len(relaxed)} not relaxed, not graded"
+    away = [s for _, s in relaxed if not s.endplate] or [s for _, s in relaxed]
     for cls in (c.FIBRILLATION, c.PSW):
-        values = [s.grades[cls] for _, s in relaxed]
+        values = [s.grades[cls] for s in away]
         grades[cls] = _combined(values) if relaxed else None
         trains = sum(s.trains[cls] for _, s in relaxed)
-        evidence[cls] = f"{trains} persistent trains at {sum(1 for v in values if v)} of {len(relaxed)} sites{note}"
+        at = f"{sum(1 for v in values if v)} of {len(values)} sites"
+        zone = len(relaxed) - len(away)
+        endplate = f" ({zone} more at the endplate zone)" if zone else ""
+        evidence[cls] = f"{trains} persistent trains at {at}{endplate}{note}"
     count = sum(r.count(c.FASCICULATION) for r, _ in relaxed)
     rate = fasciculation_rate(count, seconds)
     grades[c.FASCICULATION] = _fasciculation_grade(count, seconds) if relaxed else None
