@@ -100,7 +100,8 @@ def test_practice_hides_the_suggestions_then_reveal_scores_the_trainee(
     assert table.item(0, COLUMNS.index("fibs")).background().color() == RIGHT
     assert table.item(0, COLUMNS.index("interference")).background().color() == WRONG
     assert "Acute" in dialog.status.text() and "Score: 2 of 10 cells (20 %)" in dialog.status.text()
-    item = next(dialog.missed.item(k) for k in range(dialog.missed.count()) if "psw" in dialog.missed.item(k).text())
+    assert table.item(0, COLUMNS.index("psw")).text() == EMPTY  # left empty stays empty, marked wrong
+    item = next(dialog.missed.item(k) for k in range(dialog.missed.count()) if "PSW" in dialog.missed.item(k).text())
     dialog.missed.itemActivated.emit(item)
     rest_anchor = dialog.findings.rows[0].anchors["rest"][0]
     assert replayed == [(path, rest_anchor)]
@@ -146,4 +147,18 @@ def test_practice_in_the_window_runs_a_blind_case_and_opens_its_table(qtbot: QtB
     device = next(a.text for a in open_recording(dialog.path).annotations if a.text.startswith("Device:"))
     assert "case: Tibialis anterior R" in device and "normal" not in device
     assert settings.source.simulator.patient == ""  # the settings name the source used before the practice
+    window.close()
+
+
+def test_spontaneous_activity_on_request_analyses_the_streams_last_seconds(qtbot: QtBot) -> None:
+    settings = Settings()
+    settings.source.simulator.patient = "acute_radiculopathy"
+    window = open_window(qtbot, settings)
+    wait_connected(qtbot, window)
+    qtbot.waitUntil(
+        lambda: window.pipeline.filtered.write_index > 12 * window.pipeline.info.sample_rate, timeout=30_000
+    )
+    window.reports.rest_action.trigger()
+    qtbot.waitUntil(lambda: window.banner.label.text().startswith("At rest (10 s)"), timeout=20_000)
+    assert "fib " in window.banner.label.text() and "Suggested at this site" in window.banner.label.text()
     window.close()

@@ -199,6 +199,7 @@ class FindingsTable(QTableWidget):
                 verdict = self.verdicts.get((r, name))
                 if verdict is not None:
                     item.setBackground(QBrush(RIGHT if verdict[0] else WRONG))
+                    item.setToolTip(verdict[1])
             item.setFlags(flags)
             self.setItem(r, c, item)
 

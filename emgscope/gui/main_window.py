@@ -94,7 +94,8 @@ class MainWindow(QMainWindow):
         self.bridge.event.connect(self._on_event)
         self.sessions = SessionFeature(self.session, self)
         self.exam = ExamFeature(self.session, self)
-        self.reports = ReportFeature(self.session, self, self.exam, self.sessions.open_recording)
+        record = self.sessions.record_controls.start_recording
+        self.reports = ReportFeature(self.session, self, self.exam, self.sessions.open_recording, record)
         self.audio = AudioControls(self.session.audio, self.bridge, self)
         add_strip(self.add_toolbar_section("Audio"), self.audio)
         self.audio.settings_changed.connect(self._audio_settings_changed)

@@ -249,9 +249,12 @@ class ReportDialog(QDialog):
         for cell in result.cells:
             r = index[(cell.muscle, cell.side)]
             suggested = self.findings.rows[r].text(cell.name)
-            words = f"{HEADINGS[cell.name]}: key {cell_text(cell.name, cell.truth)}; the software suggested {suggested}"
+            answer = "left empty" if cell.answer is None else cell_text(cell.name, cell.answer)
+            words = (
+                f"{HEADINGS[cell.name]}: key {cell_text(cell.name, cell.truth)}; yours {answer}; the software "
+                f"suggested {suggested}"
+            )
             verdicts[(r, cell.name)] = (cell.correct, words)
-        self.table.practice = False
         self.table.mark(verdicts)
         self.status.setText(
             f"{case.title} ({case.age} {case.sex}). Score: {result.correct} of {result.total} cells "

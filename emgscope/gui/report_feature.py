@@ -1,5 +1,5 @@
 """File → Report… and File → Practice…: the findings and report of a recorded exam, and blind practice on a teaching
-patient.
+patient; and Exam → Spontaneous activity of the last 10 s, the rest analysis on request.
 
 *Report…* opens the :class:`~emgscope.gui.report_dialog.ReportDialog` on the recording that matters now: the one
 being replayed, else the last one recorded in this window, else one chosen in the sessions folder.
@@ -15,21 +15,28 @@ from __future__ import annotations
 import copy
 import random
 import tempfile
+from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 
+import numpy as np
 from PyQt6.QtCore import QObject, QTimer
 from PyQt6.QtGui import QAction
 from PyQt6.QtWidgets import QFileDialog, QMessageBox
 
 from emgscope.acquisition.sim_patients import exam_muscles
+from emgscope.analysis.spontaneous.analyse import analyse_rest
+from emgscope.analysis.spontaneous.grade import site_grade
+from emgscope.analysis.spontaneous.watch import RestResult, describe
 from emgscope.core import events
 from emgscope.core.controls import ReplayControl
 from emgscope.core.events import Event
-from emgscope.core.settings import SourceSettings
+from emgscope.core.settings import RecordingSettings, SourceSettings
 from emgscope.gui.exam_feature import ExamFeature
 from emgscope.gui.host import Host
 from emgscope.gui.replay_panel import FILE_FILTER
 from emgscope.gui.report_dialog import Replay, ReportDialog
+from emgscope.protocol.annotation import Annotation
 from emgscope.protocol.loader import load_protocol, protocols_dir
 from emgscope.recording import recorder as rec
 from emgscope.recording.session import SessionInfo
@@ -37,22 +44,35 @@ from emgscope.session.exam import ExamChoice
 from emgscope.session.practice import disguised_case, pick_case
 from emgscope.session.session import Session
 
+ON_REQUEST_S = 10.0
+"""How much of the stream *Exam → Spontaneous activity of the last 10 s* analyses."""
 PRACTICE_PROTOCOL = "needle_multi_muscle"
 """A practice exam examines each of the case's muscles: insertion, two rest sites, minimal, moderate, maximal."""
 PRACTICE_ID = "PRACTICE"
 WATCH_MS = 200
 """How often a running practice looks whether its exam has ended."""
+Record = Callable[[SessionInfo, RecordingSettings], None]
+"""Starts a recording as the Record button does."""
+
+
+def _describe_rest(samples: np.ndarray, rate: float, first: int) -> str:
+    rest = analyse_rest(samples, rate, first, settle_s=0.0)
+    segment = Annotation(first, samples.size, "REST")
+    return describe(RestResult(segment, rest, site_grade(rest), True))
 
 
 class ReportFeature(QObject):
     """The two File menu entries and the practice run (see the module's docstring)."""
 
-    def __init__(self, session: Session, host: Host, exams: ExamFeature, replay: Replay) -> None:
+    def __init__(self, session: Session, host: Host, exams: ExamFeature, replay: Replay, record: Record) -> None:
+        """``exams`` starts the practice's exam, ``replay`` replays a decisive moment, ``record`` starts a recording
+        as the Record button does (its strip then shows it)."""
         super().__init__(host.widget())
         self.session = session
         self.host = host
         self.exams = exams
         self.replay = replay
+        self.record = record
         self.last_recording: Path | None = None
         self.dialog: ReportDialog | None = None
         self.practice_case = ""
@@ -71,6 +91,15 @@ class ReportFeature(QObject):
         menu.insertAction(first, self.report_action)
         menu.insertAction(first, self.practice_action)
         menu.insertSeparator(first)
+        self.rest_action = QAction(f"Spontaneous activity of the last {ON_REQUEST_S:g} s", host.widget())
+        self.rest_action.setToolTip("Analyse the heard channel's last seconds as a rest (the patient relaxed)")
+        self.rest_action.triggered.connect(self.analyse_rest_now)
+        host.menu("E&xam").addAction(self.rest_action)
+        self._pool = ThreadPoolExecutor(1, thread_name_prefix="rest-on-request")
+        self._rest_future: Future[str] | None = None
+        self._rest_timer = QTimer(self)
+        self._rest_timer.setInterval(WATCH_MS)
+        self._rest_timer.timeout.connect(self._rest_done)
         self._watch = QTimer(self)
         self._watch.setInterval(WATCH_MS)
         self._watch.timeout.connect(self._watch_practice)
@@ -104,6 +133,31 @@ class ReportFeature(QObject):
         self.dialog = ReportDialog(path, self.host.widget(), practice, self.replay)
         self.dialog.open()
         return self.dialog
+
+    # --- spontaneous activity on request --------------------------------------------------------------
+
+    def analyse_rest_now(self) -> None:
+        """The heard channel's last :data:`ON_REQUEST_S` analysed as a rest on a worker thread; the banner says
+        what it shows (the same analysis and words as a guided exam's rest)."""
+        pipeline = self.session.pipeline
+        if pipeline is None:
+            self.host.banner.show("Connect a source first: there is nothing to analyse.", "warning")
+            return
+        if self._rest_future is not None:
+            return
+        rate = pipeline.info.sample_rate
+        channel = min(max(self.session.audio.channel, 0), pipeline.info.n_channels - 1)
+        first, samples = pipeline.filtered.latest(round(ON_REQUEST_S * rate))
+        self._rest_future = self._pool.submit(_describe_rest, samples[channel].copy(), rate, first)
+        self._rest_timer.start()
+
+    def _rest_done(self) -> None:
+        future = self._rest_future
+        if future is None or not future.done():
+            return
+        self._rest_timer.stop()
+        self._rest_future = None
+        self.host.banner.show(future.result(), "info")
 
     # --- practice -------------------------------------------------------------------------------------
 
@@ -139,8 +193,8 @@ class ReportFeature(QObject):
     def _begin_exam(self) -> None:
         """The case runs: record it and start the guided exam of its muscles."""
         self._practice_stage = "examining"
-        recorder = self.session.recordings.start(SessionInfo(patient_id=PRACTICE_ID, notes="Practice exam"))
-        if recorder is None:
+        self.record(SessionInfo(patient_id=PRACTICE_ID, notes="Practice exam"), self.session.settings.recording)
+        if not self.session.recordings.recording:
             self._practice_failed("The practice could not start recording.")
             return
         protocol = load_protocol(protocols_dir() / f"{PRACTICE_PROTOCOL}.toml")

@@ -19,7 +19,7 @@ from typing import Any
 from emgscope.acquisition.sim_patients import Findings as Key
 from emgscope.acquisition.sim_patients import PatientCase, load_patient, patient_names
 from emgscope.analysis.findings.sidecar import Findings
-from emgscope.analysis.findings.table import FIELDS, Row, cell_text
+from emgscope.analysis.findings.table import FIELDS, HEADINGS, Row, cell_text
 
 KEY_FIELDS: dict[str, str] = {
     "insertional": "insertional",
@@ -80,7 +80,8 @@ class Cell:
 
     def describe(self) -> str:
         given = "left empty" if self.answer is None else cell_text(self.name, self.answer)
-        return f"{self.muscle} {self.side}: {self.name} is {cell_text(self.name, self.truth)} (you: {given})"
+        what = HEADINGS[self.name]
+        return f"{self.muscle} {self.side}: {what} is {cell_text(self.name, self.truth)} (yours: {given})"
 
 
 @dataclass(frozen=True)
