@@ -26,6 +26,7 @@ SUBCOMMANDS: dict[str, tuple[str, str]] = {
     "muap": ("emgscope.commands.muap", "measure the motor unit potentials of a recording (multi-MUP analysis)"),
     "simcheck": ("emgscope.commands.simcheck", "compare the simulated patient with real needle EMG (PhysioNet emgdb)"),
     "patients": ("emgscope.commands.patients", "list the simulated teaching patients"),
+    "report": ("emgscope.gui.report_command", "the exam's report (PDF, HTML) or its findings table as JSON"),
 }
 
 

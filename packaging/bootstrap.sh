@@ -21,8 +21,9 @@ packages=(python3-venv libgl1 libegl1 libx11-6 libdbus-1-3 libfontconfig1 libgli
     libxkbcommon-x11-0 libxcb-cursor0 libxcb-icccm4 libxcb-image0 libxcb-keysyms1 libxcb-render-util0
     libxcb-shape0 libportaudio2)
 if [ "$mode" = test ]; then
-    # A real audio device without sound hardware (a PulseAudio null sink), and a virtual screen.
-    packages+=(pulseaudio pulseaudio-utils libasound2-plugins xvfb xauth)
+    # A real audio device without sound hardware (a PulseAudio null sink), a virtual screen, and poppler's
+    # pdftotext and pdftoppm, which read the reports' PDFs back.
+    packages+=(pulseaudio pulseaudio-utils libasound2-plugins xvfb xauth poppler-utils)
 fi
 
 if command -v dpkg-query >/dev/null 2>&1; then

@@ -397,7 +397,7 @@ class SimulatedPatient:
         if self._insertion_requested or move is not None or muscle is not None:
             self._insertion_requested = False
             self._move_requested = self._muscle_requested = None
-            self._start_insertion()
+            self._start_insertion(muscle or self.profile)
             if muscle is not None:
                 self._begin_move(True, None, muscle)
             else:
@@ -557,11 +557,12 @@ class SimulatedPatient:
         order = np.argsort(joined.samples, kind="stable")
         self._pending = Firings(joined.samples[order], joined.units[order], joined.gains[order])
 
-    def _start_insertion(self) -> None:
+    def _start_insertion(self, profile: profiles.MuscleProfile) -> None:
         """An insertional burst from the next sample: spikes and positive waves, frequent and large at first, then
-        rarer and smaller, fading out with the time constant of the muscle's grade (normal, increased, decreased)."""
+        rarer and smaller, fading out with the time constant of the grade of ``profile``, the muscle the needle goes
+        into (normal, increased, decreased)."""
         rng = self._insertion_rng
-        grade = self.profile.spontaneous.insertional
+        grade = profile.spontaneous.insertional
         tau = rng.uniform(*profiles.INSERTION_FADE_MS[grade]) * self.sample_rate / 1000.0
         size = profiles.INSERTION_SIZE[grade]
         start = self._position

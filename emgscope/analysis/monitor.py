@@ -9,7 +9,10 @@ channel (from a ring reader named ``detect``). It posts what it finds on the sam
   reaction time);
 * ``segment_summary`` with a :class:`~emgscope.analysis.summary.SegmentSummary` for each step;
 * ``muscle_summary`` with the rows of a muscle once all its steps are summarised (the table at the end of
-  each muscle; :func:`~emgscope.analysis.summary.write_csv` exports them).
+  each muscle; :func:`~emgscope.analysis.summary.write_csv` exports them);
+* ``spontaneous`` with a :class:`~emgscope.analysis.spontaneous.watch.RestResult`: the spontaneous activity of a
+  rest step, live while it runs and final once it has ended (:mod:`emgscope.analysis.spontaneous.watch`), and with
+  the final one an ``annotation_added`` of kind ``detection`` for each train of discharges found.
 
 A segment is checked once the detector has seen enough samples after its end for activity there to be
 settled (confirmed or ended). Rest segments set the detector's baseline: the quietest rest so far wins, so a
@@ -31,6 +34,7 @@ import numpy as np
 
 from emgscope.analysis.checks import CheckSettings, Interval, check_segment
 from emgscope.analysis.detector import ActivityDetector, DetectorSettings, Transition
+from emgscope.analysis.spontaneous.watch import LIVE_S, RestResult, RestWatcher
 from emgscope.analysis.summary import SegmentSummary, summarize
 from emgscope.core.events import Event
 from emgscope.protocol.annotation import ACTIVITY, SEGMENT, Annotation
@@ -40,6 +44,7 @@ from emgscope.protocol.runner import ANNOTATION_ADDED, MUSCLE_FINISHED, STEP_CHA
 ACTIVITY_ONSET = "activity_onset"
 SEGMENT_SUMMARY = "segment_summary"
 MUSCLE_SUMMARY = "muscle_summary"
+SPONTANEOUS = "spontaneous"
 ACTIVITY_LABEL = "ACT"
 READ_INTERVAL_MS = 20.0
 """How often an exam feeds the monitor from its reader (the window's exam timer, the headless engine's blocks):
@@ -92,6 +97,13 @@ class ExamMonitor:
         self._settle_samples = round((settings.off_hold_ms + settings.confirm_ms) * self.sample_rate / 1000) + (
             2 * self.detector.delay_samples
         )
+        self.rests = RestWatcher(self.sample_rate)
+        """The spontaneous activity of each rest step (:attr:`RestWatcher.results` once final)."""
+        self._rest: tuple[Annotation, bool] | None = None
+        """The running rest (its onset, place and site) and whether the needle moved as it began."""
+        self._moved: dict[int, bool] = {}
+        self._previous: PlannedStep | None = None
+        self._live_at = 0
         self.bus.subscribe(self._on_event)
 
     def feed(self, start: int, chunk: np.ndarray) -> None:
@@ -105,6 +117,8 @@ class ExamMonitor:
         for event in events:
             self.bus.post(event)
         self._settle_pending()
+        self._watch_rest()
+        self._post_rests(self.rests.poll())
 
     def flush(self) -> None:
         """The stream has ended: close open activity and settle every pending segment with what there is."""
@@ -116,10 +130,36 @@ class ExamMonitor:
             if event is not None:
                 self.bus.post(event)
         self._settle_pending(force=True)
+        self._post_rests(self.rests.drain())
 
     def close(self) -> None:
         """Stop listening to the runner's bus (the exam is over and the bus lives on)."""
         self.bus.unsubscribe(self._on_event)
+        self.rests.close()
+
+    def _watch_rest(self) -> None:
+        """Every :data:`~emgscope.analysis.spontaneous.watch.LIVE_S` of a running rest, analyse it so far."""
+        if self._rest is None:
+            return
+        segment, moved = self._rest
+        position = self.detector.position
+        if position - self._live_at < round(LIVE_S * self.sample_rate):
+            return
+        self._live_at = position
+        so_far = Annotation(
+            segment.onset, position - segment.onset, segment.label, segment.muscle, segment.side, repeat=segment.repeat
+        )
+        self.rests.live(so_far, self._samples(segment.onset, position), moved)
+
+    def _post_rests(self, results: list[RestResult]) -> None:
+        for result in results:
+            if result.final:
+                for annotation in result.annotations():
+                    self.annotations.append(annotation)
+                    self.bus.post(
+                        Event(ANNOTATION_ADDED, annotation.text, annotation.onset, {"annotation": annotation})
+                    )
+            self.bus.post(Event(SPONTANEOUS, result.segment.text, result.segment.onset, {"result": result}))
 
     def intervals(self, start: int, stop: int) -> list[Interval]:
         """Activity touching ``[start, stop)``; an interval still open ends at ``stop``."""
@@ -140,6 +180,7 @@ class ExamMonitor:
             if planned is not None:
                 self._place = (planned.muscle, planned.side)
                 self._expects = expects_activity(planned)
+            self._follow_rest(status)
         elif event.kind == ANNOTATION_ADDED and event.data["annotation"].kind == SEGMENT:
             segment = event.data["annotation"]
             if self._expects is False:
@@ -149,6 +190,22 @@ class ExamMonitor:
         elif event.kind == MUSCLE_FINISHED:
             with self._lock:
                 self._pending.append(_Pending(None, None, dict(event.data)))
+
+    def _follow_rest(self, status: RunnerStatus) -> None:
+        """Note a rest as it begins (and whether the needle moved with it: after the insertion, or to a new site)."""
+        planned, previous = status.planned, self._previous
+        self._rest = None
+        if planned is not None and planned.label == "REST":
+            moved = previous is not None and (
+                previous.label == "INS" or (previous.label == "REST" and planned.repeat > previous.repeat)
+            )
+            self._moved[status.onset] = moved
+            segment = Annotation(
+                status.onset, 0, planned.label, planned.muscle, planned.side, repeat=planned.repeat_text
+            )
+            self._rest = (segment, moved)
+            self._live_at = status.onset
+        self._previous = planned
 
     def _update_baseline(self, segment: Annotation) -> None:
         """A rest has ended: it becomes the baseline if it is the quietest rest so far."""
@@ -215,7 +272,10 @@ class ExamMonitor:
         intervals = self.intervals(segment.onset, segment.end)
         checks = check_segment(segment, item.expects_activity, intervals, self.sample_rate, self.check_settings)
         self.annotations += checks
-        row = summarize(segment, self._samples(segment.onset, segment.end), self.sample_rate, intervals, checks)
+        samples = self._samples(segment.onset, segment.end)
+        if segment.label == "REST" and segment.duration > 0:
+            self.rests.final(segment, samples, self._moved.get(segment.onset, False))
+        row = summarize(segment, samples, self.sample_rate, intervals, checks)
         self.summaries.append(row)
         self._muscle_rows.append(row)
         self._trim()

@@ -41,6 +41,7 @@ from emgscope.gui.filter_dialog import FilterDialog
 from emgscope.gui.forms import load_form
 from emgscope.gui.lsl_feature import LslFeature
 from emgscope.gui.muap_feature import MuapFeature
+from emgscope.gui.report_feature import ReportFeature
 from emgscope.gui.scope_controls import ScopeControls
 from emgscope.gui.scope_items import Band
 from emgscope.gui.scope_view import ScopeView
@@ -96,6 +97,8 @@ class MainWindow(QMainWindow):
         self.sessions = SessionFeature(self.session, self)
         self.exam = ExamFeature(self.session, self)
         self.muap = MuapFeature(self.session, self)
+        record = self.sessions.record_controls.start_recording
+        self.reports = ReportFeature(self.session, self, self.exam, self.sessions.open_recording, record)
         self.audio = AudioControls(self.session.audio, self.bridge, self)
         add_strip(self.add_toolbar_section("Audio"), self.audio)
         self.audio.settings_changed.connect(self._audio_settings_changed)

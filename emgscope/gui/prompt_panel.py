@@ -2,8 +2,9 @@
 
 A self-contained widget (the main window puts it in a dock): the prompt in type large enough to read across
 the room, the operator's instruction below it, a countdown, "step n of m", the muscle and side, the latest
-check (activity at rest, no contraction, reaction time), the summary table of the last muscle, and next /
-repeat / skip / abort as buttons and keys.
+check (activity at rest, no contraction, reaction time), what the rest shows (the spontaneous activity found so
+far and the grades it suggests), the summary table of the last muscle, and next / repeat / skip / abort as buttons
+and keys.
 
 It observes an :class:`~emgscope.protocol.runner.ExamRunner` through the GUI's event bridge: the runner's bus
 may post from any thread, and the bridge's signal reaches the panel on the GUI thread. The countdown is read
@@ -36,7 +37,8 @@ from PyQt6.QtWidgets import (
 )
 
 from emgscope.analysis.checks import REACTION_LABEL, RELAX_LABEL
-from emgscope.analysis.monitor import MUSCLE_SUMMARY
+from emgscope.analysis.monitor import MUSCLE_SUMMARY, SPONTANEOUS
+from emgscope.analysis.spontaneous.watch import describe
 from emgscope.analysis.summary import SegmentSummary
 from emgscope.core.events import Event
 from emgscope.gui.bridge import EventBridge
@@ -134,6 +136,9 @@ class PromptPanel(QWidget):
         self.instruction_label.setFont(italic)
         self.check_label = QLabel()
         self.check_label.setWordWrap(True)
+        self.spontaneous_label = QLabel()
+        self.spontaneous_label.setWordWrap(True)
+        self.spontaneous_label.setObjectName("examSpontaneous")
 
         self.buttons: dict[str, QPushButton] = {}
         row = QGridLayout()
@@ -190,6 +195,7 @@ class PromptPanel(QWidget):
         layout.addLayout(prompt_row, 3)
         layout.addWidget(self.instruction_label, 1)
         layout.addWidget(self.check_label)
+        layout.addWidget(self.spontaneous_label)
         layout.addLayout(row)
         layout.addWidget(self.summary_title)
         layout.addWidget(self.summary_table, 2)
@@ -245,6 +251,11 @@ class PromptPanel(QWidget):
         if event.kind == STEP_CHANGED:
             self._cue(event.data["status"])
             self.check_label.setText("")
+            planned = event.data["status"].planned
+            if planned is not None and planned.label == "INS":
+                self.spontaneous_label.setText("")
+        elif event.kind == SPONTANEOUS:
+            self.spontaneous_label.setText(describe(event.data["result"]))
         elif event.kind == ANNOTATION_ADDED and event.data["annotation"].kind == FLAG:
             self.check_label.setText(check_line(event.data["annotation"], self.runner.sample_rate))
         elif event.kind == MUSCLE_SUMMARY:

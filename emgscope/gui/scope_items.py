@@ -19,6 +19,7 @@ from PyQt6.QtWidgets import QGraphicsItem
 
 from emgscope.analysis.checks import CHECK_LABEL, REACTION_LABEL, RELAX_LABEL
 from emgscope.analysis.monitor import ACTIVITY_LABEL
+from emgscope.analysis.spontaneous.watch import SPONTANEOUS_LABEL
 from emgscope.core.settings import DIVISIONS
 from emgscope.gui.display_modes import RunningMode
 from emgscope.gui.raster import TraceRaster
@@ -217,8 +218,9 @@ class Band:
 
 
 def lane_for(label: str) -> int:
-    """Where a label's band goes: segments fill the height, detected activity and flags are strips."""
-    if label == ACTIVITY_LABEL:
+    """Where a label's band goes: segments fill the height, detected activity (and the trains found at rest) and
+    flags are strips."""
+    if label in (ACTIVITY_LABEL, SPONTANEOUS_LABEL):
         return LANE_ACTIVITY
     if label in FLAG_LABELS:
         return LANE_FLAG

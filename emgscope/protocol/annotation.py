@@ -37,6 +37,7 @@ LABEL_COLOURS: dict[str, str] = {
     "MAX": "#cc4125",
     "ACT": "#f1c232",
     "CHECK": "#ff00ff",
+    "SPONT": "#9fc5e8",
 }
 """One colour per label for the scope's bands, the replay list and the prompt panel (same colour everywhere);
 a protocol's own labels and reaction-time annotations use :data:`OTHER_COLOUR`."""

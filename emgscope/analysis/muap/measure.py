@@ -88,7 +88,7 @@ def _ms_to_samples(ms: float, rate: float) -> int:
     return max(1, round(ms * rate / 1000.0))
 
 
-def _quiet_run_lengths(quiet: np.ndarray) -> np.ndarray:
+def quiet_run_lengths(quiet: np.ndarray) -> np.ndarray:
     """For each sample, how many consecutive quiet samples end there (0 where it is not quiet)."""
     index = np.arange(quiet.size)
     last_loud = np.maximum.accumulate(np.where(quiet, -1, index))
@@ -100,8 +100,8 @@ def _markers_against(template: np.ndarray, rate: float, baseline: float) -> tupl
     peak = int(np.argmax(deviation))
     quiet = deviation <= ONSET_BAND_UV
     window = _ms_to_samples(ONSET_WINDOW_MS, rate)
-    ending_here = _quiet_run_lengths(quiet)
-    starting_here = _quiet_run_lengths(quiet[::-1])[::-1]
+    ending_here = quiet_run_lengths(quiet)
+    starting_here = quiet_run_lengths(quiet[::-1])[::-1]
     left = np.flatnonzero(ending_here[:peak] >= window)
     right = np.flatnonzero(starting_here[peak + 1 :] >= window) + peak + 1
     onset = int(left[-1]) + 1 if left.size else 0

@@ -104,10 +104,10 @@ def split_merged(windows: np.ndarray, times: np.ndarray, depth: int = 0) -> list
     return [part[sub] for part in parts for sub in split_merged(windows[part], times[part], depth + 1)]
 
 
-def _unite(a: np.ndarray, b: np.ndarray, rate: float) -> np.ndarray:
+def _unite(a: np.ndarray, b: np.ndarray, rate: float, duplicate_ms: float = DUPLICATE_MS) -> np.ndarray:
     """Two trains of one unit as one (``b`` already on ``a``'s alignment), each discharge once."""
     union = np.sort(np.concatenate((a, b)))
-    return union[np.concatenate(([True], np.diff(union) >= DUPLICATE_MS * rate / 1000.0))]
+    return union[np.concatenate(([True], np.diff(union) >= duplicate_ms * rate / 1000.0))]
 
 
 def _locked_lag(times: np.ndarray, of: np.ndarray, rate: float) -> float | None:
@@ -124,8 +124,10 @@ def _locked_lag(times: np.ndarray, of: np.ndarray, rate: float) -> float | None:
     return centre if spread * 1000.0 / rate <= COMPONENT_LAG_SD_MS else None
 
 
-def merge_components(trains: list[np.ndarray], rate: float) -> list[np.ndarray]:
-    """Unite trains that are components of one potential into the larger one (on its alignment)."""
+def merge_components(trains: list[np.ndarray], rate: float, duplicate_ms: float = DUPLICATE_MS) -> list[np.ndarray]:
+    """Unite trains that are components of one potential into the larger one (on its alignment); two discharges
+    closer than ``duplicate_ms`` are one (spontaneous discharges fire faster than voluntary units: the caller
+    says how close)."""
     trains = sorted(trains, key=lambda t: -t.size)
     i = 0
     while i < len(trains):
@@ -138,7 +140,7 @@ def merge_components(trains: list[np.ndarray], rate: float) -> list[np.ndarray]:
             if lag is None:
                 j += 1
                 continue
-            trains[i] = _unite(trains[i], np.round(trains[j] - lag).astype(np.int64), rate)
+            trains[i] = _unite(trains[i], np.round(trains[j] - lag).astype(np.int64), rate, duplicate_ms)
             del trains[j]
             j = i + 1  # the grown train may now hold the partners of one passed over
         i += 1

@@ -1,0 +1,176 @@
+"""Figures for ``emgscope bench``: spontaneous activity, the findings table and the report, on headless exams of
+every teaching patient.
+
+Each teaching patient (``resources/patients``) is examined headless, as ``emgscope record --protocol`` does, with
+the multi-muscle protocol over the case's own muscles (insertion, two rest sites, minimal, moderate and maximal
+contraction, a last rest), and the recording's findings are suggested exactly as ``emgscope report`` makes them.
+
+* ``spont_class_accuracy``: of the discharges the rest analysis found that belong to a discharge of the simulated
+  patient's ground truth, the share whose class is the truth's. A found discharge belongs to the true discharge
+  whose template is largest at its sample (within ±0.25 ms; at least 5 µV: a detection where no template reaches
+  that is the background's and is not counted); the truth's ``muap`` and ``far`` (a unit firing voluntarily) are
+  the class ``voluntary``, its ``insertion`` the class ``insertional``.
+* ``spont_grade_within_one``: of the rest steps' fibrillation, positive sharp wave and fasciculation grades
+  (each step graded as one site), the share within one grade of the case's key; a step not graded (the patient
+  not relaxed) counts as a miss.
+* ``report_agreement``: of the findings table's cells (ten per muscle, the comment aside), the share whose
+  suggestion equals the case's key; ``report_agreement_suggested`` is the same over the cells that got a
+  suggestion (a cell left "not measured" is a miss in the first, absent from the second).
+* ``report_seconds``: a PDF for a five-muscle exam (the generic neurogenic patient, five muscles): from the
+  recording to the file, the suggestions, the trace images and the PDF, in this process (the Qt application made
+  beforehand, as the window has one).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+from emgscope.acquisition.sim_patients import exam_muscles, load_patient, patient_names
+from emgscope.acquisition.sim_truth import GroundTruth, read_truth, truth_path
+from emgscope.analysis.findings.sidecar import Findings
+from emgscope.analysis.findings.suggest import Suggestions, suggest
+from emgscope.analysis.findings.table import FIELDS
+from emgscope.analysis.spontaneous import classify as c
+from emgscope.analysis.spontaneous.grade import site_grade
+from emgscope.core.settings import SimulatorSettings
+from emgscope.protocol.loader import load_protocol, protocols_dir
+from emgscope.recording.session import SessionInfo
+from emgscope.replay.reader import open_recording
+from emgscope.session.headless import record_exam
+from emgscope.session.practice import key_row, same
+
+PROTOCOL = "needle_multi_muscle"
+OPERATOR_S = 6.0
+"""The minimal contraction lasts this long, as ``emgscope record`` holds it by default."""
+SEED = 3
+OWNER_MS = 0.25
+OWNER_MIN_UV = 5.0
+TRUTH_CLASSES = {"muap": c.VOLUNTARY, "far": c.VOLUNTARY, "insertion": c.INSERTIONAL}
+GRADED = {c.FIBRILLATION: "fibs", c.PSW: "psw", c.FASCICULATION: "fasc"}
+FIVE_MUSCLES = [
+    ("Tibialis anterior", "R"),
+    ("Medial gastrocnemius", "R"),
+    ("Vastus lateralis", "R"),
+    ("First dorsal interosseous", "R"),
+    ("Deltoid", "R"),
+]
+
+
+def examine(folder: Path, name: str, simulator: SimulatorSettings, muscles: list[tuple[str, str]]) -> Path:
+    """A headless exam of ``muscles`` recorded to ``folder/name.bdf`` (with its ground truth beside it)."""
+    path = folder / f"{name}.bdf"
+    protocol = load_protocol(protocols_dir() / f"{PROTOCOL}.toml")
+    record_exam(protocol, muscles, "compliant", simulator, 0.0, SessionInfo(patient_id=name), path, "bdf", OPERATOR_S)
+    return path
+
+
+class Owners:
+    """Which true discharge each sample belongs to (see the module's docstring)."""
+
+    def __init__(self, truth: GroundTruth) -> None:
+        order = np.argsort(truth.firing_start, kind="stable")
+        self.starts = truth.firing_start[order]
+        self.units = truth.firing_unit[order]
+        self.gains = truth.firing_gain[order]
+        self.truth = truth
+        self.longest = max(u.template.size for u in truth.units)
+        self.reach = max(1, round(OWNER_MS * truth.sample_rate / 1000.0))
+
+    def kind(self, sample: int) -> str | None:
+        lo = np.searchsorted(self.starts, sample - self.longest)
+        hi = np.searchsorted(self.starts, sample + 1)
+        best, kind = OWNER_MIN_UV, None
+        for k in range(lo, hi):
+            unit = self.truth.units[int(self.units[k])]
+            offset = sample - int(self.starts[k])
+            if 0 <= offset < unit.template.size:
+                part = unit.template[max(0, offset - self.reach) : offset + self.reach + 1]
+                size = float(np.max(np.abs(part))) * float(self.gains[k])
+                if size >= best:
+                    best, kind = size, TRUTH_CLASSES.get(unit.kind, unit.kind)
+        return kind
+
+
+def class_counts(suggestions: Suggestions, truth: GroundTruth) -> tuple[int, int]:
+    """Found discharges whose class is the truth's, and found discharges that belong to a true one."""
+    owners = Owners(truth)
+    right = total = 0
+    for found in suggestions.evidence:
+        for rest in found.rests:
+            for train in rest.trains:
+                for sample in train.samples.tolist():
+                    kind = owners.kind(int(sample))
+                    if kind is not None:
+                        total += 1
+                        right += kind == train.cls
+    return right, total
+
+
+def grade_counts(suggestions: Suggestions, case_name: str) -> tuple[int, int]:
+    """Rest steps' grades within one of the key, and grades compared."""
+    case = load_patient(case_name)
+    within = total = 0
+    for found in suggestions.evidence:
+        key = key_row(case.muscle(f"{found.steps.muscle} {found.steps.side}").findings)
+        for rest in found.rests:
+            grades = site_grade(rest).grades
+            for cls, name in GRADED.items():
+                total += 1
+                within += cls in grades and abs(grades[cls] - key[name]) <= 1
+    return within, total
+
+
+def cell_counts(suggestions: Suggestions, case_name: str) -> tuple[int, int, int]:
+    """Cells equal to the key, cells suggested, cells in all."""
+    case = load_patient(case_name)
+    right = suggested = total = 0
+    for row in suggestions.rows:
+        key = key_row(case.muscle(row.label).findings)
+        for name in FIELDS:
+            value = row.value(name)
+            total += 1
+            suggested += value is not None
+            right += same(name, value, key[name])
+    return right, suggested, total
+
+
+def report_seconds(folder: Path) -> float:
+    """Seconds from a five-muscle exam's recording to its PDF (see the module's docstring)."""
+    from emgscope.gui import report_render
+    from emgscope.gui.report_command import write_report
+
+    path = examine(folder, "five", SimulatorSettings(pathology="neurogenic", seed=SEED), FIVE_MUSCLES)
+    report_render.ensure_app()
+    began = time.perf_counter()
+    recording = open_recording(path)
+    result = suggest(recording)
+    write_report(recording, Findings(result.rows, result.channel), folder / "five.pdf", False, [])
+    return time.perf_counter() - began
+
+
+def measure_report(patients: list[str] | None = None) -> dict[str, float]:
+    """The figures of the module's docstring, on ``patients`` (default: every teaching patient)."""
+    counts = np.zeros(7, dtype=np.int64)
+    with tempfile.TemporaryDirectory(prefix="emgscope-bench-report-") as tmp:
+        folder = Path(tmp)
+        for name in patients or patient_names():
+            muscles = [tuple(m.split(":")) for m in (exam_muscles(name) or "").split(",")]
+            simulator = dataclasses.replace(SimulatorSettings(), patient=name, seed=SEED)
+            path = examine(folder, name, simulator, muscles)  # type: ignore[arg-type]
+            suggestions = suggest(open_recording(path))
+            counts[0:2] += class_counts(suggestions, read_truth(truth_path(path)))
+            counts[2:4] += grade_counts(suggestions, name)
+            counts[4:7] += cell_counts(suggestions, name)
+        seconds = report_seconds(folder)
+    return {
+        "spont_class_accuracy": round(float(counts[0] / max(counts[1], 1)), 3),
+        "spont_grade_within_one": round(float(counts[2] / max(counts[3], 1)), 3),
+        "report_agreement": round(float(counts[4] / max(counts[6], 1)), 3),
+        "report_agreement_suggested": round(float(counts[4] / max(counts[5], 1)), 3),
+        "report_seconds": round(seconds, 2),
+    }
