@@ -152,7 +152,8 @@ def test_whole_exam_through_the_gui_is_recorded_with_every_segment(qtbot, tmp_pa
 def test_exam_menu_dialog_and_abort(qtbot) -> None:
     window = open_window(qtbot)
     feature = window.exam
-    assert [a.text() for a in feature.menu.actions()] == ["&Start guided exam…", "&Abort exam"]
+    actions = [a.text() for a in feature.menu.actions()]
+    assert actions == ["&Start guided exam…", "&Abort exam", "Spontaneous activity of the last 10 s"]
     feature.start_action.trigger()
     dialog = feature.dialog
     assert dialog is not None and dialog.isVisible()

@@ -16,9 +16,11 @@ from emgscope.bench.detector import measure_detector
 from emgscope.bench.display import measure_display
 from emgscope.bench.gui import measure_gui
 from emgscope.bench.lsl import measure_lsl
+from emgscope.bench.muap import generic_cases, measure_muap
 from emgscope.bench.pacing import measure_audio_drift, measure_pacing
 from emgscope.bench.pipeline import measure_pipeline, measure_simulator
 from emgscope.bench.recorder import measure_recorder
+from emgscope.bench.report import measure_report
 from emgscope.bench.startup import measure_startup
 
 
@@ -47,6 +49,8 @@ def run(args: argparse.Namespace) -> int:
     results.update(measure_detector(contractions=60, seconds=max(4.0, 20.0 * scale)))
     results.update(measure_startup(runs=1 if args.quick else 3))
     results.update(measure_lsl(max(1.0, 5.0 * scale)))
+    results.update(measure_muap(generic_cases(seeds=[1]) if args.quick else None))
+    results.update(measure_report(["normal"] if args.quick else None))
     json.dump(results, sys.stdout)
     sys.stdout.write("\n")
     return 0
