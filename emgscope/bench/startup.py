@@ -78,7 +78,7 @@ def measure_startup(runs: int = 3, command: Sequence[str] | None = None) -> dict
     ``startup_connected_s``: the simulated patient delivers samples through the acquisition process.
     """
     starts = [launch_once(command or app_command()) for _ in range(runs)]
-    median = {stage: statistics.median(start[stage] for start in starts) for stage in STAGES}
+    median = {stage: round(statistics.median(start[stage] for start in starts), 2) for stage in STAGES}
     return {
         "startup_s": median["first_frame"],
         "startup_gui_s": median["gui"],
