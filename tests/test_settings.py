@@ -16,6 +16,7 @@ from emgscope.core.settings import (
     AudioSettings,
     LoadedSettings,
     Settings,
+    TriggerSettings,
     load_settings,
     save_settings,
     settings_path,
@@ -137,3 +138,19 @@ def test_scales_and_mains_snap_to_the_presets(private_config_dir: Path) -> None:
         loaded = load_settings().settings
         assert (loaded.display.sensitivity_uv, loaded.display.sweep_ms) == expected
         assert loaded.filters.notch_hz == 50.0
+
+
+def test_a_trigger_window_on_the_wrong_side_of_its_level_resets_the_trigger_alone(tmp_path: Path) -> None:
+    """Each field valid, together impossible (a falling slope's window above its level): the trigger takes its
+    defaults and is named; the rest of the display group is kept."""
+    path = tmp_path / "settings.json"
+    settings = Settings()
+    settings.display.sensitivity_uv = 50.0
+    save_settings(settings, path)
+    data = json.loads(path.read_text(encoding="utf-8"))
+    data["display"]["trigger"].update(level_uv=-100.0, slope="falling", window_uv=-50.0, ms_per_div=5.0)
+    path.write_text(json.dumps(data), encoding="utf-8")
+    loaded = load_settings(path)
+    assert loaded.reset == ("display.trigger",)
+    assert loaded.settings.display.trigger == TriggerSettings()
+    assert loaded.settings.display.sensitivity_uv == 50.0

@@ -6,7 +6,8 @@ import numpy as np
 import pytest
 
 from emgscope.core.ring import SampleRing
-from emgscope.dsp.trigger import FALLING, RISING, TriggerDelayLine, TriggerSettings
+from emgscope.core.settings import FALLING, RISING, TriggerSettings
+from emgscope.dsp.trigger import TriggerDelayLine
 
 FS = 20_000.0
 

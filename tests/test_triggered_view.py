@@ -17,7 +17,7 @@ from support.mouse import drag
 from support.sources import SineSource, SpikeTrainSource
 from support.window import activate, open_window, wait_connected
 
-from emgscope.core.settings import DIVISIONS, Settings
+from emgscope.core.settings import DIVISIONS, Settings, TriggerSettings
 from emgscope.gui.main_window import MainWindow
 from emgscope.gui.sweeps_item import (
     AVERAGE_COLOUR,
@@ -268,6 +268,25 @@ def test_the_window_level_is_dragged_and_held_beyond_the_level(qtbot) -> None:
     drag(qtbot, window.scope.plot, QPointF(40.0, float(line.value())), QPoint(0, 300))  # far below the level
     assert trigger.settings.window_uv == -101.0  # stops a µV short of the level
     assert strip.window.value() == -101.0
+
+
+def test_the_trigger_as_left_is_where_the_next_window_starts(qtbot) -> None:
+    window = triggered(qtbot, SineSource(channels=1, amplitude=200.0))
+    strip = window.controls.trigger_strip
+    qtbot.mouseClick(strip.window_box, Qt.MouseButton.LeftButton)
+    qtbot.keyClick(window, Qt.Key.Key_Left)  # a faster sweep: 10 → 5 ms/div
+    strip.keep.setValue(7)
+    strip.style_box.setCurrentIndex(strip.style_box.findData(RASTER))
+    strip.style_box.activated.emit(strip.style_box.currentIndex())
+    settings = window.settings
+    window.close()
+    assert settings.display.trigger == TriggerSettings(window_uv=-300.0, ms_per_div=5.0)
+    assert (settings.display.trigger_style, settings.display.trigger_keep) == (RASTER, 7)
+    again = open_window(qtbot, settings, lambda _: SineSource(channels=1, amplitude=200.0))
+    trigger, strip = again.scope.trigger, again.controls.trigger_strip
+    assert trigger.settings == TriggerSettings(window_uv=-300.0, ms_per_div=5.0)
+    assert (trigger.style, trigger.keep) == (RASTER, 7)
+    assert (strip.window.value(), strip.keep.value(), strip.style_box.currentData()) == (-300.0, 7, RASTER)
 
 
 def test_mode_key_and_timebases(qtbot) -> None:

@@ -144,6 +144,71 @@ class LslOutSettings:
     """The signal stream's name; the marker stream's adds ``markers``."""
 
 
+RISING = "rising"
+FALLING = "falling"
+SLOPES = (RISING, FALLING)
+SUPERIMPOSE = "superimpose"
+RASTER = "raster"
+TRIGGER_STYLES = (SUPERIMPOSE, RASTER)
+"""Kept sweeps on one baseline (older ones fainter), or one under another."""
+
+MS_PER_DIV_RANGE = (1.0, 20.0)
+"""Sweep speeds the trigger offers (issue 14: 1-20 ms/div; QEMG §1: 5-10 ms/div is usual for MUPs)."""
+PRETRIGGER_DEFAULT = 0.25
+"""Share of the sweep before the trigger: QEMG §1 gives 20-30 % as usual practice [T]; Intan RHX offers 1/4."""
+HOLDOFF_MS_DEFAULT = 20.0
+"""Dead time after a crossing. Longer than the part of a MUP after its main spike (durations 2-15 ms in normal
+muscle, up to about 27 ms in reinnervated units whose spike sits a third of the way in, SIMULATION_PARAMETERS
+§1), shorter than the interval of a unit firing at 50 Hz, the top of the secondary range."""
+KEEP_DEFAULT = 20
+"""Sweeps kept for the superimposed or rastered display and the average."""
+KEEP_RANGE = (1, 50)
+"""How many sweeps may be kept for the display and the average."""
+
+
+@dataclass(frozen=True)
+class TriggerSettings:
+    """How the trigger fires and how long a sweep is."""
+
+    level_uv: Annotated[float, Meta(ge=-1e6, le=1e6)] = -100.0
+    slope: Literal["rising", "falling"] = FALLING
+    window_uv: Annotated[float, Meta(ge=-1e6, le=1e6)] | None = None
+    """The amplitude window's far level, beyond ``level_uv`` in the direction of the slope (above it on a rising
+    slope, below it on a falling one), or ``None`` for a plain level trigger."""
+    ms_per_div: Annotated[float, Meta(ge=MS_PER_DIV_RANGE[0], le=MS_PER_DIV_RANGE[1])] = 10.0
+    pretrigger: Annotated[float, Meta(ge=0.0, le=0.9)] = PRETRIGGER_DEFAULT
+    """Fraction of the sweep shown before the trigger sample, 0 to 0.9."""
+    holdoff_ms: Annotated[float, Meta(ge=0.0)] = HOLDOFF_MS_DEFAULT
+
+    def check(self) -> None:
+        """Refuse settings the trigger cannot honour, with a message fit for the user."""
+        if self.slope not in SLOPES:
+            raise ValueError(f"unknown slope {self.slope!r}: use 'rising' or 'falling'")
+        low, high = MS_PER_DIV_RANGE
+        if not low <= self.ms_per_div <= high:
+            raise ValueError(f"{self.ms_per_div:g} ms/div is outside the trigger's {low:g}-{high:g} ms/div")
+        if not 0.0 <= self.pretrigger <= 0.9:
+            raise ValueError(f"a pre-trigger of {self.pretrigger:.0%} is outside 0-90 % of the sweep")
+        if self.holdoff_ms < 0:
+            raise ValueError(f"a hold-off of {self.holdoff_ms:g} ms is negative")
+        if self.window_uv is not None:
+            beyond = self.window_uv > self.level_uv if self.slope == RISING else self.window_uv < self.level_uv
+            if not beyond:
+                side = "above" if self.slope == RISING else "below"
+                raise ValueError(
+                    f"the amplitude window's level ({self.window_uv:g} µV) must be {side} the trigger level "
+                    f"({self.level_uv:g} µV) on a {self.slope} slope"
+                )
+
+    def sweep_samples(self, sample_rate: float) -> int:
+        """Samples in one sweep of ten divisions."""
+        return max(2, round(DIVISIONS * self.ms_per_div * sample_rate / 1000.0))
+
+    def pre_samples(self, sample_rate: float) -> int:
+        """Samples of a sweep before its trigger sample."""
+        return round(self.pretrigger * self.sweep_samples(sample_rate))
+
+
 @dataclass
 class DisplaySettings:
     sensitivity_uv: Annotated[float, Meta(gt=0)] = 100.0
@@ -151,6 +216,10 @@ class DisplaySettings:
     mode: Literal["sweep", "scroll", "triggered"] = "sweep"
     """``sweep`` (erase bar), ``scroll`` or ``triggered`` (the trigger and delay line)."""
     hidden_channels: list[str] = field(default_factory=list)
+    trigger: TriggerSettings = field(default_factory=TriggerSettings)
+    """The triggered mode's trigger and sweep, as the operator last set them."""
+    trigger_style: Literal["superimpose", "raster"] = SUPERIMPOSE
+    trigger_keep: Annotated[int, Meta(ge=KEEP_RANGE[0], le=KEEP_RANGE[1])] = KEEP_DEFAULT
 
 
 @dataclass
@@ -313,6 +382,7 @@ def load_settings(path: Path | None = None) -> LoadedSettings:
     if not isinstance(data, dict):
         return _repaired(path, Settings(), ("*",))
     settings, reset = _validated(_migrate(data))
+    reset += _inconsistent(settings)
     settings.schema_version = SCHEMA_VERSION
     _snap(settings)
     return _repaired(path, settings, tuple(reset), cut) if reset or cut else LoadedSettings(settings)
@@ -386,6 +456,17 @@ def _validated(data: dict[str, Any]) -> tuple[Settings, list[str]]:
             del container[keys[-1]]
             reset.append(".".join(keys))
     return Settings(), ["*"]
+
+
+def _inconsistent(settings: Settings) -> list[str]:
+    """Groups whose fields are each valid but do not go together (an amplitude window on the wrong side of its
+    trigger level), reset to their defaults and named."""
+    try:
+        settings.display.trigger.check()
+    except ValueError:
+        settings.display.trigger = TriggerSettings()
+        return ["display.trigger"]
+    return []
 
 
 def _repaired(path: Path, settings: Settings, reset: tuple[str, ...], cut: bool = False) -> LoadedSettings:

@@ -27,7 +27,7 @@ import numpy as np
 from PyQt6.QtCore import QPointF, QRectF
 from PyQt6.QtGui import QImage, QPainter
 
-from emgscope.dsp.trigger import MS_PER_DIV_RANGE
+from emgscope.core.settings import MS_PER_DIV_RANGE
 from emgscope.gui.raster import TraceRaster
 
 if TYPE_CHECKING:

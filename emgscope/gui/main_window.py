@@ -85,6 +85,11 @@ class MainWindow(QMainWindow):
         self.scope.set_sweep(display.sweep_ms)
         self.scope.set_mode(display.mode)
         self.scope.set_hidden(display.hidden_channels)
+        trigger = self.scope.trigger
+        trigger.set_settings(display.trigger)
+        trigger.set_style(display.trigger_style)
+        trigger.set_keep(display.trigger_keep)
+        trigger.changed.connect(self._remember_trigger)
         self.scope.set_band_text(format_band(settings.filters))
         self.controls.sync()
         self.progress: ConnectProgressDialog | None = None
@@ -317,7 +322,7 @@ class MainWindow(QMainWindow):
         self.set_sensitivity(_step(SENSITIVITY_PRESETS_UV, self.settings.display.sensitivity_uv, step))
 
     def set_sweep(self, ms_per_division: float) -> None:
-        """The shown mode's sweep speed (the triggered mode keeps a timebase of its own, not stored)."""
+        """The shown mode's sweep speed (the triggered mode's is the trigger's, stored with it)."""
         self.scope.set_sweep(ms_per_division)
         if self.scope.mode != "triggered":
             self.settings.display.sweep_ms = ms_per_division
@@ -325,6 +330,11 @@ class MainWindow(QMainWindow):
 
     def step_sweep(self, step: int) -> None:
         self.set_sweep(_step(SWEEP_PRESETS_MS, self.scope.shown_sweep_ms, step))
+
+    def _remember_trigger(self) -> None:
+        """The trigger as the operator leaves it is where the triggered mode starts next time."""
+        trigger, display = self.scope.trigger, self.settings.display
+        display.trigger, display.trigger_style, display.trigger_keep = trigger.settings, trigger.style, trigger.keep
 
     def set_mode(self, mode: str) -> None:
         """Show the stream in display mode ``mode`` (a name of :data:`~emgscope.gui.display_modes.DISPLAY_MODES`)."""

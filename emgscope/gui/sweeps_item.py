@@ -24,12 +24,9 @@ import pyqtgraph as pg
 from PyQt6.QtCore import QPointF, QRectF, Qt
 from PyQt6.QtGui import QColor, QImage, QPainter, QPen, QPolygonF
 
-from emgscope.core.settings import DIVISIONS
+from emgscope.core.settings import DIVISIONS, RASTER, SUPERIMPOSE
 from emgscope.gui.scope_items import BACKGROUND, HEARD_COLOUR, LABEL_COLOUR, LABEL_FILL, ChannelLabelsItem
 
-SUPERIMPOSE = "superimpose"
-RASTER = "raster"
-STYLES = (SUPERIMPOSE, RASTER)
 SWEEP_COLOUR = QColor(92, 255, 122)
 """The trace's green (:data:`~emgscope.gui.raster.TRACE_COLOUR`)."""
 CAPTURING_COLOUR = QColor(200, 255, 212)

@@ -15,9 +15,8 @@ from collections.abc import Callable
 from PyQt6.QtCore import Qt, pyqtSignal
 from PyQt6.QtWidgets import QCheckBox, QComboBox, QDoubleSpinBox, QHBoxLayout, QLabel, QPushButton, QSpinBox, QWidget
 
-from emgscope.dsp.trigger import FALLING, RISING
-from emgscope.gui.sweeps_item import RASTER, SUPERIMPOSE
-from emgscope.gui.triggered import KEEP_RANGE, LEVEL_RANGE_UV, TriggerScope
+from emgscope.core.settings import FALLING, KEEP_RANGE, RASTER, RISING, SUPERIMPOSE
+from emgscope.gui.triggered import LEVEL_RANGE_UV, TriggerScope
 
 SLOPE_TEXT = {FALLING: "▲ going up", RISING: "▼ going down"}
 SLOPE_TIP = (

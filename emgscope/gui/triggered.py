@@ -23,12 +23,19 @@ from PyQt6.QtCore import QObject, Qt, pyqtSignal
 
 from emgscope.acquisition.pump import Pipeline
 from emgscope.core.ring import RingReader
-from emgscope.core.settings import DIVISIONS
-from emgscope.dsp.trigger import FALLING, KEEP_DEFAULT, RISING, TriggerDelayLine, TriggerSettings
+from emgscope.core.settings import (
+    DIVISIONS,
+    FALLING,
+    KEEP_DEFAULT,
+    KEEP_RANGE,
+    RISING,
+    SUPERIMPOSE,
+    TRIGGER_STYLES,
+    TriggerSettings,
+)
+from emgscope.dsp.trigger import TriggerDelayLine
 from emgscope.gui.scope_items import LABEL_FILL
 from emgscope.gui.sweeps_item import (
-    STYLES,
-    SUPERIMPOSE,
     TRIGGER_MARK_COLOUR,
     SweepPicture,
     SweepsItem,
@@ -38,8 +45,6 @@ from emgscope.gui.sweeps_item import (
 PRIME_S = 2.0
 """A new delay line (the mode chosen, another channel, sweep, pre-trigger or count) is first fed this much of the
 ring, so the sweeps of the last seconds show at once instead of an empty screen."""
-KEEP_RANGE = (1, 50)
-"""How many sweeps may be kept for the display and the average."""
 LEVEL_RANGE_UV = (-10_000.0, 10_000.0)
 """Trigger and window levels on offer: ±2 divisions at the least sensitive preset (5 mV/div)."""
 WINDOW_GAP_DIVISIONS = 2.0
@@ -151,8 +156,8 @@ class TriggerScope(QObject):
         return s.level_uv + gap if s.slope == RISING else s.level_uv - gap
 
     def set_style(self, style: str) -> None:
-        if style not in STYLES:
-            raise ValueError(f"unknown style {style!r}: use one of {', '.join(STYLES)}")
+        if style not in TRIGGER_STYLES:
+            raise ValueError(f"unknown style {style!r}: use one of {', '.join(TRIGGER_STYLES)}")
         if style != self.style:
             self.style = style
             self._layout()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 
-from emgscope.core.settings import Settings
+from emgscope.core.settings import Settings, TriggerSettings
 
 
 def every_field_changed() -> Settings:
@@ -28,8 +28,12 @@ def every_field_changed() -> Settings:
         settings.filters, preset="custom", low_cut_hz=20.0, high_cut_hz=5_000.0, notch_hz=50.0, notch_harmonics=5
     )
     settings.display = dataclasses.replace(
-        settings.display, sensitivity_uv=500.0, sweep_ms=20.0, mode="scroll", hidden_channels=["Needle 2"]
-    )
+        settings.display, sensitivity_uv=500.0, sweep_ms=20.0, mode="scroll", hidden_channels=["Needle 2"],
+        trigger=TriggerSettings(
+            level_uv=-250.0, slope="rising", window_uv=150.0, ms_per_div=5.0, pretrigger=0.3, holdoff_ms=15.0
+        ),
+        trigger_style="raster", trigger_keep=30,
+    )  # fmt: skip
     settings.recording = dataclasses.replace(settings.recording, sessions_folder="/data/emg", format="edf")
     audio = settings.audio
     flipped = {f.name: not getattr(audio, f.name) for f in dataclasses.fields(audio) if f.type == "bool"}
