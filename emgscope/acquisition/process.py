@@ -28,6 +28,7 @@ from typing import Any
 
 from emgscope.acquisition.proxy import STATE_INTERVAL_S, SourceProxy, proxy_for
 from emgscope.acquisition.pump import AcquisitionPump, Pipeline, Replaced, wait_for_previous
+from emgscope.acquisition.spare import PROCESS_NAME, take_spare
 from emgscope.core import events, log
 from emgscope.core.child import STOP, ChildProcess, ChildStartError
 from emgscope.core.controls import Command, RecordingFacts, ReplayControl
@@ -109,7 +110,7 @@ class _ChildLink:
             self._conn.send(message)
 
 
-def _child(conn: Any, settings: SourceSettings, filters: FilterSettings, owner_pid: int) -> None:
+def acquisition_main(conn: Any, settings: SourceSettings, filters: FilterSettings, owner_pid: int) -> None:
     """The acquisition process: run the source ``settings`` describe until told to stop or the source ends.
 
     ``owner_pid`` is the GUI process, which owns the rings (passed rather than asked for: a parent that died
@@ -227,20 +228,23 @@ class ProcessPump:
         previous, self._previous = self._previous, None
         if not wait_for_previous(previous, self._stop):
             return
-        child = ChildProcess(
-            "emgscope-acquisition",
-            _child,
-            (self.settings, self._filter_settings, os.getpid()),
-            ACQUISITION_PRIORITY,
-        )
+        task = (self.settings, self._filter_settings, os.getpid())
+        spare = take_spare()
+        child = spare or ChildProcess(PROCESS_NAME, acquisition_main, task, ACQUISITION_PRIORITY)
         with self._lock:
             if self._stop.is_set():
+                if spare is not None:
+                    spare.stop(0)
                 return
-            try:
-                child.start()
-            except ChildStartError as exc:
-                self.bus.post(Event(events.CONNECT_FAILED, f"The acquisition process could not start ({exc})."))
-                return
+            if spare is not None:
+                spare.send(task)
+            else:
+                try:
+                    child.start()
+                except ChildStartError as exc:
+                    message = f"The acquisition process could not start ({exc})."
+                    self.bus.post(Event(events.CONNECT_FAILED, message))
+                    return
             self._child = child
             pending, self._pending = self._pending, []
             for message in pending:

@@ -15,6 +15,7 @@ import time
 from typing import TYPE_CHECKING
 
 from emgscope import __version__
+from emgscope.acquisition.spare import discard_spare, prestart
 from emgscope.core import events, log
 from emgscope.core.events import Event
 from emgscope.core.paths import resource
@@ -90,6 +91,7 @@ def run_gui(args: argparse.Namespace) -> int:
     live_kind = settings.source.kind if settings.source.kind != "replay" else "sim"
     apply_source_options(args, settings)
     lsl_out = apply_lsl_out_options(args, settings)
+    prestart()  # the acquisition process imports while the window does (emgscope.acquisition.spare)
 
     from PyQt6.QtCore import QTimer
     from PyQt6.QtGui import QIcon
@@ -147,6 +149,7 @@ def run_gui(args: argparse.Namespace) -> int:
     app.exec()
     if not window.isHidden():
         window.close()
+    discard_spare()
     if not args.no_settings:
         if settings.source.kind == "replay":
             # A replay is one visit to a file, not the source to start with next time.
