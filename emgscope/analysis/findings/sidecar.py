@@ -31,12 +31,12 @@ the row and the column named, and nothing half-read is used.
 from __future__ import annotations
 
 import json
-import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from emgscope.analysis.findings.table import FIELDS, CellError, Row, check_value
+from emgscope.analysis.sidecar_file import read_document, write_document
 
 FORMAT = "emgscope findings"
 VERSION = 1
@@ -106,16 +106,7 @@ def load_findings(recording: str | Path) -> Findings | None:
     path = findings_path(recording)
     if not path.exists():
         return None
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except OSError as exc:
-        raise FindingsFileError(f"{path.name} cannot be read: {exc.strerror or exc}") from None
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise FindingsFileError(f"{path.name} is not a findings file (not JSON: {exc})") from None
-    if not isinstance(data, dict) or data.get("format") != FORMAT:
-        raise FindingsFileError(f"{path.name} is not a findings file (its 'format' is not {FORMAT!r})")
-    if data.get("version") != VERSION:
-        raise FindingsFileError(f"{path.name} is version {data.get('version')} of the findings; this emgscope reads 1")
+    data = read_document(path, "a findings file", FORMAT, VERSION, FindingsFileError)
     rows = data.get("rows")
     if not isinstance(rows, list):
         raise FindingsFileError(f"{path.name} has no list of rows")
@@ -145,11 +136,5 @@ def save_findings(recording: str | Path, findings: Findings) -> Path:
     }
     if findings.practice:
         document["practice"] = findings.practice
-    temporary = path.with_name(path.name + ".tmp")
-    try:
-        temporary.write_text(json.dumps(document, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
-        os.replace(temporary, path)
-    except OSError as exc:
-        temporary.unlink(missing_ok=True)
-        raise FindingsFileError(f"{path.name} cannot be written: {exc.strerror or exc}") from None
+    write_document(path, json.dumps(document, ensure_ascii=False, indent=1), FindingsFileError)
     return path

@@ -52,7 +52,6 @@ from __future__ import annotations
 
 import json
 import math
-import os
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -62,6 +61,7 @@ import numpy as np
 from emgscope.analysis.muap.firing import firing_stats
 from emgscope.analysis.muap.measure import Markers, measure
 from emgscope.analysis.muap.model import Edit, MuapUnit, SiteAnalysis, site_recruitment
+from emgscope.analysis.sidecar_file import read_document, write_document
 
 FORMAT = "emgscope MUP analysis"
 VERSION = 1
@@ -223,16 +223,7 @@ def load_analyses(recording: str | Path) -> list[SiteAnalysis]:
     path = sidecar_path(recording)
     if not path.exists():
         return []
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except OSError as exc:
-        raise SidecarError(f"{path.name} cannot be read: {exc.strerror or exc}") from None
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise SidecarError(f"{path.name} is not a MUP results file (not JSON: {exc})") from None
-    if not isinstance(data, dict) or data.get("format") != FORMAT:
-        raise SidecarError(f"{path.name} is not a MUP results file (its 'format' is not {FORMAT!r})")
-    if data.get("version") != VERSION:
-        raise SidecarError(f"{path.name} is version {data.get('version')} of the MUP results; this emgscope reads 1")
+    data = read_document(path, "a MUP results file", FORMAT, VERSION, SidecarError)
     try:
         return [site_from_json(a) for a in data["analyses"]]
     except (KeyError, TypeError, ValueError) as exc:
@@ -264,10 +255,4 @@ def write_analyses(path: Path, recording_name: str, analyses: Sequence[SiteAnaly
         "analyses": [site_to_json(a) for a in analyses],
     }
     text = json.dumps(document, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
-    temporary = path.with_name(path.name + ".tmp")
-    try:
-        temporary.write_text(text + "\n", encoding="utf-8")
-        os.replace(temporary, path)
-    except OSError as exc:
-        temporary.unlink(missing_ok=True)
-        raise SidecarError(f"{path.name} cannot be written: {exc.strerror or exc}") from None
+    write_document(path, text, SidecarError)
