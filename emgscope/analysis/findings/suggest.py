@@ -15,8 +15,9 @@ Per muscle and side (:mod:`.segments`), on the channel's signal through the clin
   evidence. Polyphasia is judged from every MUP measured, however few, by whether their count of polyphasic ones
   is one a normal muscle would give (:mod:`.polyphasia`); with no MUP it is not measured;
 * **recruitment**: early when the minimal contraction is already a full pattern (QEMG §5); reduced when the MUP
-  analysis flags the site's recruitment (fastest unit over 15 Hz, recruitment frequency from 20 Hz, ratio from
-  10; QEMG §5, :mod:`emgscope.analysis.muap.firing`); otherwise normal;
+  analysis's recruitment rules flag the site (fastest unit over 15 Hz, recruitment frequency from 20 Hz, ratio
+  from 10; QEMG §5, :mod:`emgscope.analysis.muap.firing`) on the trains that fire as voluntary units do, fast
+  spontaneous discharges riding on the contraction left out (:mod:`.recruitment`); otherwise normal;
 * **interference pattern**: the grade of the maximal-effort epochs.
 
 A cell whose segments are missing is ``None``, and its evidence says which segment was missing.
@@ -33,6 +34,7 @@ from pathlib import Path
 import numpy as np
 
 from emgscope.analysis.findings.polyphasia import judge_polyphasia
+from emgscope.analysis.findings.recruitment import left_out_words, voluntary_recruitment
 from emgscope.analysis.findings.segments import MuscleSteps, Step, exam_steps
 from emgscope.analysis.findings.sidecar import Findings, FindingsFileError, load_findings, save_findings
 from emgscope.analysis.findings.table import NOT_MEASURED, Row
@@ -388,13 +390,15 @@ def _recruitment(found: MuscleEvidence, values: dict, why: dict) -> None:
             f"{minimal.amplitude_uv:.0f} µV"
         )
         return
-    flags = [flag for site in found.mups for flag in site.recruitment.flags]
-    fastest = max((s.recruitment.fastest_rate_hz for s in found.mups), default=math.nan)
+    sites = [voluntary_recruitment(site) for site in found.mups]
+    flags = [flag for site in sites for flag in site.recruitment.flags]
+    fastest = max((s.recruitment.fastest_rate_hz for s in sites), default=math.nan)
+    left_out = left_out_words(sum(s.left_out for s in sites))
     if flags:
         values["recruitment"] = "reduced"
-        why["recruitment"] = "; ".join(dict.fromkeys(flags))
+        why["recruitment"] = "; ".join(dict.fromkeys(flags)) + left_out
     else:
         values["recruitment"] = "normal"
         why["recruitment"] = (
             f"fastest unit {fastest:.1f} Hz at minimal effort" if math.isfinite(fastest) else "no unit fired fast"
-        )
+        ) + left_out
