@@ -355,7 +355,7 @@ def _mup_cells(found: MuscleEvidence, values: dict, why: dict) -> None:
 def _few_mups(found: MuscleEvidence, summary: MuscleSummary | None) -> str:
     """Why the means were not used, in words."""
     measured = 0 if summary is None else summary.mups
-    return found.mup_problem or f"{measured} MUPs measured (fewer than {MIN_MUPS})"
+    return found.mup_problem or f"{measured} MUP{'' if measured == 1 else 's'} measured (fewer than {MIN_MUPS})"
 
 
 def _polyphasia(found: MuscleEvidence, summary: MuscleSummary | None, values: dict, why: dict) -> None:

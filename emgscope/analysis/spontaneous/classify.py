@@ -85,6 +85,10 @@ after a needle movement, discharges that have all stopped by then belong to the 
 UNIT_CONSISTENCY = 0.5
 """A motor unit's discharges repeat its whole potential: a group of unit-sized discharges of which fewer than half
 do is superimposed single-fibre potentials, not a unit (unclassified) ..."""
+FRAGMENT_RATIO = 2.0
+"""A potential's peak to peak is at most twice its largest deflection. A unit-sized detection whose peak to peak
+over its extent is more than twice its own peak is a wiggle beside a larger potential (its extent reaches into
+that one, as between the complexes of a CRD), not a unit's discharge: unclassified ..."""
 LONE_UNIT_MIN_UV = 400.0
 """... and a unit-sized discharge seen too few times to show how it fires is taken for a fasciculation only above
 what two single-fibre potentials superimposed reach (2 × 200 µV, §2); fasciculations are 123-1480 µV (mean 561,
@@ -161,8 +165,11 @@ def classify(shape: Shape, pattern: Pattern, consistency: float = 1.0) -> str:
 
 def _unlike_a_unit(shape: Shape, consistency: float) -> bool:
     """Unit-sized, but begins negative (a unit's potential away from its endplate begins positive: triphasic,
-    SIMULATION_PARAMETERS §1) or does not repeat its whole shape (see :data:`UNIT_CONSISTENCY`)."""
-    return shape.initial < 0 or consistency < UNIT_CONSISTENCY
+    SIMULATION_PARAMETERS §1), does not repeat its whole shape (see :data:`UNIT_CONSISTENCY`) or is a fragment
+    beside a larger potential (see :data:`FRAGMENT_RATIO`)."""
+    return (
+        shape.initial < 0 or consistency < UNIT_CONSISTENCY or shape.amplitude_uv > FRAGMENT_RATIO * abs(shape.peak_uv)
+    )
 
 
 def _by_firing(shape: Shape, pattern: Pattern, consistency: float) -> str | None:
