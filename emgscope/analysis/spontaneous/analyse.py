@@ -179,10 +179,7 @@ def analyse_rest(
     if x.size == 0:
         return RestAnalysis(rate, first, 0, math.nan, (), muscle, side, site)
     noise = quiet_background_sd(x, working)
-    above = x - median_filter(x, max(3, round(BASELINE_MS * working / 1000.0)) | 1, mode="nearest")
-    peaks = whole_discharges(
-        x, detect_spikes(above, working, max(DETECT_THRESHOLD_SD * noise, MIN_DETECT_UV)), working, noise
-    )
+    peaks = whole_discharges(x, detect_discharges(x, working, noise), working, noise)
     labels = group(x, peaks, working, noise)
     groups = _apart([peaks[labels == k] for k in range(int(labels.max()) + 1 if labels.size else 0)], x, working)
     trains: list[Train] = []
@@ -203,6 +200,15 @@ def analyse_rest(
     large = sum(1 for t in trains for _ in range(t.count) if t.amplitude_uv >= FIBRE_MAX_UV)
     firing = firing_units(np.asarray(filtered_uv)[skip:], rate) if large >= c.VOLUNTARY_MIN else ()
     return RestAnalysis(rate, first, round(x.size / up), noise, tuple(trains), muscle, side, site, firing)
+
+
+def detect_discharges(x: np.ndarray, rate: float, noise: float) -> np.ndarray:
+    """Peaks beyond the detection threshold both from zero and from the local baseline (see
+    :data:`BASELINE_MS`), on the same side of both."""
+    threshold = max(DETECT_THRESHOLD_SD * noise, MIN_DETECT_UV)
+    above = x - median_filter(x, max(3, round(BASELINE_MS * rate / 1000.0)) | 1, mode="nearest")
+    peaks = detect_spikes(above, rate, threshold)
+    return peaks[(np.abs(x[peaks]) > threshold) & (np.sign(x[peaks]) == np.sign(above[peaks]))]
 
 
 def firing_units(filtered_uv: np.ndarray, rate: float) -> tuple[tuple[float, float], ...]:

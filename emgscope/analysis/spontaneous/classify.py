@@ -121,7 +121,8 @@ trains vary by less than 5 % too (§4), so regularity alone does not tell them a
 CRD_MAX_SWING = 1.3
 """Its rate is fixed for the run ("abrupt onset and end", no waxing and waning)."""
 BURSTS_MIN = 2
-"""Myokymic discharges: at least this many bursts ..."""
+"""Myokymic discharges, a motor unit's potentials (MUAP-sized, §2; not a single fibre's): at least this many
+bursts ..."""
 BURST_INTRA_MIN_HZ = 5.0
 """... each of a few discharges at 5-60 Hz (§2 [T]) ..."""
 BURSTS_SHARE = 0.6
@@ -192,7 +193,8 @@ def _by_firing(shape: Shape, pattern: Pattern, consistency: float) -> str | None
         return ENDPLATE_NOISE if shape.amplitude_uv < ENDPLATE_NOISE_MAX_UV else ENDPLATE_SPIKE
     bursts = [b for b in pattern.bursts() if b.rate_hz >= BURST_INTRA_MIN_HZ]
     if (
-        len(bursts) >= BURSTS_MIN
+        shape.kind == UNIT
+        and len(bursts) >= BURSTS_MIN
         and sum(b.count for b in bursts) >= BURSTS_SHARE * pattern.count
         and all(r.count <= BURST_MAX for r in pattern.runs)
     ):
