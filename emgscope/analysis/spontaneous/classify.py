@@ -90,9 +90,10 @@ FRAGMENT_RATIO = 2.0
 over its extent is more than twice its own peak is a wiggle beside a larger potential (its extent reaches into
 that one, as between the complexes of a CRD), not a unit's discharge: unclassified ..."""
 LONE_UNIT_MIN_UV = 400.0
-"""... and a unit-sized discharge seen too few times to show how it fires is taken for a fasciculation only above
-what two single-fibre potentials superimposed reach (2 × 200 µV, §2); fasciculations are 123-1480 µV (mean 561,
-§2), so the smallest are left unclassified rather than have superimposed fibrillations called fasciculations."""
+"""... and a unit-sized discharge is taken for a fasciculation only above what two single-fibre potentials
+superimposed reach (2 × 200 µV, §2): fasciculations are 123-1480 µV (mean 561, §2), so the smallest are left
+unclassified rather than have superimposed fibrillations called fasciculations (at a dense site they superimpose
+again and again, slowly enough to pass for a fasciculation's firing)."""
 PATTERN_MIN = 4
 """Fewer discharges than this give no firing pattern: the group is classed by its shape alone."""
 NEUROMYOTONIC_MIN_HZ = 150.0
@@ -210,7 +211,8 @@ def _by_firing(shape: Shape, pattern: Pattern, consistency: float) -> str | None
     if shape.kind == UNIT:
         if _unlike_a_unit(shape, consistency):
             return UNCLASSIFIED
-        return FASCICULATION if pattern.rate_hz <= FASCICULATION_MAX_HZ else UNCLASSIFIED
+        slow = pattern.rate_hz <= FASCICULATION_MAX_HZ
+        return FASCICULATION if slow and shape.amplitude_uv >= LONE_UNIT_MIN_UV else UNCLASSIFIED
     if shape.kind in (SPIKE, POSITIVE_WAVE):
         return FIBRILLATION if shape.kind == SPIKE else PSW
     return None
