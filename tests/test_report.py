@@ -65,8 +65,8 @@ def agreement(path: Path, name: str) -> tuple[int, int]:
 
 def test_headless_exam_then_report_json_reaches_each_teaching_patients_key(folder: Path) -> None:
     """One muscle of each case (its first), as `emgscope record --protocol needle_one_muscle --patient NAME` records
-    it: the suggestions agree with the key cell for cell in most cells (MUP polyphasia cannot be measured from one
-    minimal contraction's few MUPs, and is left "not measured": a miss by this count)."""
+    it: the suggestions agree with the key cell for cell in most cells (a MUP cell with no near-field MUP in the
+    minimal contraction is left "not measured": a miss by this count)."""
     right = total = 0
     for name in patient_names():
         out = folder / f"{name}.bdf"

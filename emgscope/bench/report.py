@@ -24,8 +24,12 @@ contraction, a last rest), and the recording's findings are suggested exactly as
 from __future__ import annotations
 
 import dataclasses
+import math
+import sys
 import tempfile
 import time
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -96,47 +100,87 @@ class Owners:
         return kind
 
 
-def class_counts(suggestions: Suggestions, truth: GroundTruth) -> tuple[int, int]:
-    """Found discharges whose class is the truth's, and found discharges that belong to a true one."""
-    owners = Owners(truth)
-    right = total = 0
-    for found in suggestions.evidence:
-        for rest in found.rests:
-            for train in rest.trains:
-                for sample in train.samples.tolist():
-                    kind = owners.kind(int(sample))
-                    if kind is not None:
-                        total += 1
-                        right += kind == train.cls
-    return right, total
+@dataclass
+class Tally:
+    """What the figures count, kept apart so the bench can say where the misses are: found discharges per true and
+    found class, rest grades per column, cells per column and per patient (right, suggested, in all)."""
 
+    classes: Counter[tuple[str, str]] = field(default_factory=Counter)
+    """(true class, found class) → found discharges."""
+    grades: dict[str, list[int]] = field(default_factory=lambda: defaultdict(lambda: [0, 0]))
+    """Column → [within one, compared]."""
+    cells: dict[str, list[int]] = field(default_factory=lambda: defaultdict(lambda: [0, 0, 0]))
+    """Column → [right, suggested, in all]."""
+    patients: dict[str, list[int]] = field(default_factory=lambda: defaultdict(lambda: [0, 0, 0]))
+    """Teaching patient → [right, suggested, in all]."""
+    misses: list[str] = field(default_factory=list)
+    """Each cell whose suggestion is not the key: patient, muscle, column, suggestion, key."""
 
-def grade_counts(suggestions: Suggestions, case_name: str) -> tuple[int, int]:
-    """Rest steps' grades within one of the key, and grades compared."""
-    case = load_patient(case_name)
-    within = total = 0
-    for found in suggestions.evidence:
-        key = key_row(case.muscle(f"{found.steps.muscle} {found.steps.side}").findings)
-        for rest in found.rests:
-            grades = site_grade(rest).grades
-            for cls, name in GRADED.items():
-                total += 1
-                within += cls in grades and abs(grades[cls] - key[name]) <= 1
-    return within, total
+    def count_classes(self, suggestions: Suggestions, truth: GroundTruth) -> None:
+        """Found discharges that belong to a true one, by true and found class."""
+        owners = Owners(truth)
+        for found in suggestions.evidence:
+            for rest in found.rests:
+                for train in rest.trains:
+                    for sample in train.samples.tolist():
+                        kind = owners.kind(int(sample))
+                        if kind is not None:
+                            self.classes[kind, train.cls] += 1
 
+    def count_grades(self, suggestions: Suggestions, case_name: str) -> None:
+        """Rest steps' grades within one of the key, and grades compared."""
+        case = load_patient(case_name)
+        for found in suggestions.evidence:
+            key = key_row(case.muscle(f"{found.steps.muscle} {found.steps.side}").findings)
+            for rest in found.rests:
+                grades = site_grade(rest).grades
+                for cls, name in GRADED.items():
+                    self.grades[name][1] += 1
+                    self.grades[name][0] += cls in grades and abs(grades[cls] - key[name]) <= 1
 
-def cell_counts(suggestions: Suggestions, case_name: str) -> tuple[int, int, int]:
-    """Cells equal to the key, cells suggested, cells in all."""
-    case = load_patient(case_name)
-    right = suggested = total = 0
-    for row in suggestions.rows:
-        key = key_row(case.muscle(row.label).findings)
-        for name in FIELDS:
-            value = row.value(name)
-            total += 1
-            suggested += value is not None
-            right += same(name, value, key[name])
-    return right, suggested, total
+    def count_cells(self, suggestions: Suggestions, case_name: str) -> None:
+        """Cells equal to the key, cells suggested, cells in all."""
+        case = load_patient(case_name)
+        for row in suggestions.rows:
+            key = key_row(case.muscle(row.label).findings)
+            for name in FIELDS:
+                value = row.value(name)
+                right = same(name, value, key[name])
+                for counts in (self.cells[name], self.patients[case_name]):
+                    counts[0] += right
+                    counts[1] += value is not None
+                    counts[2] += 1
+                if not right:
+                    self.misses.append(f"{case_name}, {row.label}, {name}: {value!r} (key {key[name]!r})")
+
+    def figures(self) -> dict[str, float]:
+        right = sum(n for (truth, found), n in self.classes.items() if truth == found)
+        within, graded = (sum(g[i] for g in self.grades.values()) for i in (0, 1))
+        cells, suggested, total = (sum(c[i] for c in self.cells.values()) for i in (0, 1, 2))
+        return {
+            "spont_class_accuracy": round(right / max(sum(self.classes.values()), 1), 3),
+            "spont_grade_within_one": round(within / max(graded, 1), 3),
+            "report_agreement": round(cells / max(total, 1), 3),
+            "report_agreement_suggested": round(cells / max(suggested, 1), 3),
+        }
+
+    def breakdown(self) -> str:
+        """The counts behind the figures, as text."""
+        lines = ["report_agreement per column (right / suggested / cells):"]
+        lines += [f"  {name:16s} {c[0]:3d} / {c[1]:3d} / {c[2]:3d}" for name, c in self.cells.items()]
+        lines.append("report_agreement per teaching patient:")
+        lines += [f"  {name:24s} {c[0]:3d} / {c[1]:3d} / {c[2]:3d}" for name, c in self.patients.items()]
+        lines.append("spont_grade_within_one per column (within one / graded):")
+        lines += [f"  {name:16s} {g[0]:3d} / {g[1]:3d}" for name, g in self.grades.items()]
+        lines.append("spont_class_accuracy: true class → found classes (discharges):")
+        for truth in sorted({t for t, _ in self.classes}):
+            found = {f: n for (t, f), n in self.classes.items() if t == truth}
+            right = found.get(truth, 0)
+            parts = ", ".join(f"{f} {n}" for f, n in sorted(found.items(), key=lambda item: -item[1]))
+            lines.append(f"  {truth:16s} {right:4d} / {sum(found.values()):4d}: {parts}")
+        lines.append("cells that miss:")
+        lines += [f"  {miss}" for miss in self.misses]
+        return "\n".join(lines)
 
 
 def report_seconds(folder: Path) -> float:
@@ -153,9 +197,10 @@ def report_seconds(folder: Path) -> float:
     return time.perf_counter() - began
 
 
-def measure_report(patients: list[str] | None = None) -> dict[str, float]:
-    """The figures of the module's docstring, on ``patients`` (default: every teaching patient)."""
-    counts = np.zeros(7, dtype=np.int64)
+def measure_report(patients: list[str] | None = None, tally: Tally | None = None) -> dict[str, float]:
+    """The figures of the module's docstring, on ``patients`` (default: every teaching patient); ``tally`` keeps
+    the counts behind them."""
+    tally = tally if tally is not None else Tally()
     with tempfile.TemporaryDirectory(prefix="emgscope-bench-report-") as tmp:
         folder = Path(tmp)
         for name in patients or patient_names():
@@ -163,14 +208,23 @@ def measure_report(patients: list[str] | None = None) -> dict[str, float]:
             simulator = dataclasses.replace(SimulatorSettings(), patient=name, seed=SEED)
             path = examine(folder, name, simulator, muscles)  # type: ignore[arg-type]
             suggestions = suggest(open_recording(path))
-            counts[0:2] += class_counts(suggestions, read_truth(truth_path(path)))
-            counts[2:4] += grade_counts(suggestions, name)
-            counts[4:7] += cell_counts(suggestions, name)
-        seconds = report_seconds(folder)
-    return {
-        "spont_class_accuracy": round(float(counts[0] / max(counts[1], 1)), 3),
-        "spont_grade_within_one": round(float(counts[2] / max(counts[3], 1)), 3),
-        "report_agreement": round(float(counts[4] / max(counts[6], 1)), 3),
-        "report_agreement_suggested": round(float(counts[4] / max(counts[5], 1)), 3),
-        "report_seconds": round(seconds, 2),
-    }
+            tally.count_classes(suggestions, read_truth(truth_path(path)))
+            tally.count_grades(suggestions, name)
+            tally.count_cells(suggestions, name)
+        seconds = report_seconds(folder) if patients is None else math.nan
+    return {**tally.figures(), "report_seconds": round(seconds, 2)}
+
+
+def main(argv: list[str] | None = None) -> int:
+    """``python -m emgscope.bench.report [PATIENT ...]``: the figures and the counts behind them."""
+    names = (argv if argv is not None else sys.argv[1:]) or None
+    tally = Tally()
+    figures = measure_report(names, tally)
+    print(tally.breakdown())
+    for name, value in figures.items():
+        print(f"{name}: {value}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -12,10 +12,12 @@ Per muscle and side (:mod:`.segments`), on the channel's signal through the clin
   :data:`GENERIC_AMPLITUDE_UV` and :data:`GENERIC_DURATION_MS`. With fewer than :data:`MIN_MUPS` MUPs measured
   the means say nothing of the muscle, and amplitude and duration are read from where the moderate and maximal
   epochs lie against the normal turns-amplitude region (:mod:`emgscope.analysis.interference`), said so in the
-  evidence; polyphasia is then not suggested;
+  evidence. Polyphasia is judged from every MUP measured, however few, by whether their count of polyphasic ones
+  is one a normal muscle would give (:mod:`.polyphasia`); with no MUP it is not measured;
 * **recruitment**: early when the minimal contraction is already a full pattern (QEMG §5); reduced when the MUP
-  analysis flags the site's recruitment (fastest unit over 15 Hz, recruitment frequency from 20 Hz, ratio from
-  10; QEMG §5, :mod:`emgscope.analysis.muap.firing`); otherwise normal;
+  analysis's recruitment rules flag the site (fastest unit over 15 Hz, recruitment frequency from 20 Hz, ratio
+  from 10; QEMG §5, :mod:`emgscope.analysis.muap.firing`) on the trains that fire as voluntary units do, fast
+  spontaneous discharges riding on the contraction left out (:mod:`.recruitment`); otherwise normal;
 * **interference pattern**: the grade of the maximal-effort epochs.
 
 A cell whose segments are missing is ``None``, and its evidence says which segment was missing.
@@ -31,6 +33,8 @@ from pathlib import Path
 
 import numpy as np
 
+from emgscope.analysis.findings.polyphasia import judge_polyphasia
+from emgscope.analysis.findings.recruitment import left_out_words, voluntary_recruitment
 from emgscope.analysis.findings.segments import MuscleSteps, Step, exam_steps
 from emgscope.analysis.findings.sidecar import Findings, FindingsFileError, load_findings, save_findings
 from emgscope.analysis.findings.table import NOT_MEASURED, Row
@@ -57,8 +61,8 @@ GENERIC_DURATION_MS = (5.0, 15.0)
 """Normal MUP duration there: up to 15 ms (Aminoff [V], 2-15 ms), and from 5 ms, the rough myopathic cut-off
 (under about 5-6 ms, Preston & Shapiro [T], SIMULATION_PARAMETERS §1)."""
 POLYPHASIC_LIMIT_PERCENT = 15.0
-"""Up to 10-15 % of a normal muscle's MUPs are polyphasic (Aminoff [V], SIMULATION_PARAMETERS §1): more is
-increased polyphasia."""
+"""Up to 10-15 % of a normal muscle's MUPs are polyphasic (Aminoff [V], SIMULATION_PARAMETERS §1): the upper end is
+the limit of normal where the reference table gives none for the muscle (:mod:`.polyphasia` judges against it)."""
 MIN_SETTLE_S = 0.5
 """The start of the minimal contraction is left out of the MUP analysis: the patient reacts and the force rises."""
 FILTERS: FilterSettings = FILTER_PRESETS["needle"]
@@ -308,6 +312,7 @@ def _size_word(value: float, low: float, high: float) -> str:
 
 def _mup_cells(found: MuscleEvidence, values: dict, why: dict) -> None:
     summary = found.summary()
+    _polyphasia(found, summary, values, why)
     if summary is not None and summary.mups >= MIN_MUPS:
         reference = summary.reference
         if reference is not None:
@@ -319,21 +324,16 @@ def _mup_cells(found: MuscleEvidence, values: dict, why: dict) -> None:
             against = f"the general ranges (no reference values for {found.steps.muscle or 'an unnamed muscle'})"
         values["muap_amplitude"] = _size_word(summary.amplitude_uv_mean, *amp)
         values["muap_duration"] = _size_word(summary.duration_ms_mean, *dur)
-        values["polyphasia"] = "increased" if summary.polyphasic_percent > POLYPHASIC_LIMIT_PERCENT else "normal"
         why["muap_amplitude"] = f"mean {summary.amplitude_uv_mean:.0f} µV of {summary.mups} MUPs against {against}"
         why["muap_duration"] = f"mean {summary.duration_ms_mean:.1f} ms of {summary.mups} MUPs against {against}"
-        why["polyphasia"] = f"{summary.polyphasic_percent:.0f} % polyphasic of {summary.mups} MUPs"
         return
-    measured = 0 if summary is None else summary.mups
-    reason = found.mup_problem or f"{measured} MUPs measured (fewer than {MIN_MUPS})"
+    reason = _few_mups(found, summary)
     epochs = [e for name in ("MOD", "MAX") if name in found.interference for e in found.interference[name].epochs]
     if not found.steps.of("MIN") and not epochs:
-        for name in ("muap_amplitude", "muap_duration", "polyphasia"):
+        for name in ("muap_amplitude", "muap_duration"):
             values[name] = None
             why[name] = "no contraction examined"
         return
-    values["polyphasia"] = None
-    why["polyphasia"] = f"{NOT_MEASURED}: {reason}"
     if not epochs:
         values["muap_amplitude"] = values["muap_duration"] = None
         why["muap_amplitude"] = why["muap_duration"] = f"{NOT_MEASURED}: {reason}"
@@ -352,6 +352,31 @@ def _mup_cells(found: MuscleEvidence, values: dict, why: dict) -> None:
     why["muap_amplitude"] = why["muap_duration"] = text
 
 
+def _few_mups(found: MuscleEvidence, summary: MuscleSummary | None) -> str:
+    """Why the means were not used, in words."""
+    measured = 0 if summary is None else summary.mups
+    return found.mup_problem or f"{measured} MUP{'' if measured == 1 else 's'} measured (fewer than {MIN_MUPS})"
+
+
+def _polyphasia(found: MuscleEvidence, summary: MuscleSummary | None, values: dict, why: dict) -> None:
+    """Polyphasia from every MUP measured, however few (:mod:`.polyphasia`)."""
+    if summary is None or summary.mups < 1:
+        values["polyphasia"] = None
+        why["polyphasia"] = (
+            f"{NOT_MEASURED}: {_few_mups(found, summary)}" if found.steps.of("MIN") else "no contraction examined"
+        )
+        return
+    reference = summary.reference
+    if reference is not None and reference.polyphasic_uln_percent is not None:
+        limit, source = reference.polyphasic_uln_percent, f"the limit for {reference.name}"
+    else:
+        limit, source = POLYPHASIC_LIMIT_PERCENT, "the general limit"
+    polyphasic = round(summary.polyphasic_percent * summary.mups / 100.0)
+    judged = judge_polyphasia(polyphasic, summary.mups, limit, source)
+    values["polyphasia"] = judged.word
+    why["polyphasia"] = judged.evidence
+
+
 def _recruitment(found: MuscleEvidence, values: dict, why: dict) -> None:
     minimal = found.interference.get("MIN")
     if minimal is None and "MOD" not in found.interference:
@@ -365,13 +390,15 @@ def _recruitment(found: MuscleEvidence, values: dict, why: dict) -> None:
             f"{minimal.amplitude_uv:.0f} µV"
         )
         return
-    flags = [flag for site in found.mups for flag in site.recruitment.flags]
-    fastest = max((s.recruitment.fastest_rate_hz for s in found.mups), default=math.nan)
+    sites = [voluntary_recruitment(site) for site in found.mups]
+    flags = [flag for site in sites for flag in site.recruitment.flags]
+    fastest = max((s.recruitment.fastest_rate_hz for s in sites), default=math.nan)
+    left_out = left_out_words(sum(s.left_out for s in sites))
     if flags:
         values["recruitment"] = "reduced"
-        why["recruitment"] = "; ".join(dict.fromkeys(flags))
+        why["recruitment"] = "; ".join(dict.fromkeys(flags)) + left_out
     else:
         values["recruitment"] = "normal"
         why["recruitment"] = (
             f"fastest unit {fastest:.1f} Hz at minimal effort" if math.isfinite(fastest) else "no unit fired fast"
-        )
+        ) + left_out

@@ -17,6 +17,12 @@ from emgscope.analysis.muap.firing import FiringStats, Recruitment, recruitment
 from emgscope.analysis.muap.measure import Markers, MupMeasures, measure
 from emgscope.analysis.muap.reference import MuscleSummary, summarise_muscle
 
+MIN_MUP_DURATION_MS = 2.0
+"""A MUP lasts 2-15 ms (Aminoff [V], SIMULATION_PARAMETERS §1; short myopathic ones about 3-5 ms): a potential that
+fires as a train yet lasts under 2 ms between its markers is a single fibre's (a fibrillation, a positive sharp
+wave's spike, a myotonic discharge firing on through the contraction), not a motor unit's, and is left out of the
+muscle's means."""
+
 ONSET = "onset"
 END = "end"
 REJECTED = "rejected"
@@ -120,8 +126,14 @@ class SiteAnalysis:
         return self.judge_rise_time and unit.measures.far_field
 
     def accepted(self, unit: MuapUnit) -> bool:
-        """Counted in the muscle's means: not rejected, near-field, and with a duration measured on quiet baseline."""
-        return not unit.rejected and unit.duration_measured and not self.far_field(unit)
+        """Counted in the muscle's means: not rejected, near-field, with a duration measured on quiet baseline and
+        as long as a motor unit's (:data:`MIN_MUP_DURATION_MS`)."""
+        return (
+            not unit.rejected
+            and unit.duration_measured
+            and not self.far_field(unit)
+            and unit.measures.duration_ms >= MIN_MUP_DURATION_MS
+        )
 
     @property
     def start_s(self) -> float:

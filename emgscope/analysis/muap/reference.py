@@ -76,6 +76,8 @@ class MuscleReference:
     duration_ms: Limits
     phases_uln: float | None = None
     turns_uln: float | None = None
+    polyphasic_uln_percent: float | None = None
+    """Upper limit of normal for the share of polyphasic MUPs, where the source gives one."""
 
     @property
     def has_outlier_limits(self) -> bool:
@@ -109,6 +111,7 @@ def load_reference(path: Path | None = None) -> dict[str, MuscleReference]:
             duration_ms=_limits(entry["duration_ms"]),
             phases_uln=entry.get("phases_uln"),
             turns_uln=entry.get("turns_uln"),
+            polyphasic_uln_percent=entry.get("polyphasic_uln_percent"),
         )
         for key in [name, *entry.get("aliases", [])]:
             table[key.strip().lower()] = reference

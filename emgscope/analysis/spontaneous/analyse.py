@@ -25,6 +25,7 @@ from dataclasses import dataclass
 
 import numpy as np
 from scipy import signal
+from scipy.ndimage import median_filter
 
 from emgscope.analysis.checks import CheckSettings
 from emgscope.analysis.muap.analyse import WORKING_RATE_HZ, MuapInputError, analyse_segment
@@ -41,6 +42,12 @@ SETTLE_S = CheckSettings().relax_grace_s
 MIN_DETECT_UV = 10.0
 """No discharge smaller than this is looked for: endplate noise starts at 10 µV, fibrillations at 20 µV (§2),
 and on a very quiet needle 5 background SDs would be a few µV."""
+BASELINE_MS = 10.0
+"""Discharges are detected above the local baseline, the running median over this long: longer than a
+fibrillation's or an endplate spike's spike (1-5 ms) and a positive sharp wave's sharp positive phase, shorter than
+the slow swings of the baseline between discharges (the 10 Hz filter's return after a positive sharp wave's
+10-30 ms negative phase lasts tens of ms, §2), on which the background's wiggles would otherwise pass for small
+spikes."""
 SHAPE_MEMBERS = 40
 """A group's shape is measured on the mean of at most this many of its discharges (spread over the group)."""
 REPETITIVE = (c.NEUROMYOTONIC, c.MYOTONIC, c.CRD, c.MYOKYMIC)
@@ -172,9 +179,7 @@ def analyse_rest(
     if x.size == 0:
         return RestAnalysis(rate, first, 0, math.nan, (), muscle, side, site)
     noise = quiet_background_sd(x, working)
-    peaks = whole_discharges(
-        x, detect_spikes(x, working, max(DETECT_THRESHOLD_SD * noise, MIN_DETECT_UV)), working, noise
-    )
+    peaks = whole_discharges(x, detect_discharges(x, working, noise), working, noise)
     labels = group(x, peaks, working, noise)
     groups = _apart([peaks[labels == k] for k in range(int(labels.max()) + 1 if labels.size else 0)], x, working)
     trains: list[Train] = []
@@ -195,6 +200,15 @@ def analyse_rest(
     large = sum(1 for t in trains for _ in range(t.count) if t.amplitude_uv >= FIBRE_MAX_UV)
     firing = firing_units(np.asarray(filtered_uv)[skip:], rate) if large >= c.VOLUNTARY_MIN else ()
     return RestAnalysis(rate, first, round(x.size / up), noise, tuple(trains), muscle, side, site, firing)
+
+
+def detect_discharges(x: np.ndarray, rate: float, noise: float) -> np.ndarray:
+    """Peaks beyond the detection threshold both from zero and from the local baseline (see
+    :data:`BASELINE_MS`), on the same side of both."""
+    threshold = max(DETECT_THRESHOLD_SD * noise, MIN_DETECT_UV)
+    above = x - median_filter(x, max(3, round(BASELINE_MS * rate / 1000.0)) | 1, mode="nearest")
+    peaks = detect_spikes(above, rate, threshold)
+    return peaks[(np.abs(x[peaks]) > threshold) & (np.sign(x[peaks]) == np.sign(above[peaks]))]
 
 
 def firing_units(filtered_uv: np.ndarray, rate: float) -> tuple[tuple[float, float], ...]:

@@ -85,10 +85,15 @@ after a needle movement, discharges that have all stopped by then belong to the 
 UNIT_CONSISTENCY = 0.5
 """A motor unit's discharges repeat its whole potential: a group of unit-sized discharges of which fewer than half
 do is superimposed single-fibre potentials, not a unit (unclassified) ..."""
+FRAGMENT_RATIO = 2.0
+"""A potential's peak to peak is at most twice its largest deflection. A unit-sized detection whose peak to peak
+over its extent is more than twice its own peak is a wiggle beside a larger potential (its extent reaches into
+that one, as between the complexes of a CRD), not a unit's discharge: unclassified ..."""
 LONE_UNIT_MIN_UV = 400.0
-"""... and a unit-sized discharge seen too few times to show how it fires is taken for a fasciculation only above
-what two single-fibre potentials superimposed reach (2 × 200 µV, §2); fasciculations are 123-1480 µV (mean 561,
-§2), so the smallest are left unclassified rather than have superimposed fibrillations called fasciculations."""
+"""... and a unit-sized discharge is taken for a fasciculation only above what two single-fibre potentials
+superimposed reach (2 × 200 µV, §2): fasciculations are 123-1480 µV (mean 561, §2), so the smallest are left
+unclassified rather than have superimposed fibrillations called fasciculations (at a dense site they superimpose
+again and again, slowly enough to pass for a fasciculation's firing)."""
 PATTERN_MIN = 4
 """Fewer discharges than this give no firing pattern: the group is classed by its shape alone."""
 NEUROMYOTONIC_MIN_HZ = 150.0
@@ -117,7 +122,8 @@ trains vary by less than 5 % too (§4), so regularity alone does not tell them a
 CRD_MAX_SWING = 1.3
 """Its rate is fixed for the run ("abrupt onset and end", no waxing and waning)."""
 BURSTS_MIN = 2
-"""Myokymic discharges: at least this many bursts ..."""
+"""Myokymic discharges, a motor unit's potentials (MUAP-sized, §2; not a single fibre's): at least this many
+bursts ..."""
 BURST_INTRA_MIN_HZ = 5.0
 """... each of a few discharges at 5-60 Hz (§2 [T]) ..."""
 BURSTS_SHARE = 0.6
@@ -161,8 +167,11 @@ def classify(shape: Shape, pattern: Pattern, consistency: float = 1.0) -> str:
 
 def _unlike_a_unit(shape: Shape, consistency: float) -> bool:
     """Unit-sized, but begins negative (a unit's potential away from its endplate begins positive: triphasic,
-    SIMULATION_PARAMETERS §1) or does not repeat its whole shape (see :data:`UNIT_CONSISTENCY`)."""
-    return shape.initial < 0 or consistency < UNIT_CONSISTENCY
+    SIMULATION_PARAMETERS §1), does not repeat its whole shape (see :data:`UNIT_CONSISTENCY`) or is a fragment
+    beside a larger potential (see :data:`FRAGMENT_RATIO`)."""
+    return (
+        shape.initial < 0 or consistency < UNIT_CONSISTENCY or shape.amplitude_uv > FRAGMENT_RATIO * abs(shape.peak_uv)
+    )
 
 
 def _by_firing(shape: Shape, pattern: Pattern, consistency: float) -> str | None:
@@ -185,7 +194,8 @@ def _by_firing(shape: Shape, pattern: Pattern, consistency: float) -> str | None
         return ENDPLATE_NOISE if shape.amplitude_uv < ENDPLATE_NOISE_MAX_UV else ENDPLATE_SPIKE
     bursts = [b for b in pattern.bursts() if b.rate_hz >= BURST_INTRA_MIN_HZ]
     if (
-        len(bursts) >= BURSTS_MIN
+        shape.kind == UNIT
+        and len(bursts) >= BURSTS_MIN
         and sum(b.count for b in bursts) >= BURSTS_SHARE * pattern.count
         and all(r.count <= BURST_MAX for r in pattern.runs)
     ):
@@ -201,7 +211,8 @@ def _by_firing(shape: Shape, pattern: Pattern, consistency: float) -> str | None
     if shape.kind == UNIT:
         if _unlike_a_unit(shape, consistency):
             return UNCLASSIFIED
-        return FASCICULATION if pattern.rate_hz <= FASCICULATION_MAX_HZ else UNCLASSIFIED
+        slow = pattern.rate_hz <= FASCICULATION_MAX_HZ
+        return FASCICULATION if slow and shape.amplitude_uv >= LONE_UNIT_MIN_UV else UNCLASSIFIED
     if shape.kind in (SPIKE, POSITIVE_WAVE):
         return FIBRILLATION if shape.kind == SPIKE else PSW
     return None

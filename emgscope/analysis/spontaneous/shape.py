@@ -54,8 +54,10 @@ BRIEF_MS = 6.0
 """Extent of a single fibre's spike: fibrillations last 1-5 ms and endplate spikes 3-5 ms (§2), a fasciculation
 2.8-24 ms (12.6 ± 4.4 ms, §2): a discharge over 6 ms that is not a positive wave is taken for a unit's."""
 FIBRE_MAX_UV = 300.0
-"""Largest single-fibre spike: fibrillations reach 200 µV and endplate spikes 200 µV (§2); a discharge above
-300 µV is taken for a motor unit's (a fasciculation is 123-1480 µV, §2)."""
+"""Largest single-fibre potential: fibrillations reach 200 µV, endplate spikes 200 µV and positive sharp waves are
+"similar to fibrillations" (§2); a discharge above 300 µV is taken for a motor unit's (a fasciculation is
+123-1480 µV, §2), even when its largest phase is positive and a long negative one follows, as a positive sharp
+wave's does."""
 UNIT_MIN_UV = 100.0
 """... and a long discharge is a unit's only from this size: fasciculations are 123-1480 µV (§2), and a small
 potential that reads long is a single fibre's with the background's wiggles in its tail."""
@@ -124,7 +126,7 @@ def measure_shape(x: np.ndarray, peak: int, rate: float, noise_sd: float) -> Sha
 
 
 def _kind(w: np.ndarray, p: int, value: float, initial: int, extent_ms: float, amplitude: float, rate: float) -> str:
-    if value > 0:
+    if value > 0 and amplitude <= FIBRE_MAX_UV:
         after = w[p + round(WAVE_AFTER_MS[0] * rate / 1000.0) : p + round(WAVE_AFTER_MS[1] * rate / 1000.0)]
         spike = w[p : p + round(WAVE_SPIKE_MS * rate / 1000.0)]
         if (
