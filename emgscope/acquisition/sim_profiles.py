@@ -53,9 +53,11 @@ SLOWING_S: Range = (3.0, 10.0)
 """Time over which a slowing train halves its rate; it stops below :data:`SPONTANEOUS_RATE_HZ`'s floor."""
 PAUSE_S: Range = (0.5, 3.0)
 """A stopped train is replaced by another fibre after this long."""
-TRAINS_PER_GRADE: dict[int, tuple[int, int]] = {0: (0, 0), 1: (0, 1), 2: (1, 3), 3: (3, 6), 4: (10, 18)}
+TRAINS_PER_GRADE: dict[int, tuple[int, int]] = {0: (0, 0), 1: (0, 1), 2: (2, 3), 3: (4, 9), 4: (10, 18)}
 """Fibrillation (or PSW) trains within reach of one site, by grade. QEMG §6 grades by how widespread and how many
-(1+ persistent in at least 2 areas ... 4+ profuse, filling the baseline); counting trains per site is our rule."""
+(1+ persistent in at least 2 areas ... 4+ profuse, filling the baseline); counting trains per site is our rule, the
+one the analysis reads them by (``SITE_GRADE_TRAINS`` in ``emgscope/analysis/spontaneous/grade.py``: 1 train 1+,
+2-3 2+, 4-9 3+, 10 or more 4+; a 1+ muscle has sites with none)."""
 
 # --- fasciculations (§2, §4)
 
