@@ -22,6 +22,7 @@ from emgscope.analysis.findings.sidecar import (
 )
 from emgscope.analysis.findings.suggest import suggest
 from emgscope.analysis.findings.table import FIELDS, CellError, Row
+from emgscope.analysis.muap.sidecar import load_analyses
 from emgscope.recording.export import export_copy
 from emgscope.recording.session import SessionInfo
 from emgscope.replay.reader import open_recording
@@ -202,3 +203,20 @@ def test_practice_scores_a_table_against_the_key_and_runs_the_case_under_a_neutr
     assert graded.missed()[0].moment_s == 40.0 and graded.missed()[1].moment_s == 12.0
     copy = disguised_case("radiation_plexopathy", tmp_path)
     assert copy.name == "case.toml" and load_patient(copy).muscles == case.muscles
+
+
+def test_the_mup_analyses_the_suggestions_made_are_kept_beside_the_recording(folder: Path) -> None:
+    """``emgscope report`` saves the minimal contraction's MUP analysis in the MUP results file with the findings:
+    the clinician can open and edit it in the MUP panel, and the report's templates are drawn from it instead of a
+    second analysis of the same samples."""
+    path = examine(folder, "normal", "needle_one_muscle", seed=3)
+    assert load_analyses(path) == []
+    result = emgscope("report", str(path), "--json")
+    assert result.returncode == 0, result.stderr
+    sites = load_analyses(path)
+    recording = open_recording(path)
+    (step,) = [a for a in recording.annotations if a.text.startswith("MIN")]
+    rate = recording.signals[0].sample_rate
+    assert len(sites) == 1
+    assert step.onset_s * rate < sites[0].start_index < (step.onset_s + step.duration_s) * rate
+    assert json.loads(result.stdout)["muscles"][0]["muap_amplitude"] is not None

@@ -16,9 +16,10 @@ contraction, a last rest), and the recording's findings are suggested exactly as
 * ``report_agreement``: of the findings table's cells (ten per muscle, the comment aside), the share whose
   suggestion equals the case's key; ``report_agreement_suggested`` is the same over the cells that got a
   suggestion (a cell left "not measured" is a miss in the first, absent from the second).
-* ``report_seconds``: a PDF for a five-muscle exam (the generic neurogenic patient, five muscles): from the
-  recording to the file, the suggestions, the trace images and the PDF, in this process (the Qt application made
-  beforehand, as the window has one).
+* ``report_seconds``: a PDF for a five-muscle exam (the generic neurogenic patient, five muscles) as
+  ``emgscope report`` makes it: from the recording to the file, the suggestions (saved beside the recording with
+  the MUP analyses they made), the trace images and the PDF, in this process (the Qt application made beforehand,
+  as the window has one).
 """
 
 from __future__ import annotations
@@ -36,9 +37,9 @@ import numpy as np
 
 from emgscope.acquisition.sim_patients import exam_muscles, load_patient, patient_names
 from emgscope.acquisition.sim_truth import GroundTruth, read_truth, truth_path
-from emgscope.analysis.findings.sidecar import Findings
-from emgscope.analysis.findings.suggest import Suggestions, suggest
+from emgscope.analysis.findings.suggest import Suggestions, saved_or_suggested, suggest
 from emgscope.analysis.findings.table import FIELDS
+from emgscope.analysis.muap.sidecar import load_analyses
 from emgscope.analysis.spontaneous import classify as c
 from emgscope.analysis.spontaneous.grade import site_grade
 from emgscope.core.settings import SimulatorSettings
@@ -192,8 +193,8 @@ def report_seconds(folder: Path) -> float:
     report_render.ensure_app()
     began = time.perf_counter()
     recording = open_recording(path)
-    result = suggest(recording)
-    write_report(recording, Findings(result.rows, result.channel), folder / "five.pdf", False, [])
+    findings = saved_or_suggested(recording, path)
+    write_report(recording, findings, folder / "five.pdf", False, load_analyses(path))
     return time.perf_counter() - began
 
 

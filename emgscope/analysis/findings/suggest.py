@@ -43,7 +43,7 @@ from emgscope.analysis.interference import OUTSIDE_RANGE, Interference, measure_
 from emgscope.analysis.muap.analyse import MuapInputError, analyse_segment
 from emgscope.analysis.muap.model import SiteAnalysis, muscle_summary
 from emgscope.analysis.muap.reference import MuscleSummary
-from emgscope.analysis.muap.sidecar import load_analyses
+from emgscope.analysis.muap.sidecar import SidecarError, load_analyses, save_analysis
 from emgscope.analysis.spontaneous import classify as spont
 from emgscope.analysis.spontaneous.analyse import RestAnalysis, analyse_rest
 from emgscope.analysis.spontaneous.grade import muscle_grade
@@ -103,15 +103,20 @@ class Suggestions:
 
 def saved_or_suggested(recording: Recording, path: Path) -> Findings:
     """The findings saved beside ``path`` (the recording's file), or new suggestions, saved there when its folder
-    can be written. Raises :class:`NoExamError`, :class:`~emgscope.replay.reader.RecordingError` and the results
-    files' errors."""
+    can be written, with the MUP analyses they made (in the MUP results file: the report draws its templates from
+    them, and the clinician can open and edit them). Raises :class:`NoExamError`,
+    :class:`~emgscope.replay.reader.RecordingError` and the results files' errors."""
     saved = load_findings(path)
     if saved is not None:
         return saved
-    result = suggest(recording, saved_mups=load_analyses(path))
+    saved_mups = load_analyses(path)
+    result = suggest(recording, saved_mups=saved_mups)
     findings = Findings(result.rows, result.channel)
-    with contextlib.suppress(FindingsFileError):  # a read-only folder: the table is used, not kept
+    kept = {id(site) for site in saved_mups}
+    with contextlib.suppress(FindingsFileError, SidecarError):  # a read-only folder: the table is used, not kept
         save_findings(path, findings)
+        for site in (m for e in result.evidence for m in e.mups if id(m) not in kept):
+            save_analysis(path, site)
     return findings
 
 
