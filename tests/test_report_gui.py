@@ -18,7 +18,7 @@ from emgscope.analysis.findings.sidecar import load_findings
 from emgscope.analysis.findings.suggest import suggest
 from emgscope.analysis.monitor import SPONTANEOUS
 from emgscope.analysis.spontaneous.grade import site_grade
-from emgscope.analysis.spontaneous.watch import RestResult
+from emgscope.analysis.spontaneous.watch import MIN_ANNOTATED, RestResult
 from emgscope.core.events import Event
 from emgscope.core.settings import Settings
 from emgscope.gui.findings_table import COLUMNS, EMPTY, RIGHT, WRONG
@@ -124,6 +124,9 @@ def test_the_prompt_panel_says_what_the_rest_shows(qtbot: QtBot, exams: dict) ->
     text = panel.spontaneous_label.text()
     grades = site_grade(rest).grades
     assert text.startswith("At rest (") and "fib " in text and "PSW " in text
+    fibs = [t for t in rest.of("fibrillation") if t.count >= MIN_ANNOTATED]
+    many = f"{len(fibs)} train{'s' * (len(fibs) != 1)} ({sum(t.count for t in fibs)} discharges)"
+    assert f"fib {many}" in text  # in words a technician reads
     assert f"Suggested at this site: fib {grades['fibrillation']}" in text.replace("+", "")
 
 

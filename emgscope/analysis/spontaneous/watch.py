@@ -19,6 +19,7 @@ from emgscope.analysis.spontaneous import classify as c
 from emgscope.analysis.spontaneous.analyse import RestAnalysis, analyse_rest
 from emgscope.analysis.spontaneous.grade import SiteGrade, site_grade
 from emgscope.core import log
+from emgscope.core.units import counted
 from emgscope.protocol.annotation import Annotation
 
 LIVE_S = 2.0
@@ -78,8 +79,9 @@ def describe(result: RestResult) -> str:
     for cls in (c.FIBRILLATION, c.PSW, c.FASCICULATION, *c.OTHER_DISCHARGES, c.ENDPLATE_NOISE, c.ENDPLATE_SPIKE):
         trains = [t for t in analysis.of(cls) if t.count >= MIN_ANNOTATED or cls == c.FASCICULATION]
         if trains:
-            count = sum(t.count for t in trains)
-            found.append(f"{c.SHORT_NAMES[cls]} {len(trains)}×({count})")
+            count = counted(sum(t.count for t in trains), "discharge")
+            many = count if cls == c.FASCICULATION else f"{counted(len(trains), 'train')} ({count})"
+            found.append(f"{c.SHORT_NAMES[cls]} {many}")
     head = "At rest" + ("" if result.final else " so far") + f" ({analysis.seconds:.0f} s): "
     if not grade.relaxed:
         return head + "motor units are firing, not relaxed: spontaneous activity is not graded."
