@@ -29,6 +29,8 @@ from emgscope.acquisition.sim_patients import (
     patient_names,
 )
 from emgscope.acquisition.simulator import SimulatedPatient
+from emgscope.core import discharges as d
+from emgscope.core.discharges import SPONTANEOUS
 from emgscope.core.settings import Settings, SimulatorSettings
 from emgscope.replay.reader import open_recording
 from emgscope.session.options import apply_source_options
@@ -179,7 +181,7 @@ def measure(spec: str) -> dict[str, float]:
         out[f"firing_{effort:g}"] = float(len(rates))
         fastest = [max([r for u, r in rates.items() if p.units[u].channel == ch] or [0.0]) for ch in range(SITES)]
         out[f"fastest_{effort:g}"] = float(np.median(fastest))
-    spont = {u.kind for u in p.units if u.kind in pool.SPONTANEOUS}
+    spont = {u.kind for u in p.units if u.kind in SPONTANEOUS}
     out["kinds"] = spont  # type: ignore[assignment]
     return out
 
@@ -217,12 +219,12 @@ def test_each_muscle_shows_what_its_answer_key_says(spec: str, normal_muscle: di
     )
     assert interference == f.interference, m
     kinds = m["kinds"]
-    assert (pool.FIBRILLATION in kinds) == (f.fibrillations > 0) or f.fibrillations == 1
-    assert (pool.PSW in kinds) == (f.positive_sharp_waves > 0) or f.positive_sharp_waves == 1
-    assert (pool.FASCICULATION in kinds) == (f.fasciculations > 0)
-    for other, kind in (("crd", pool.CRD), ("myotonic", pool.MYOTONIC), ("myokymic", pool.MYOKYMIC)):
+    assert (d.FIBRILLATION in kinds) == (f.fibrillations > 0) or f.fibrillations == 1
+    assert (d.PSW in kinds) == (f.positive_sharp_waves > 0) or f.positive_sharp_waves == 1
+    assert (d.FASCICULATION in kinds) == (f.fasciculations > 0)
+    for other, kind in (("crd", d.CRD), ("myotonic", d.MYOTONIC), ("myokymic", d.MYOKYMIC)):
         assert (kind in kinds) == (other in f.other)
-    assert (pool.NEUROMYOTONIC in kinds) == ("neuromyotonic" in f.other)
+    assert (d.NEUROMYOTONIC in kinds) == ("neuromyotonic" in f.other)
 
 
 def record(*args: str) -> subprocess.CompletedProcess:

@@ -19,9 +19,9 @@ from scipy import signal
 
 from emgscope.acquisition import sim_profiles as profiles
 from emgscope.acquisition.sim_discharges import Train
-from emgscope.acquisition.sim_pool import CRD, FIBRILLATION, MYOTONIC
 from emgscope.acquisition.simulator import SimulatedPatient
 from emgscope.audio.export import export_audio
+from emgscope.core.discharges import CRD, FIBRILLATION, MYOTONIC
 from emgscope.core.settings import AudioSettings, FilterSettings, SimulatorSettings
 
 FS = 20_000.0

@@ -17,7 +17,7 @@ from support.waiting import wait_for_samples
 
 from emgscope.acquisition import sim_shapes
 from emgscope.acquisition.pump import AcquisitionPump
-from emgscope.acquisition.sim_pool import FAR, FASCICULATION, FIBRILLATION, INSERTION, MUAP, PSW, UnitInfo
+from emgscope.acquisition.sim_pool import FAR, INSERTION, MUAP, UnitInfo
 from emgscope.acquisition.simulator import (
     MAX_CATCH_UP_S,
     SETTLE_PER_CHANNEL_S,
@@ -27,6 +27,7 @@ from emgscope.acquisition.simulator import (
 )
 from emgscope.bench.pipeline import measure_simulator
 from emgscope.core import events
+from emgscope.core.discharges import FASCICULATION, FIBRILLATION, PSW
 from emgscope.core.events import Event, EventBus
 from emgscope.core.settings import FilterSettings, SimulatorSettings
 from emgscope.core.source import MIN_READ_S, SourceError

@@ -12,7 +12,9 @@ import numpy as np
 import pytest
 
 from emgscope.acquisition import sim_profiles as profiles
-from emgscope.acquisition.sim_pool import (
+from emgscope.acquisition.sim_pool import Site
+from emgscope.acquisition.simulator import SETTLE_PER_CHANNEL_S, SETTLE_S, SimulatedPatient
+from emgscope.core.discharges import (
     CRD,
     ENDPLATE_NOISE,
     ENDPLATE_SPIKE,
@@ -21,9 +23,7 @@ from emgscope.acquisition.sim_pool import (
     MYOTONIC,
     NEUROMYOTONIC,
     PSW,
-    Site,
 )
-from emgscope.acquisition.simulator import SETTLE_PER_CHANNEL_S, SETTLE_S, SimulatedPatient
 from emgscope.core.settings import SimulatorSettings
 
 FS = 20_000.0

@@ -9,9 +9,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from emgscope.acquisition.sim_pool import FAR, FIBRILLATION, MUAP, PSW, SPONTANEOUS
+from emgscope.acquisition.sim_pool import FAR, MUAP
 from emgscope.acquisition.sim_truth import SUFFIX, TruthError, collect, read_truth, truth_path, write_truth
 from emgscope.acquisition.simulator import SimulatedPatient
+from emgscope.core.discharges import FIBRILLATION, PSW, SPONTANEOUS
 from emgscope.core.settings import SimulatorSettings
 from emgscope.replay.reader import open_recording
 

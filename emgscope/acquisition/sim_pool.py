@@ -24,36 +24,16 @@ from emgscope.acquisition import sim_fibre as fibre
 from emgscope.acquisition import sim_muscle as muscle
 from emgscope.acquisition import sim_profiles as p
 from emgscope.acquisition import sim_shapes as shapes
+from emgscope.core import discharges as d
 
 MUAP = "muap"
 """A motor unit whose potential meets the near-field criterion (rise time ≤ 0.5 ms and ≥ 50 µV, SIMULATION_PARAMETERS
 §1): the MUAPs a clinician measures."""
 FAR = "far"
 """A motor unit seen from outside its territory: small, slow-rising."""
-FIBRILLATION = "fibrillation"
-PSW = "psw"
-FASCICULATION = "fasciculation"
-CRD = "crd"
-MYOTONIC = "myotonic"
-MYOKYMIC = "myokymic"
-NEUROMYOTONIC = "neuromyotonic"
-ENDPLATE_NOISE = "endplate_noise"
-ENDPLATE_SPIKE = "endplate_spike"
 INSERTION = "insertion"
 """A waveform of the insertional burst; fires only when the needle moves, at a gain set per discharge."""
 VOLUNTARY = (MUAP, FAR)
-SPONTANEOUS = (
-    FIBRILLATION,
-    PSW,
-    FASCICULATION,
-    CRD,
-    MYOTONIC,
-    MYOKYMIC,
-    NEUROMYOTONIC,
-    ENDPLATE_NOISE,
-    ENDPLATE_SPIKE,
-)
-"""Kinds that fire at rest, each a discharge a report (or a trainee) names."""
 
 NEAR_FIELD_RISE_MS = 0.5
 NEAR_FIELD_MIN_UV = 50.0
@@ -239,35 +219,35 @@ class Site:
         spont = self.profile.spontaneous
         fs = self.rate
         out: list[tuple[str, np.ndarray, float]] = []
-        for kind, grade in ((FIBRILLATION, spont.fibrillations), (PSW, spont.positive_sharp_waves)):
+        for kind, grade in ((d.FIBRILLATION, spont.fibrillations), (d.PSW, spont.positive_sharp_waves)):
             low, high = p.TRAINS_PER_GRADE[grade]
             for _ in range(int(rng.integers(low, high + 1))):
                 amplitude = rng.uniform(*p.FIBRILLATION_AMPLITUDE_UV)
-                if kind == FIBRILLATION:
+                if kind == d.FIBRILLATION:
                     template = shapes.fibrillation(rng, fs, rng.uniform(*p.FIBRILLATION_DURATION_MS), amplitude)
                 else:
                     template = shapes.positive_sharp_wave(rng, fs, rng.uniform(*p.PSW_DURATION_MS), amplitude)
                 out.append((kind, template, 0.0))
         if "crd" in spont.others:
-            out.append((CRD, crd_complex(rng, fs), 0.0))
+            out.append((d.CRD, crd_complex(rng, fs), 0.0))
         if "myotonic" in spont.others:
             amplitude = rng.uniform(*p.MYOTONIC_AMPLITUDE_UV)
             if rng.random() < 0.5:
                 template = shapes.fibrillation(rng, fs, rng.uniform(*p.FIBRILLATION_DURATION_MS), amplitude)
             else:
                 template = shapes.positive_sharp_wave(rng, fs, rng.uniform(5.0, 20.0), amplitude)
-            out.append((MYOTONIC, template, 0.0))
+            out.append((d.MYOTONIC, template, 0.0))
         if self.geometry.at_endplate:
             for _ in range(int(rng.integers(p.ENDPLATE_NOISE_SOURCES[0], p.ENDPLATE_NOISE_SOURCES[1] + 1))):
                 template = shapes.endplate_noise(
                     rng, fs, rng.uniform(*p.ENDPLATE_NOISE_DURATION_MS), rng.uniform(*p.ENDPLATE_NOISE_AMPLITUDE_UV)
                 )
-                out.append((ENDPLATE_NOISE, template, rng.uniform(*p.ENDPLATE_NOISE_RATE_HZ)))
+                out.append((d.ENDPLATE_NOISE, template, rng.uniform(*p.ENDPLATE_NOISE_RATE_HZ)))
             for _ in range(int(rng.integers(p.ENDPLATE_SPIKE_FIBRES[0], p.ENDPLATE_SPIKE_FIBRES[1] + 1))):
                 template = shapes.endplate_spike(
                     rng, fs, rng.uniform(*p.ENDPLATE_SPIKE_DURATION_MS), rng.uniform(*p.ENDPLATE_SPIKE_AMPLITUDE_UV)
                 )
-                out.append((ENDPLATE_SPIKE, template, rng.uniform(*p.ENDPLATE_SPIKE_RATE_HZ)))
+                out.append((d.ENDPLATE_SPIKE, template, rng.uniform(*p.ENDPLATE_SPIKE_RATE_HZ)))
         return out
 
     def unit_discharges(self, templates: list[np.ndarray]) -> list[tuple[str, int, float]]:
@@ -286,8 +266,8 @@ class Site:
             count = int(rng.integers(p.FASCICULATING_UNITS[0], p.FASCICULATING_UNITS[1] + 1))
             total = rng.uniform(*p.FASCICULATION_RATE_PER_GRADE[spont.fasciculations])
             for k in rng.choice(visible, min(count, len(visible)), replace=False):
-                out.append((FASCICULATION, int(k), total / min(count, len(visible))))
-        for kind, name in ((MYOKYMIC, "myokymic"), (NEUROMYOTONIC, "neuromyotonic")):
+                out.append((d.FASCICULATION, int(k), total / min(count, len(visible))))
+        for kind, name in ((d.MYOKYMIC, "myokymic"), (d.NEUROMYOTONIC, "neuromyotonic")):
             if name in spont.others:
                 out.append((kind, int(rng.choice(visible)), 0.0))
         return out
@@ -319,18 +299,18 @@ def crd_complex(rng: np.random.Generator, fs: float) -> np.ndarray:
 
 def make_pattern(kind: str, rng: np.random.Generator, fs: float, start: float, rate_hz: float) -> patterns.Pattern:
     """The firing pattern of a spontaneous generator of ``kind``."""
-    if kind in (FIBRILLATION, PSW):
+    if kind in (d.FIBRILLATION, d.PSW):
         return patterns.Train(rng, fs, start)
-    if kind in (FASCICULATION, ENDPLATE_NOISE):
+    if kind in (d.FASCICULATION, d.ENDPLATE_NOISE):
         return patterns.Poisson(rng, fs, start, rate_hz)
-    if kind == ENDPLATE_SPIKE:
+    if kind == d.ENDPLATE_SPIKE:
         return patterns.Irregular(rng, fs, start, rate_hz, p.ENDPLATE_SPIKE_CV)
-    if kind == CRD:
+    if kind == d.CRD:
         return patterns.Repetitive(rng, fs, start)
-    if kind == MYOTONIC:
+    if kind == d.MYOTONIC:
         return patterns.Myotonic(rng, fs, start)
-    if kind == MYOKYMIC:
+    if kind == d.MYOKYMIC:
         return patterns.Bursts(rng, fs, start)
-    if kind == NEUROMYOTONIC:
+    if kind == d.NEUROMYOTONIC:
         return patterns.Neuromyotonic(rng, fs, start)
     raise ValueError(f"no pattern for {kind!r}")

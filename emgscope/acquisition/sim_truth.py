@@ -41,8 +41,8 @@ from pathlib import Path
 
 import numpy as np
 
-from emgscope.acquisition.sim_pool import SPONTANEOUS
 from emgscope.acquisition.simulator import SimulatedPatient, SimulatedSource
+from emgscope.core.discharges import SPONTANEOUS
 
 FORMAT = "emgscope ground truth"
 VERSION = 1

@@ -15,36 +15,26 @@ import math
 from emgscope.analysis.muap.firing import fires_as_a_train
 from emgscope.analysis.spontaneous.pattern import BURST_MAX, Pattern
 from emgscope.analysis.spontaneous.shape import NEGATIVE_SPIKE, POSITIVE_WAVE, SPIKE, UNIT, Shape
+from emgscope.core.discharges import (
+    CRD,
+    ENDPLATE_NOISE,
+    ENDPLATE_SPIKE,
+    FASCICULATION,
+    FIBRILLATION,
+    MYOKYMIC,
+    MYOTONIC,
+    NEUROMYOTONIC,
+    PSW,
+    SPONTANEOUS,
+)
 
-FIBRILLATION = "fibrillation"
-PSW = "psw"
-FASCICULATION = "fasciculation"
-CRD = "crd"
-MYOTONIC = "myotonic"
-MYOKYMIC = "myokymic"
-NEUROMYOTONIC = "neuromyotonic"
-ENDPLATE_NOISE = "endplate_noise"
-ENDPLATE_SPIKE = "endplate_spike"
 VOLUNTARY = "voluntary"
 """A motor unit firing as in a weak contraction: the patient is not relaxed (not spontaneous activity)."""
 INSERTIONAL = "insertional"
 """Discharges of the needle's movement that stop within :data:`PERSIST_S` (not spontaneous activity)."""
 UNCLASSIFIED = "unclassified"
 
-CLASSES = (
-    FIBRILLATION,
-    PSW,
-    FASCICULATION,
-    CRD,
-    MYOTONIC,
-    MYOKYMIC,
-    NEUROMYOTONIC,
-    ENDPLATE_NOISE,
-    ENDPLATE_SPIKE,
-    VOLUNTARY,
-    INSERTIONAL,
-    UNCLASSIFIED,
-)
+CLASSES = (*SPONTANEOUS, VOLUNTARY, INSERTIONAL, UNCLASSIFIED)
 """Every class, in the order a report lists them. The names are those of the simulated patient's ground truth."""
 OTHER_DISCHARGES = (CRD, MYOTONIC, MYOKYMIC, NEUROMYOTONIC)
 """The report's "other discharges" (QEMG §8)."""
