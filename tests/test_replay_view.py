@@ -12,6 +12,7 @@ from support.window import focus, open_window, wait_connected
 
 from emgscope.core.controls import ReplayControl, SimulatorControl
 from emgscope.core.settings import RecordingSettings, Settings
+from emgscope.gui.main_window import MainWindow
 from emgscope.gui.replay_panel import LOOP_COLOUR
 from emgscope.recording.session import SessionInfo
 
@@ -112,3 +113,23 @@ def test_the_record_strip_forgets_the_last_recording_when_a_file_replays(qtbot, 
     qtbot.waitUntil(lambda: isinstance(window.session.source, ReplayControl), timeout=10_000)
     qtbot.waitUntil(lambda: controls.fileLabel.text() == "not recording", timeout=5000)
     assert controls.elapsedLabel.text() == "--:--.-"
+
+
+def test_the_transport_buttons_show_their_whole_words(qtbot, shared_data: Path) -> None:
+    """In one row with the speed, the dock of a window opened at its own size (1400 px) cut "Pause (Space)" to
+    "use (Spac" and "◀ Segment" to "◀ Segmen"."""
+    settings = Settings()
+    settings.source.kind = "replay"
+    settings.source.replay.file = str(shared_data / "physionet_emgdb" / "emg_healthy.hea")
+    window = MainWindow(settings)
+    qtbot.addWidget(window)
+    window.resize(1400, 900)
+    window.show()
+    qtbot.waitExposed(window)
+    window.start()
+    wait_connected(qtbot, window)
+    panel = window.sessions.replay_panel
+    buttons = (panel.play_button, panel.previous_button, panel.next_button)
+    qtbot.waitUntil(lambda: panel.isVisible() and all(b.width() > 0 for b in buttons), timeout=5000)
+    for button in buttons:
+        assert button.width() >= button.sizeHint().width(), button.text()

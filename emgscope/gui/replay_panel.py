@@ -141,10 +141,15 @@ class ReplayPanel(QWidget):
         self.speed_combo.currentIndexChanged.connect(self._speed_changed)
         for button in (self.play_button, self.previous_button, self.next_button, self.speed_combo):
             button.setFocusPolicy(Qt.FocusPolicy.NoFocus)  # Space and the arrows belong to the window's keys
-        for widget in (self.play_button, self.previous_button, self.next_button, QLabel("Speed"), self.speed_combo):
+        for widget in (self.play_button, QLabel("Speed"), self.speed_combo):
             transport.addWidget(widget)
         transport.addStretch(1)
         layout.addLayout(transport)
+        segments = QHBoxLayout()  # a row of their own: in one row with the others the dock cut their words
+        for widget in (self.previous_button, self.next_button):
+            segments.addWidget(widget)
+        segments.addStretch(1)
+        layout.addLayout(segments)
 
         position = QHBoxLayout()
         self.slider = LoopSlider(Qt.Orientation.Horizontal)
