@@ -6,16 +6,20 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from support.exams import examine
 
+from emgscope.acquisition.sim_patients import load_patient
 from emgscope.acquisition.sim_shapes import positive_sharp_wave
 from emgscope.analysis.findings.polyphasia import judge_polyphasia
 from emgscope.analysis.findings.recruitment import fires_as_voluntary, voluntary_recruitment
+from emgscope.analysis.findings.suggest import suggest
 from emgscope.analysis.muap.firing import firing_stats
 from emgscope.analysis.muap.measure import auto_markers, measure
 from emgscope.analysis.muap.model import MuapUnit, SiteAnalysis, site_recruitment
 from emgscope.analysis.spontaneous.shape import POSITIVE_WAVE, UNIT, measure_shape
 from emgscope.core.settings import FILTER_PRESETS
 from emgscope.dsp.filters import FilterBank
+from emgscope.replay.reader import open_recording
 
 RATE = 20_000.0
 SECONDS = 5.0
@@ -120,3 +124,16 @@ def test_a_positive_wave_over_300_uv_is_a_motor_units_potential_not_a_positive_s
         x = FilterBank(FILTER_PRESETS["needle"], RATE, 1).process(x[np.newaxis])[0].astype(np.float64)
         kinds[amplitude] = measure_shape(x, int(np.argmax(np.abs(x))), RATE, 3.0).kind
     assert kinds == {120.0: POSITIVE_WAVE, 900.0: UNIT}
+
+
+def test_the_endplate_zone_of_a_denervated_muscle_gives_no_myotonic_discharge(tmp_path) -> None:
+    """ALS's first dorsal interosseous, second rest site (seed 1): the needle at the endplate zone among
+    fibrillations; superimposed fibrillations and endplate spikes merged into one group swung in rate and size and
+    were called myotonic (196 discharges), a discharge the case does not have. A myotonic discharge is one fibre's:
+    its discharges repeat one potential, which begins positive."""
+    path = examine(tmp_path, "als", "needle_multi_muscle", seed=1)
+    case = load_patient("als")
+    rows = suggest(open_recording(path)).rows
+    assert len(rows) == 3
+    for row in rows:
+        assert row.value("other") == list(case.muscle(row.label).findings.other), row.label

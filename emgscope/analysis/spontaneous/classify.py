@@ -100,7 +100,12 @@ MYOTONIC_MIN_HZ = 20.0
 MYOTONIC_SWING = 1.5
 """... and their rate waxes and wanes: the fastest stretch of a run is at least this many times the slowest ..."""
 MYOTONIC_CORRELATION = 0.3
-"""... with the amplitude rising and falling with the rate ("both amplitude and frequency wax and wane", §2)."""
+"""... with the amplitude rising and falling with the rate ("both amplitude and frequency wax and wane", §2); and
+they are single-fibre potentials of a fibrillation's or a positive sharp wave's form (§2), which begin positive: a
+fast train that begins negative is the endplate's (two endplate spike generators merged into one group fire at
+20-40 Hz with a rate that swings). One fibre fires them, so most discharges repeat the group's whole potential
+(:data:`UNIT_CONSISTENCY`): at the endplate zone, superimposed fibrillations and endplate spikes merged into one
+group also swing in rate and size, but do not."""
 CRD_MIN_HZ = 16.0
 """A complex repetitive discharge fires at 5-150 Hz, most often 30-40 Hz (§2), fibrillations at 0.5-15 Hz: a
 regular run faster than a fibrillation's range is a complex repetitive discharge. (Slower CRDs exist, and are
@@ -194,6 +199,8 @@ def _by_firing(shape: Shape, pattern: Pattern, consistency: float) -> str | None
         longest is not None
         and longest.rate_hz >= MYOTONIC_MIN_HZ
         and shape.kind != UNIT
+        and shape.initial > 0
+        and consistency >= UNIT_CONSISTENCY
         and longest.rate_swing >= MYOTONIC_SWING
         and longest.size_rate_correlation >= MYOTONIC_CORRELATION
     ):
