@@ -42,19 +42,6 @@ class _Version(argparse.Action):
         parser.exit()
 
 
-def _checked_patient(spec: str) -> str:
-    """``spec`` if it names a teaching patient (and muscle) that loads; otherwise exit with the reason."""
-    if not spec.strip():
-        return ""
-    from emgscope.acquisition.sim_patients import PatientError, muscle_case
-
-    try:
-        muscle_case(spec)
-    except PatientError as exc:
-        raise SystemExit(f"emgscope: {exc}") from None
-    return spec.strip()
-
-
 def gui_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="emgscope",

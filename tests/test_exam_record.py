@@ -19,6 +19,7 @@ from pathlib import Path
 import numpy as np
 import pyedflib
 import pytest
+from support.exams import record
 
 from emgscope.core.ring import SampleRing
 from emgscope.core.source import StreamInfo
@@ -35,17 +36,6 @@ REPO = Path(__file__).resolve().parent.parent
 LABELS = ("INS", "REST", "MIN", "MOD", "MAX")
 SITES = ("", "site 1/3", "site 2/3", "site 3/3", "", "", "", "")
 """The numbered rest sites of ``needle_one_muscle``, step by step."""
-
-
-def record(*args: str) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [sys.executable, "-m", "emgscope", "record", "--no-settings", *args],
-        cwd=REPO,
-        capture_output=True,
-        text=True,
-        timeout=45,
-        check=False,
-    )
 
 
 def expected_segments(protocol_name: str, operator_s: float) -> list[tuple[float, float, str]]:

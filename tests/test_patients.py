@@ -10,12 +10,11 @@ the test checks that it is really there.
 
 from __future__ import annotations
 
-import subprocess
-import sys
 from pathlib import Path
 
 import numpy as np
 import pytest
+from support.exams import record
 
 from emgscope import cli
 from emgscope.acquisition import sim_pool as pool
@@ -35,7 +34,6 @@ from emgscope.core.settings import Settings, SimulatorSettings
 from emgscope.replay.reader import open_recording
 from emgscope.session.options import apply_source_options
 
-REPO = Path(__file__).resolve().parent.parent
 FS = 20_000.0
 NAMES = (
     "normal",
@@ -225,17 +223,6 @@ def test_each_muscle_shows_what_its_answer_key_says(spec: str, normal_muscle: di
     for other, kind in (("crd", d.CRD), ("myotonic", d.MYOTONIC), ("myokymic", d.MYOKYMIC)):
         assert (kind in kinds) == (other in f.other)
     assert (d.NEUROMYOTONIC in kinds) == ("neuromyotonic" in f.other)
-
-
-def record(*args: str) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [sys.executable, "-m", "emgscope", "record", "--no-settings", *args],
-        cwd=REPO,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
 
 
 @pytest.mark.parametrize("name", NAMES)

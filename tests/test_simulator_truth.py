@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import subprocess
-import sys
 from pathlib import Path
 
 import numpy as np
 import pytest
+from support.exams import record
 
 from emgscope.acquisition.sim_pool import FAR, MUAP
 from emgscope.acquisition.sim_truth import SUFFIX, TruthError, collect, read_truth, truth_path, write_truth
@@ -16,19 +15,7 @@ from emgscope.core.discharges import FIBRILLATION, PSW, SPONTANEOUS
 from emgscope.core.settings import SimulatorSettings
 from emgscope.replay.reader import open_recording
 
-REPO = Path(__file__).resolve().parent.parent
 FS = 20_000.0
-
-
-def record(*args: str) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [sys.executable, "-m", "emgscope", "record", "--no-settings", *args],
-        cwd=REPO,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
 
 
 def test_ground_truth_round_trips(tmp_path: Path) -> None:

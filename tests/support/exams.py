@@ -47,3 +47,8 @@ def emgscope(*args: str, timeout: float = 180.0) -> subprocess.CompletedProcess:
         timeout=timeout,
         check=False,
     )
+
+
+def record(*args: str, timeout: float = 120.0) -> subprocess.CompletedProcess:
+    """Run ``emgscope record --no-settings ARGS`` as a user does."""
+    return emgscope("record", "--no-settings", *args, timeout=timeout)
